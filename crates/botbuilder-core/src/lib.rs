@@ -1,0 +1,2 @@
+//! The turn pipeline of botbuilder-rs (in progress).
+pub use botbuilder_schema as schema;

@@ -1,0 +1,4 @@
+//! botbuilder-rs (in progress).
+pub use botbuilder_connector as connector;
+pub use botbuilder_core as core;
+pub use botbuilder_schema as schema;
