@@ -1,2 +1,64 @@
-//! The turn pipeline of botbuilder-rs (in progress).
+//! The turn pipeline of botbuilder-rs: how an incoming activity becomes a turn, passes through
+//! middleware, reaches the bot, and how the bot answers, now or later (proactively).
+//!
+//! This crate is transport-agnostic: no HTTP types appear in its API. `botbuilder-connector`
+//! supplies the HTTP adapter; [`testing::TestAdapter`] runs bots in memory for unit tests.
+//!
+//! - [`Bot`] / [`ActivityHandler`]: your bot, one `on_turn` or one method per activity kind.
+//! - [`TurnContext`]: the incoming activity, `send_activity`, update, delete, hooks, turn state.
+//! - [`Middleware`] and [`MiddlewareSet`]: code around every turn; shipped:
+//!   [`middleware::ShowTypingMiddleware`], [`middleware::TranscriptLoggerMiddleware`].
+//! - [`BotAdapter`]: delivery, `continue_conversation` for proactive messages,
+//!   `on_turn_error`.
+//!
+//! An echo bot and its test:
+//!
+//! ```
+//! use botbuilder_core::{async_trait, ActivityHandler, TurnContext, TurnResult};
+//! use botbuilder_core::testing::{TestAdapter, TestFlow};
+//!
+//! struct EchoBot;
+//!
+//! #[async_trait]
+//! impl ActivityHandler for EchoBot {
+//!     async fn on_message_activity(&self, ctx: &mut TurnContext) -> TurnResult {
+//!         let text = ctx.activity().text();
+//!         ctx.send_activity(format!("Echo: {text}")).await?;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! TestFlow::new(TestAdapter::new(), EchoBot)
+//!     .test("hi", "Echo: hi")
+//!     .test("how are you?", "Echo: how are you?")
+//!     .await;
+//! # }
+//! ```
+
+pub use async_trait::async_trait;
 pub use botbuilder_schema as schema;
+
+mod activity_handler;
+mod adapter;
+mod bot;
+mod error;
+pub mod middleware;
+pub mod testing;
+mod turn_context;
+mod turn_state;
+
+pub use activity_handler::{ActivityHandler, TOKEN_RESPONSE_EVENT, dispatch_activity};
+pub use adapter::{
+    BotAdapter, ContinueLogic, TURN_ERROR_MESSAGE, TURN_ERROR_TRACE_VALUE_TYPE, TurnErrorFn,
+    TurnErrorHandler, default_on_turn_error, run_bot_turn, run_logic_turn, turn_error_handler,
+};
+pub use bot::{Bot, BotFn, bot_fn};
+pub use error::{BoxError, Error, TurnResult};
+pub use middleware::{Middleware, MiddlewareSet, Next};
+pub use turn_context::{
+    BoxFuture, DeleteActivityHook, DeleteNext, HookFn, SendActivitiesHook, SendNext, TurnContext,
+    UpdateActivityHook, UpdateNext, delete_hook, send_hook, update_hook,
+};
+pub use turn_state::TurnState;
