@@ -37,6 +37,8 @@
 //! # }
 //! ```
 
+#![warn(clippy::unwrap_used)]
+
 pub use async_trait::async_trait;
 pub use botbuilder_schema as schema;
 

@@ -38,6 +38,8 @@
 //! # Ok::<(), botbuilder_schema::SchemaError>(())
 //! ```
 
+#![warn(clippy::unwrap_used)]
+
 mod open_enum;
 
 mod account;
