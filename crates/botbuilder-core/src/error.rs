@@ -5,7 +5,7 @@ use thiserror::Error;
 /// Any error, as a bot's turn or a middleware returns it.
 ///
 /// Bots return `Result<(), BoxError>` ([`TurnResult`]) so that `?` works on every error type:
-/// the SDK's own ([`Error`]), the application's, `anyhow`'s. The adapter hands the error to
+/// the SDK's own ([`enum@Error`]), the application's, `anyhow`'s. The adapter hands the error to
 /// its `on_turn_error` hook, which can downcast it (`error.downcast_ref::<Error>()`).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
