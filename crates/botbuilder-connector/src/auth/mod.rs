@@ -1,0 +1,115 @@
+//! Outgoing (bot to channel) authentication: the [`AppCredentials`] trait, its
+//! implementations, their settings, and the redacting [`Secret`] type.
+//!
+//! | credentials | configuration | tokens from |
+//! |---|---|---|
+//! | [`MicrosoftAppCredentials`] | `MicrosoftAppId` + `MicrosoftAppPassword` (+ `MicrosoftAppTenantId`) | Entra ID client credentials |
+//! | [`ManagedIdentityCredentials`] | `MicrosoftAppType=UserAssignedMSI` + `MicrosoftAppId` | the Azure Instance Metadata Service |
+//! | [`AnonymousCredentials`] | no app id (local testing with the Emulator) | none: no `Authorization` header |
+//!
+//! Certificate credentials (a signed client assertion instead of a password) fit the same
+//! trait; they are not implemented yet.
+
+mod cache;
+mod managed_identity;
+mod password;
+mod secret;
+mod settings;
+
+use std::fmt;
+
+use async_trait::async_trait;
+
+use crate::ConnectorError;
+
+pub use managed_identity::{IMDS_TOKEN_ENDPOINT, ManagedIdentityCredentials};
+pub use password::MicrosoftAppCredentials;
+pub use secret::{AccessToken, Secret};
+pub use settings::{Cloud, OutgoingAuthSettings, default_scope_for};
+
+/// Where a bot's outgoing app tokens come from.
+///
+/// Object-safe: share one as `Arc<dyn AppCredentials>` between every connector client (and,
+/// later, the adapter), so there is one token cache per app.
+///
+/// Implement it to bring tokens from elsewhere (a certificate, a secret store, another
+/// identity library). Implementations cache tokens themselves.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use botbuilder_connector::{ConnectorError, async_trait};
+/// use botbuilder_connector::auth::{AccessToken, AppCredentials};
+///
+/// /// Tokens from the bot's own secret store.
+/// #[derive(Debug)]
+/// struct FromVault;
+///
+/// #[async_trait]
+/// impl AppCredentials for FromVault {
+///     fn app_id(&self) -> Option<&str> {
+///         Some("app-id")
+///     }
+///     fn oauth_scope(&self) -> &str {
+///         "https://api.botframework.com"
+///     }
+///     async fn token(&self, _scope: &str) -> Result<Option<AccessToken>, ConnectorError> {
+///         Ok(Some(AccessToken::new("from-the-vault", SystemTime::now() + Duration::from_secs(600))))
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait AppCredentials: Send + Sync + fmt::Debug {
+    /// The bot's app id, or `None` for an anonymous bot, which sends no `Authorization`
+    /// header and may talk to any host (`token` is then never called by the client).
+    fn app_id(&self) -> Option<&str>;
+
+    /// The scope tokens are for by default (`ToChannelFromBotOAuthScope`), without
+    /// `/.default`.
+    fn oauth_scope(&self) -> &str;
+
+    /// A valid token for `scope` (with or without `/.default`), from the cache when it has
+    /// one; `None` when these credentials send no token.
+    ///
+    /// Cancel-safe: dropping the future leaves the cache consistent.
+    ///
+    /// # Errors
+    /// [`ConnectorError::Token`] when the identity provider gives no token.
+    async fn token(&self, scope: &str) -> Result<Option<AccessToken>, ConnectorError>;
+
+    /// Forgets `rejected` (the service answered 401 to it) so the next call fetches a new
+    /// token. The default does nothing.
+    async fn invalidate(&self, scope: &str, rejected: &AccessToken) {
+        let _ = (scope, rejected);
+    }
+}
+
+/// Credentials of a bot without an app id: no token, no `Authorization` header.
+///
+/// For local testing with the Bot Framework Emulator; channels reject such requests.
+///
+/// ```
+/// use botbuilder_connector::auth::{AnonymousCredentials, AppCredentials};
+///
+/// # async fn demo() -> Result<(), botbuilder_connector::ConnectorError> {
+/// let anonymous = AnonymousCredentials;
+/// assert_eq!(anonymous.app_id(), None);
+/// assert!(anonymous.token(anonymous.oauth_scope()).await?.is_none());
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AnonymousCredentials;
+
+#[async_trait]
+impl AppCredentials for AnonymousCredentials {
+    fn app_id(&self) -> Option<&str> {
+        None
+    }
+
+    fn oauth_scope(&self) -> &str {
+        Cloud::Public.oauth_scope()
+    }
+
+    async fn token(&self, _scope: &str) -> Result<Option<AccessToken>, ConnectorError> {
+        Ok(None)
+    }
+}

@@ -1,0 +1,229 @@
+//! [`ConnectorClientFactory`]: connector clients cached per service URL, sharing everything.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use super::{ConnectorClient, Shared, default_http_client, parse_service_url};
+use crate::ConnectorError;
+use crate::auth::AppCredentials;
+use crate::clock::{Clock, SystemClock};
+use crate::retry::RetryPolicy;
+use crate::throttle::ConversationThrottle;
+use crate::trust::TrustedHosts;
+
+/// Clients cached before the cache is emptied (bounds memory when service URLs vary).
+const MAX_CACHED: usize = 256;
+
+/// Makes [`ConnectorClient`]s, one per service URL and scope, cached; all share one HTTP
+/// client (connection pool), one set of credentials with its token cache, one
+/// [`TrustedHosts`], one retry policy, one clock and one conversation throttle.
+///
+/// Cheap to clone (an `Arc`). This is what the adapter holds.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use botbuilder_connector::{ConnectorClientFactory, RetryPolicy};
+/// use botbuilder_connector::auth::{MicrosoftAppCredentials, OutgoingAuthSettings};
+///
+/// let credentials = MicrosoftAppCredentials::new("app-id", "app-password", OutgoingAuthSettings::default())?;
+/// let factory = ConnectorClientFactory::builder(Arc::new(credentials))
+///     .retry_policy(RetryPolicy { max_retries: 5, ..RetryPolicy::default() })
+///     .conversation_throttle(Duration::from_secs(1))
+///     .build()?;
+/// factory.trusted_hosts().allow("*.bots.contoso.com")?;
+///
+/// let client = factory.client_for("https://smba.trafficmanager.net/amer/")?;
+/// let again = factory.client_for("https://smba.trafficmanager.net/amer")?;
+/// assert_eq!(client.service_url(), again.service_url());
+/// # Ok::<(), botbuilder_connector::ConnectorError>(())
+/// ```
+#[derive(Clone)]
+pub struct ConnectorClientFactory {
+    inner: Arc<FactoryInner>,
+}
+
+struct FactoryInner {
+    shared: Arc<Shared>,
+    cache: Mutex<HashMap<(String, String), ConnectorClient>>,
+}
+
+impl fmt::Debug for ConnectorClientFactory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectorClientFactory")
+            .field("credentials", &self.inner.shared.credentials)
+            .field("retry", &self.inner.shared.retry)
+            .field("throttle", &self.inner.shared.throttle)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConnectorClientFactory {
+    /// A factory with the defaults: the shared default HTTP client, the default trusted hosts,
+    /// the default retry policy, the system clock, no throttle.
+    ///
+    /// # Errors
+    /// [`ConnectorError::Transport`] if no HTTP client can be built.
+    pub fn new(credentials: Arc<dyn AppCredentials>) -> Result<Self, ConnectorError> {
+        Self::builder(credentials).build()
+    }
+
+    /// A builder to set what the defaults do not fit.
+    pub fn builder(credentials: Arc<dyn AppCredentials>) -> ConnectorClientFactoryBuilder {
+        ConnectorClientFactoryBuilder {
+            credentials,
+            http: None,
+            trusted: None,
+            retry: RetryPolicy::default(),
+            clock: None,
+            throttle: None,
+        }
+    }
+
+    /// The client for a service URL, sending tokens for the credentials' default scope
+    /// (`ToChannelFromBotOAuthScope`).
+    ///
+    /// # Errors
+    /// [`ConnectorError::InvalidUrl`] for a service URL that is not an http(s) URL.
+    pub fn client_for(&self, service_url: &str) -> Result<ConnectorClient, ConnectorError> {
+        let scope = self.inner.shared.credentials.oauth_scope().to_owned();
+        self.client_for_scope(service_url, &scope)
+    }
+
+    /// The client for a service URL, sending tokens for another scope (a skill's app id, for
+    /// calls from a bot to a skill).
+    ///
+    /// # Errors
+    /// [`ConnectorError::InvalidUrl`] for a service URL that is not an http(s) URL.
+    pub fn client_for_scope(
+        &self,
+        service_url: &str,
+        oauth_scope: &str,
+    ) -> Result<ConnectorClient, ConnectorError> {
+        let base = parse_service_url(service_url)?;
+        let key = (base.as_str().to_owned(), oauth_scope.to_owned());
+        let mut cache = self
+            .inner
+            .cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(client) = cache.get(&key) {
+            return Ok(client.clone());
+        }
+        if cache.len() >= MAX_CACHED {
+            cache.clear();
+        }
+        let client = ConnectorClient::from_parts(
+            base,
+            oauth_scope.to_owned(),
+            Arc::clone(&self.inner.shared),
+        );
+        cache.insert(key, client.clone());
+        Ok(client)
+    }
+
+    /// The credentials every client sends.
+    #[must_use]
+    pub fn credentials(&self) -> &Arc<dyn AppCredentials> {
+        &self.inner.shared.credentials
+    }
+
+    /// The hosts the app token may go to; trust or allow hosts here and every client sees it.
+    #[must_use]
+    pub fn trusted_hosts(&self) -> &TrustedHosts {
+        &self.inner.shared.trusted
+    }
+
+    /// The HTTP client every connector client uses.
+    #[must_use]
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.inner.shared.http
+    }
+
+    /// The clock of retries and the throttle.
+    #[must_use]
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.shared.clock
+    }
+}
+
+/// Builds a [`ConnectorClientFactory`]; see [`ConnectorClientFactory::builder`].
+#[must_use]
+pub struct ConnectorClientFactoryBuilder {
+    credentials: Arc<dyn AppCredentials>,
+    http: Option<reqwest::Client>,
+    trusted: Option<TrustedHosts>,
+    retry: RetryPolicy,
+    clock: Option<Arc<dyn Clock>>,
+    throttle: Option<ConversationThrottle>,
+}
+
+impl fmt::Debug for ConnectorClientFactoryBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectorClientFactoryBuilder")
+            .field("credentials", &self.credentials)
+            .field("retry", &self.retry)
+            .field("throttle", &self.throttle)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConnectorClientFactoryBuilder {
+    /// Uses this HTTP client (pass the credentials the same one to share one pool).
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Uses this trusted host set (share it with the adapter, which trusts the service URLs
+    /// of authenticated activities).
+    pub fn trusted_hosts(mut self, trusted: TrustedHosts) -> Self {
+        self.trusted = Some(trusted);
+        self
+    }
+
+    /// Uses this retry policy.
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Uses this clock for retry waits and the throttle.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Spaces out sends into one conversation by at least `min_interval`, keeping their order.
+    pub fn conversation_throttle(mut self, min_interval: Duration) -> Self {
+        self.throttle = Some(ConversationThrottle::new(min_interval));
+        self
+    }
+
+    /// Builds the factory.
+    ///
+    /// # Errors
+    /// [`ConnectorError::Transport`] if no HTTP client was given and none can be built.
+    pub fn build(self) -> Result<ConnectorClientFactory, ConnectorError> {
+        let http = match self.http {
+            Some(http) => http,
+            None => default_http_client()?,
+        };
+        let shared = Shared {
+            http,
+            credentials: self.credentials,
+            trusted: self.trusted.unwrap_or_default(),
+            retry: self.retry,
+            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            throttle: self.throttle,
+        };
+        Ok(ConnectorClientFactory {
+            inner: Arc::new(FactoryInner {
+                shared: Arc::new(shared),
+                cache: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+}

@@ -1,0 +1,484 @@
+//! [`ConnectorClient`]: the Bot Connector v3 REST API of one service URL.
+
+mod attachments;
+mod conversations;
+mod factory;
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use reqwest::{Method, StatusCode, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use botbuilder_schema::ErrorResponse;
+
+use crate::ConnectorError;
+use crate::auth::AppCredentials;
+use crate::clock::Clock;
+use crate::error::one_line;
+use crate::retry::{Replay, RetryPolicy};
+use crate::throttle::ConversationThrottle;
+use crate::transport::{Answer, Transport};
+use crate::trust::TrustedHosts;
+
+pub use attachments::Attachments;
+pub use conversations::Conversations;
+pub use factory::{ConnectorClientFactory, ConnectorClientFactoryBuilder};
+
+/// What path segments are encoded like: everything but RFC 3986's unreserved characters, as
+/// BotBuilder does (`encodeURIComponent`, `Uri.EscapeDataString`). `19:abc@thread.skype`
+/// becomes `19%3Aabc%40thread.skype`.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The process-wide HTTP client (one connection pool) that clients and credentials use when
+/// given none: rustls, a 10 s connect timeout, a 100 s request timeout, and no credentials
+/// forwarded on redirects to another host.
+///
+/// # Errors
+/// [`ConnectorError::Transport`] if the TLS backend cannot be initialised.
+pub fn default_http_client() -> Result<reqwest::Client, ConnectorError> {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    if let Some(client) = CLIENT.get() {
+        return Ok(client.clone());
+    }
+    let client = reqwest::Client::builder()
+        .user_agent(concat!("botbuilder-rs/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(100))
+        .build()
+        .map_err(|e| ConnectorError::transport("building the HTTP client", e))?;
+    Ok(CLIENT.get_or_init(|| client).clone())
+}
+
+/// What every client made by one factory shares.
+pub(crate) struct Shared {
+    pub(crate) http: reqwest::Client,
+    pub(crate) credentials: Arc<dyn AppCredentials>,
+    pub(crate) trusted: TrustedHosts,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) throttle: Option<ConversationThrottle>,
+}
+
+/// A client of the Bot Connector v3 REST API at one service URL.
+///
+/// Operations are grouped as in BotBuilder: [`conversations`](Self::conversations) and
+/// [`attachments`](Self::attachments). Cheap to clone (an `Arc`); clones share the connection
+/// pool, the credentials and their token cache. Get clients from a
+/// [`ConnectorClientFactory`], which caches one per service URL.
+///
+/// Every request:
+/// - carries `Authorization: Bearer <app token>` unless the credentials are anonymous;
+/// - goes only to a trusted host when it would carry a token ([`TrustedHosts`]), otherwise
+///   fails with [`ConnectorError::UntrustedServiceUrl`] before any token is fetched;
+/// - is retried as [`RetryPolicy`] says (see [`crate::retry`]), and once more with a fresh
+///   token after a 401;
+/// - is cancel-safe to drop, though a dropped send may or may not have reached the service.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use botbuilder_connector::{ConnectorClientFactory, schema::Activity};
+/// use botbuilder_connector::auth::{MicrosoftAppCredentials, OutgoingAuthSettings};
+///
+/// # async fn demo() -> Result<(), botbuilder_connector::ConnectorError> {
+/// let credentials = MicrosoftAppCredentials::new("app-id", "app-password", OutgoingAuthSettings::default())?;
+/// let factory = ConnectorClientFactory::new(Arc::new(credentials))?;
+/// let client = factory.client_for("https://smba.trafficmanager.net/amer/")?;
+/// let sent = client
+///     .conversations()
+///     .send_to_conversation("19:abc@thread.skype", &Activity::message("build finished"))
+///     .await?;
+/// println!("sent {}", sent.id);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ConnectorClient {
+    inner: Arc<ClientInner>,
+}
+
+struct ClientInner {
+    base: Url,
+    scope: String,
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for ConnectorClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectorClient")
+            .field("service_url", &self.inner.base.as_str())
+            .field("oauth_scope", &self.inner.scope)
+            .field("credentials", &self.inner.shared.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Parses a service URL into the base requests are made under (no query, no trailing `/`).
+pub(crate) fn parse_service_url(service_url: &str) -> Result<Url, ConnectorError> {
+    let trimmed = service_url.trim();
+    let mut url = Url::parse(trimmed)
+        .map_err(|e| ConnectorError::invalid_url(service_url, format!("service URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(ConnectorError::invalid_url(
+            service_url,
+            "a service URL is an http(s) URL with a host",
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ConnectorError::invalid_url(
+            service_url,
+            "a service URL must not contain credentials",
+        ));
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    let path = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&path);
+    Ok(url)
+}
+
+impl ConnectorClient {
+    /// A client for one service URL with its own defaults: the shared default HTTP client,
+    /// the default trusted hosts, the default retry policy, the system clock and no throttle.
+    /// Prefer a [`ConnectorClientFactory`] in applications.
+    ///
+    /// # Errors
+    /// [`ConnectorError::InvalidUrl`] for a service URL that is not an http(s) URL.
+    pub fn new(
+        service_url: &str,
+        credentials: Arc<dyn AppCredentials>,
+    ) -> Result<Self, ConnectorError> {
+        ConnectorClientFactory::new(credentials)?.client_for(service_url)
+    }
+
+    pub(crate) fn from_parts(base: Url, scope: String, shared: Arc<Shared>) -> Self {
+        Self {
+            inner: Arc::new(ClientInner {
+                base,
+                scope,
+                shared,
+            }),
+        }
+    }
+
+    /// Whether two clients are the same cached client (clones of one another).
+    #[must_use]
+    pub fn ptr_eq(&self, other: &ConnectorClient) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// The service URL requests go to (without a trailing `/`).
+    #[must_use]
+    pub fn service_url(&self) -> &str {
+        self.inner.base.as_str().trim_end_matches('/')
+    }
+
+    /// The scope of the app tokens this client sends.
+    #[must_use]
+    pub fn oauth_scope(&self) -> &str {
+        &self.inner.scope
+    }
+
+    /// The credentials this client sends.
+    #[must_use]
+    pub fn credentials(&self) -> &Arc<dyn AppCredentials> {
+        &self.inner.shared.credentials
+    }
+
+    /// The hosts this client may send the app token to.
+    #[must_use]
+    pub fn trusted_hosts(&self) -> &TrustedHosts {
+        &self.inner.shared.trusted
+    }
+
+    /// Conversation operations: send, reply, update, delete, members, history, ...
+    #[must_use]
+    pub fn conversations(&self) -> Conversations<'_> {
+        Conversations::new(self)
+    }
+
+    /// Attachment operations: info and views.
+    #[must_use]
+    pub fn attachments(&self) -> Attachments<'_> {
+        Attachments::new(self)
+    }
+
+    /// `{service URL}/{segments...}`, each segment percent-encoded.
+    fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Result<Url, ConnectorError> {
+        let mut text = self.inner.base.as_str().trim_end_matches('/').to_owned();
+        for segment in segments {
+            text.push('/');
+            text.extend(utf8_percent_encode(segment, SEGMENT));
+        }
+        let mut url = Url::parse(&text)
+            .map_err(|e| ConnectorError::invalid_url(text.clone(), e.to_string()))?;
+        if !query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in query {
+                pairs.append_pair(k, v);
+            }
+        }
+        Ok(url)
+    }
+
+    /// Sends one REST call and returns its successful answer.
+    async fn call(&self, call: Call<'_>) -> Result<Answer, ConnectorError> {
+        let shared = &self.inner.shared;
+        let url = self.url(call.segments, call.query)?;
+        let what = format!("{} {}", call.method, url);
+        let authenticated = shared.credentials.app_id().is_some();
+        if authenticated {
+            shared.trusted.check(&url)?;
+        }
+        let _permit = match (call.throttle, &shared.throttle) {
+            (Some(conversation), Some(throttle)) => {
+                let key = format!("{}|{conversation}", self.service_url());
+                Some(throttle.acquire(&key, Arc::clone(&shared.clock)).await)
+            }
+            _ => None,
+        };
+        let transport = Transport {
+            retry: &shared.retry,
+            clock: shared.clock.as_ref(),
+        };
+        let mut refreshed = false;
+        loop {
+            let token = if authenticated {
+                shared.credentials.token(&self.inner.scope).await?
+            } else {
+                None
+            };
+            let authorization = token
+                .as_ref()
+                .map(crate::auth::AccessToken::authorization_header)
+                .transpose()?;
+            let build = || {
+                let mut request = shared.http.request(call.method.clone(), url.clone());
+                if let Some(value) = &authorization {
+                    request = request.header(AUTHORIZATION, value.clone());
+                }
+                if let Some(body) = &call.body {
+                    request = request
+                        .header(CONTENT_TYPE, "application/json; charset=utf-8")
+                        .body(body.clone());
+                }
+                request
+            };
+            let answer = transport.send(&what, call.replay, &build).await?;
+            if answer.status == StatusCode::UNAUTHORIZED
+                && !refreshed
+                && let Some(rejected) = &token
+            {
+                tracing::warn!(request = %what, "the service refused the app token; retrying once with a new one");
+                shared
+                    .credentials
+                    .invalidate(&self.inner.scope, rejected)
+                    .await;
+                refreshed = true;
+                continue;
+            }
+            if answer.status.is_success() {
+                return Ok(answer);
+            }
+            return Err(service_error(&answer));
+        }
+    }
+}
+
+/// One REST call.
+struct Call<'a> {
+    method: Method,
+    segments: &'a [&'a str],
+    query: &'a [(&'a str, &'a str)],
+    body: Option<Bytes>,
+    replay: Replay,
+    /// The conversation, when the call is a send the throttle spaces out.
+    throttle: Option<&'a str>,
+}
+
+impl<'a> Call<'a> {
+    fn get(segments: &'a [&'a str]) -> Self {
+        Self {
+            method: Method::GET,
+            segments,
+            query: &[],
+            body: None,
+            replay: Replay::Idempotent,
+            throttle: None,
+        }
+    }
+
+    fn delete(segments: &'a [&'a str]) -> Self {
+        Self {
+            method: Method::DELETE,
+            ..Self::get(segments)
+        }
+    }
+
+    fn post(segments: &'a [&'a str], body: Bytes) -> Self {
+        Self {
+            method: Method::POST,
+            body: Some(body),
+            replay: Replay::OnlyIfNotAccepted,
+            ..Self::get(segments)
+        }
+    }
+
+    fn put(segments: &'a [&'a str], body: Bytes) -> Self {
+        Self {
+            method: Method::PUT,
+            body: Some(body),
+            ..Self::get(segments)
+        }
+    }
+
+    fn query(mut self, query: &'a [(&'a str, &'a str)]) -> Self {
+        self.query = query;
+        self
+    }
+
+    fn throttled(mut self, conversation_id: &'a str) -> Self {
+        self.throttle = Some(conversation_id);
+        self
+    }
+}
+
+/// The typed error of a failed answer.
+fn service_error(answer: &Answer) -> ConnectorError {
+    let parsed = serde_json::from_slice::<ErrorResponse>(&answer.body).ok();
+    let nonempty = |s: &str, max| Some(one_line(s, max)).filter(|s| !s.is_empty());
+    let (code, message) = match parsed {
+        Some(e) if !e.error.code.is_empty() || !e.error.message.is_empty() => (
+            nonempty(&e.error.code, 100),
+            nonempty(&e.error.message, 400),
+        ),
+        _ => (None, nonempty(&String::from_utf8_lossy(&answer.body), 200)),
+    };
+    match answer.status {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ConnectorError::Unauthorized {
+            status: answer.status,
+            code,
+            message,
+        },
+        StatusCode::TOO_MANY_REQUESTS => ConnectorError::Throttled {
+            retry_after: answer.retry_after,
+            code,
+            message,
+        },
+        status => ConnectorError::Service {
+            status,
+            code,
+            message,
+            retry_after: answer.retry_after,
+        },
+    }
+}
+
+/// JSON of a request body.
+fn to_body<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<Bytes, ConnectorError> {
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(|e| ConnectorError::config(format!("{what} could not be written as JSON: {e}")))
+}
+
+/// Reads a JSON answer.
+fn from_body<T: DeserializeOwned>(answer: &Answer, what: &str) -> Result<T, ConnectorError> {
+    serde_json::from_slice(&answer.body).map_err(|e| ConnectorError::InvalidResponse {
+        context: what.to_owned(),
+        source: Box::new(e),
+    })
+}
+
+/// Reads a JSON answer that some channels leave empty.
+fn from_body_or_default<T: DeserializeOwned + Default>(
+    answer: &Answer,
+    what: &str,
+) -> Result<T, ConnectorError> {
+    if answer.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    from_body(answer, what)
+}
+
+/// Rejects an empty id before it makes a wrong URL.
+fn require<'a>(value: &'a str, name: &str) -> Result<&'a str, ConnectorError> {
+    if value.trim().is_empty() {
+        Err(ConnectorError::config(format!("{name} is empty")))
+    } else {
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::AnonymousCredentials;
+
+    #[test]
+    fn segments_are_percent_encoded() {
+        let client = ConnectorClient::new(
+            "https://smba.trafficmanager.net/amer/",
+            Arc::new(AnonymousCredentials),
+        )
+        .unwrap();
+        let url = client
+            .url(
+                &[
+                    "v3",
+                    "conversations",
+                    "19:abc@thread.skype;messageid=1",
+                    "activities",
+                    "a/b?c#d %",
+                ],
+                &[("continuationToken", "x&y=z")],
+            )
+            .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://smba.trafficmanager.net/amer/v3/conversations/19%3Aabc%40thread.skype%3Bmessageid%3D1/activities/a%2Fb%3Fc%23d%20%25?continuationToken=x%26y%3Dz"
+        );
+    }
+
+    #[test]
+    fn service_urls_are_normalised() {
+        let u = parse_service_url(" https://webchat.botframework.com/?x=1#f ").unwrap();
+        assert_eq!(u.as_str(), "https://webchat.botframework.com/");
+        let u = parse_service_url("https://smba.trafficmanager.net/amer/").unwrap();
+        assert_eq!(u.as_str(), "https://smba.trafficmanager.net/amer");
+        assert!(parse_service_url("ftp://x/").is_err());
+        assert!(parse_service_url("https://u:p@x/").is_err());
+        assert!(parse_service_url("relative/path").is_err());
+    }
+
+    #[test]
+    fn errors_are_typed() {
+        let answer = |status: u16, body: &str| Answer {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: reqwest::header::HeaderMap::new(),
+            body: Bytes::from(body.to_owned()),
+            retry_after: Some(Duration::from_secs(2)),
+        };
+        let e = service_error(&answer(
+            404,
+            r#"{"error":{"code":"ConversationNotFound","message":"Conversation not found."}}"#,
+        ));
+        assert!(
+            matches!(&e, ConnectorError::Service { status, code: Some(c), .. } if status.as_u16() == 404 && c == "ConversationNotFound")
+        );
+        assert!(matches!(
+            service_error(&answer(403, "")),
+            ConnectorError::Unauthorized { message: None, .. }
+        ));
+        assert!(
+            matches!(service_error(&answer(429, "slow down")), ConnectorError::Throttled { retry_after: Some(_), message: Some(m), .. } if m == "slow down")
+        );
+    }
+}

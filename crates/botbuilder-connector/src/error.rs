@@ -1,0 +1,346 @@
+//! [`ConnectorError`]: everything that can go wrong talking to the Bot Connector service or to
+//! the identity provider.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use thiserror::Error;
+
+/// A boxed error from a library this crate uses (reqwest, serde_json, ...), reached through
+/// [`std::error::Error::source`].
+pub(crate) type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// What can go wrong calling the Bot Connector REST API or getting an app token.
+///
+/// The variants are the cases a caller acts on: back off on [`Throttled`](Self::Throttled),
+/// fix the app registration on [`Unauthorized`](Self::Unauthorized) or [`Token`](Self::Token),
+/// allow-list a host on [`UntrustedServiceUrl`](Self::UntrustedServiceUrl). The errors of the
+/// libraries underneath are reached through [`std::error::Error::source`].
+///
+/// `Display` is one lowercase line and never contains a token or a password.
+///
+/// ```
+/// use std::time::Duration;
+/// use botbuilder_connector::ConnectorError;
+///
+/// fn wait_hint(error: &ConnectorError) -> Option<Duration> {
+///     match error {
+///         ConnectorError::Throttled { retry_after, .. } => *retry_after,
+///         other => other.retry_after(),
+///     }
+/// }
+/// let e = ConnectorError::Throttled {
+///     retry_after: Some(Duration::from_secs(3)),
+///     code: None,
+///     message: None,
+/// };
+/// assert_eq!(wait_hint(&e), Some(Duration::from_secs(3)));
+/// assert_eq!(e.to_string(), "the connector service is throttling requests (429), retry after 3s");
+/// ```
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ConnectorError {
+    /// The service answered with an error status other than 401, 403 or 429.
+    #[error("the connector service answered {status}{}", detail(code, message))]
+    Service {
+        /// The HTTP status.
+        status: StatusCode,
+        /// The service's error code (`ErrorResponse.error.code`), such as `BadArgument`.
+        code: Option<String>,
+        /// The service's message, or the start of a body that was not an `ErrorResponse`.
+        message: Option<String>,
+        /// The `Retry-After` the service sent, if any.
+        retry_after: Option<Duration>,
+    },
+    /// The service answered 429 Too Many Requests, and retrying did not help (or the wait it
+    /// asked for was longer than the retry policy allows).
+    #[error(
+        "the connector service is throttling requests (429){}{}",
+        after(retry_after),
+        detail(code, message)
+    )]
+    Throttled {
+        /// How long the service asked to wait.
+        retry_after: Option<Duration>,
+        /// The service's error code.
+        code: Option<String>,
+        /// The service's message.
+        message: Option<String>,
+    },
+    /// The service refused the app token (401) or the bot may not do this (403).
+    ///
+    /// On a 401 the client has already fetched a fresh token once and tried again. Check the
+    /// app id, password and tenant, and that the bot is registered on this channel.
+    #[error(
+        "the connector service refused the request ({status}){}",
+        detail(code, message)
+    )]
+    Unauthorized {
+        /// 401 or 403.
+        status: StatusCode,
+        /// The service's error code.
+        code: Option<String>,
+        /// The service's message.
+        message: Option<String>,
+    },
+    /// The app token would have gone to a host that is not trusted; nothing was sent.
+    ///
+    /// Trust the host with [`TrustedHosts::allow`](crate::TrustedHosts::allow) if it is a real
+    /// channel endpoint, or with [`TrustedHosts::trust`](crate::TrustedHosts::trust) when it
+    /// comes from an authenticated incoming activity.
+    #[error("refusing to send the app token to untrusted host `{host}`")]
+    UntrustedServiceUrl {
+        /// The host of the service URL.
+        host: String,
+    },
+    /// The identity provider did not give an app token.
+    #[error(
+        "could not get an app token from {endpoint}{}{}{}",
+        status_part(status),
+        detail(code, message),
+        hint(message)
+    )]
+    Token {
+        /// The token endpoint (never contains a secret).
+        endpoint: String,
+        /// The HTTP status of the answer, when there was one.
+        status: Option<StatusCode>,
+        /// The identity provider's error code, such as `unauthorized_client`.
+        code: Option<String>,
+        /// The identity provider's description (with its `AADSTS` code), or what went wrong.
+        message: Option<String>,
+        /// The transport or parse error underneath, if any.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// A URL (service URL, login URL, endpoint) is malformed or not allowed.
+    #[error("invalid URL `{url}`: {reason}")]
+    InvalidUrl {
+        /// The URL (or what was given).
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A setting or argument is not acceptable (an empty id, a malformed tenant, ...).
+    #[error("invalid configuration: {reason}")]
+    InvalidConfig {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The request could not be sent or its answer not read (connection refused, timeout,
+    /// reset), after the retries the policy allows.
+    #[error("{context}: {source}")]
+    Transport {
+        /// What was being done, such as `POST https://.../v3/conversations/...`.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+    /// The service answered with success but a body this SDK could not read.
+    #[error("unreadable answer from the connector service to {context}")]
+    InvalidResponse {
+        /// Which request, such as `GET .../members`.
+        context: String,
+        /// The parse error.
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl ConnectorError {
+    /// The HTTP status the service answered with, for the variants that have one.
+    #[must_use]
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            ConnectorError::Service { status, .. }
+            | ConnectorError::Unauthorized { status, .. } => Some(*status),
+            ConnectorError::Throttled { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
+            ConnectorError::Token { status, .. } => *status,
+            _ => None,
+        }
+    }
+
+    /// How long the service asked to wait before trying again (`Retry-After`), if it said.
+    #[must_use]
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ConnectorError::Service { retry_after, .. }
+            | ConnectorError::Throttled { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// The service's or identity provider's error code, if it sent one.
+    #[must_use]
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ConnectorError::Service { code, .. }
+            | ConnectorError::Throttled { code, .. }
+            | ConnectorError::Unauthorized { code, .. }
+            | ConnectorError::Token { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn transport(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        ConnectorError::Transport {
+            context: context.into(),
+            source: source.into(),
+        }
+    }
+
+    pub(crate) fn invalid_url(url: impl Into<String>, reason: impl Into<String>) -> Self {
+        ConnectorError::InvalidUrl {
+            url: url.into(),
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn config(reason: impl Into<String>) -> Self {
+        ConnectorError::InvalidConfig {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// `: CODE: message` (each part only when present).
+fn detail(code: &Option<String>, message: &Option<String>) -> String {
+    let mut out = String::new();
+    for part in [code, message].into_iter().flatten() {
+        if !part.is_empty() {
+            out.push_str(": ");
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+fn after(retry_after: &Option<Duration>) -> String {
+    retry_after
+        .map(|d| format!(", retry after {}", HumanDuration(d)))
+        .unwrap_or_default()
+}
+
+fn status_part(status: &Option<StatusCode>) -> String {
+    status.map(|s| format!(" ({s})")).unwrap_or_default()
+}
+
+/// An actionable hint for the identity provider's best-known failures.
+fn hint(message: &Option<String>) -> &'static str {
+    match message.as_deref() {
+        Some(m) if m.contains("AADSTS700016") => {
+            " (the app is not in that tenant: a single-tenant bot needs MicrosoftAppTenantId)"
+        }
+        Some(m) if m.contains("AADSTS7000215") => " (the app password is wrong or expired)",
+        _ => "",
+    }
+}
+
+struct HumanDuration(Duration);
+
+impl fmt::Display for HumanDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.0;
+        if d.subsec_millis() == 0 {
+            write!(f, "{}s", d.as_secs())
+        } else {
+            write!(f, "{}ms", d.as_millis())
+        }
+    }
+}
+
+/// Makes text from the network fit on one line and bounds its length.
+pub(crate) fn one_line(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars));
+    let mut count = 0;
+    let mut last_space = false;
+    for c in text.trim().chars() {
+        let c = if c.is_control() || c.is_whitespace() {
+            ' '
+        } else {
+            c
+        };
+        if c == ' ' && last_space {
+            continue;
+        }
+        last_space = c == ' ';
+        if count == max_chars {
+            out.push('…');
+            break;
+        }
+        out.push(c);
+        count += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_is_one_lowercase_line() {
+        let errors = [
+            ConnectorError::Service {
+                status: StatusCode::NOT_FOUND,
+                code: Some("BadArgument".into()),
+                message: Some("Unknown conversation".into()),
+                retry_after: None,
+            },
+            ConnectorError::Unauthorized {
+                status: StatusCode::UNAUTHORIZED,
+                code: None,
+                message: None,
+            },
+            ConnectorError::UntrustedServiceUrl {
+                host: "evil.example".into(),
+            },
+            ConnectorError::Token {
+                endpoint: "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"
+                    .into(),
+                status: Some(StatusCode::BAD_REQUEST),
+                code: Some("unauthorized_client".into()),
+                message: Some("AADSTS700016: Application with identifier 'x' was not found".into()),
+                source: None,
+            },
+        ];
+        for e in errors {
+            let s = e.to_string();
+            assert!(!s.contains('\n'), "{s}");
+            assert!(s.starts_with(|c: char| c.is_lowercase()), "{s}");
+        }
+    }
+
+    #[test]
+    fn display_names_status_code_message_and_hint() {
+        let e = ConnectorError::Service {
+            status: StatusCode::NOT_FOUND,
+            code: Some("BadArgument".into()),
+            message: Some("Unknown conversation".into()),
+            retry_after: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "the connector service answered 404 Not Found: BadArgument: Unknown conversation"
+        );
+        let t = ConnectorError::Token {
+            endpoint: "https://login/t".into(),
+            status: Some(StatusCode::BAD_REQUEST),
+            code: Some("unauthorized_client".into()),
+            message: Some("AADSTS700016: not found".into()),
+            source: None,
+        };
+        assert!(t.to_string().contains("MicrosoftAppTenantId"), "{t}");
+        assert_eq!(t.code(), Some("unauthorized_client"));
+        assert_eq!(t.status(), Some(StatusCode::BAD_REQUEST));
+    }
+
+    #[test]
+    fn one_line_flattens_and_bounds() {
+        assert_eq!(one_line("  a\n\n b\tc  ", 10), "a b c");
+        assert_eq!(one_line("abcdef", 3), "abc…");
+    }
+}

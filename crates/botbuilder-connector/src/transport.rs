@@ -1,0 +1,156 @@
+//! The one place requests go out: retries, backoff, `Retry-After`, bounded bodies.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+use crate::ConnectorError;
+use crate::clock::Clock;
+use crate::retry::{Replay, RetryPolicy, parse_retry_after};
+
+/// The largest response body read (an attachment view is the largest answer).
+pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// An answer read in full.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+    pub(crate) retry_after: Option<Duration>,
+}
+
+/// Sends requests with the retry policy, waiting on the clock.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Transport<'a> {
+    pub(crate) retry: &'a RetryPolicy,
+    pub(crate) clock: &'a dyn Clock,
+}
+
+impl Transport<'_> {
+    /// Sends the request `build` makes (once per attempt) and reads the answer.
+    ///
+    /// Returns the last answer, whatever its status, once it is not retryable or the retries
+    /// are spent; transport failures that are not retried (or are the last) are errors.
+    /// `what` names the request in logs and errors (method and URL; never a secret).
+    pub(crate) async fn send(
+        &self,
+        what: &str,
+        replay: Replay,
+        build: &(dyn Fn() -> reqwest::RequestBuilder + Send + Sync),
+    ) -> Result<Answer, ConnectorError> {
+        let mut retry = 0u32;
+        loop {
+            tracing::debug!(request = %what, attempt = retry + 1, "sending");
+            let outcome = match build().send().await {
+                Ok(response) => read(response).await,
+                Err(e) => Err(ReadError::Http(e)),
+            };
+            match outcome {
+                Ok(mut answer) => {
+                    answer.retry_after = self.retry_after_of(&answer.headers);
+                    tracing::debug!(request = %what, status = answer.status.as_u16(), "answered");
+                    if !replay.retries_status(answer.status, answer.retry_after.is_some())
+                        || retry >= self.retry.max_retries
+                    {
+                        return Ok(answer);
+                    }
+                    let wait = match answer.retry_after {
+                        Some(asked) if asked > self.retry.max_retry_after => {
+                            tracing::warn!(
+                                request = %what,
+                                status = answer.status.as_u16(),
+                                retry_after_ms = u64::try_from(asked.as_millis()).unwrap_or(u64::MAX),
+                                "the service asks for a longer wait than the retry policy allows; giving up"
+                            );
+                            return Ok(answer);
+                        }
+                        Some(asked) => asked,
+                        None => self.retry.backoff(retry),
+                    };
+                    tracing::warn!(
+                        request = %what,
+                        status = answer.status.as_u16(),
+                        retry = retry + 1,
+                        wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                        "retrying"
+                    );
+                    self.clock.sleep(wait).await;
+                }
+                Err(ReadError::Http(e)) => {
+                    if !replay.retries_transport(&e) || retry >= self.retry.max_retries {
+                        return Err(ConnectorError::transport(what.to_owned(), e));
+                    }
+                    let wait = self.retry.backoff(retry);
+                    tracing::warn!(
+                        request = %what,
+                        error = %e,
+                        retry = retry + 1,
+                        wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                        "retrying after a transport failure"
+                    );
+                    self.clock.sleep(wait).await;
+                }
+                Err(ReadError::TooLarge) => {
+                    return Err(ConnectorError::InvalidResponse {
+                        context: what.to_owned(),
+                        source: format!("body larger than {MAX_BODY_BYTES} bytes").into(),
+                    });
+                }
+            }
+            retry += 1;
+        }
+    }
+
+    /// The wall clock, for `Retry-After` dates.
+    fn now(&self) -> std::time::SystemTime {
+        self.clock.now()
+    }
+}
+
+enum ReadError {
+    Http(reqwest::Error),
+    TooLarge,
+}
+
+impl From<reqwest::Error> for ReadError {
+    fn from(e: reqwest::Error) -> Self {
+        ReadError::Http(e)
+    }
+}
+
+async fn read(mut response: reqwest::Response) -> Result<Answer, ReadError> {
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+    {
+        return Err(ReadError::TooLarge);
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(ReadError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Answer {
+        status,
+        headers,
+        body: body.freeze(),
+        retry_after: None,
+    })
+}
+
+impl Transport<'_> {
+    /// Fills `retry_after` from the headers.
+    pub(crate) fn retry_after_of(&self, headers: &HeaderMap) -> Option<Duration> {
+        headers
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, self.now()))
+    }
+}
