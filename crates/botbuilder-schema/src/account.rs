@@ -160,7 +160,10 @@ mod tests {
     fn absent_id_round_trips_as_absent() {
         let account: ChannelAccount = serde_json::from_value(json!({"name": "x"})).unwrap();
         assert_eq!(account.id, "");
-        assert_eq!(serde_json::to_value(&account).unwrap(), json!({"name": "x"}));
+        assert_eq!(
+            serde_json::to_value(&account).unwrap(),
+            json!({"name": "x"})
+        );
     }
 
     #[test]

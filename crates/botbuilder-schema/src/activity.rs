@@ -375,7 +375,10 @@ impl Activity {
     pub fn has_content(&self) -> bool {
         self.text.as_deref().is_some_and(|t| !t.trim().is_empty())
             || self.speak.as_deref().is_some_and(|t| !t.trim().is_empty())
-            || self.summary.as_deref().is_some_and(|t| !t.trim().is_empty())
+            || self
+                .summary
+                .as_deref()
+                .is_some_and(|t| !t.trim().is_empty())
             || !self.attachments().is_empty()
             || self.suggested_actions.is_some()
             || self.channel_data.is_some()
@@ -384,7 +387,9 @@ impl Activity {
     /// Adds an attachment.
     #[must_use]
     pub fn with_attachment(mut self, attachment: Attachment) -> Self {
-        self.attachments.get_or_insert_with(Vec::new).push(attachment);
+        self.attachments
+            .get_or_insert_with(Vec::new)
+            .push(attachment);
         self
     }
 
@@ -581,7 +586,10 @@ mod tests {
         assert_eq!(r.user.unwrap().id, "29:user");
         assert_eq!(r.bot.unwrap().id, "28:bot");
         assert_eq!(r.channel_id, Some(ChannelId::Msteams));
-        assert_eq!(r.service_url.as_deref(), Some("https://smba.trafficmanager.net/amer/"));
+        assert_eq!(
+            r.service_url.as_deref(),
+            Some("https://smba.trafficmanager.net/amer/")
+        );
         assert_eq!(r.locale.as_deref(), Some("en-GB"));
         assert_eq!(r.conversation.unwrap().id, "19:c");
     }
@@ -594,10 +602,16 @@ mod tests {
         a.channel_id = Some(ChannelId::Directline);
         assert_eq!(a.conversation_reference().activity_id, None);
         a.channel_id = Some(ChannelId::Msteams);
-        assert_eq!(a.conversation_reference().activity_id.as_deref(), Some("a-1"));
+        assert_eq!(
+            a.conversation_reference().activity_id.as_deref(),
+            Some("a-1")
+        );
         a.activity_type = ActivityTypes::Message;
         a.channel_id = Some(ChannelId::Webchat);
-        assert_eq!(a.conversation_reference().activity_id.as_deref(), Some("a-1"));
+        assert_eq!(
+            a.conversation_reference().activity_id.as_deref(),
+            Some("a-1")
+        );
     }
 
     #[test]
@@ -615,7 +629,11 @@ mod tests {
         let mut threaded = Activity::message("x").with_reply_to_id("other");
         threaded.apply_conversation_reference(&r, false);
         assert_eq!(threaded.reply_to_id.as_deref(), Some("other"));
-        assert_eq!(threaded.locale.as_deref(), Some("en-GB"), "an unset locale is filled");
+        assert_eq!(
+            threaded.locale.as_deref(),
+            Some("en-GB"),
+            "an unset locale is filled"
+        );
     }
 
     #[test]
@@ -653,7 +671,12 @@ mod tests {
         assert!(r.validate().unwrap_err().to_string().contains("serviceUrl"));
         r.service_url = Some("https://x/".into());
         r.conversation = Some(ConversationAccount::default());
-        assert!(r.validate().unwrap_err().to_string().contains("conversation.id"));
+        assert!(
+            r.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("conversation.id")
+        );
     }
 
     #[test]
@@ -687,7 +710,11 @@ mod tests {
     fn has_content() {
         assert!(!Activity::message("  ").has_content());
         assert!(Activity::message("x").has_content());
-        assert!(Activity::default().with_attachment(Attachment::default()).has_content());
+        assert!(
+            Activity::default()
+                .with_attachment(Attachment::default())
+                .has_content()
+        );
         assert!(!Activity::typing().has_content());
     }
 
@@ -721,7 +748,10 @@ mod tests {
         ];
         for case in cases {
             let err = Activity::from_json(&case).unwrap_err();
-            assert!(err.to_string().starts_with("invalid JSON while reading an activity"));
+            assert!(
+                err.to_string()
+                    .starts_with("invalid JSON while reading an activity")
+            );
         }
     }
 }

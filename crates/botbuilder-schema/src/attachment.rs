@@ -119,7 +119,11 @@ pub struct CardAction {
 impl CardAction {
     /// An action of this type with a title and a value.
     #[must_use]
-    pub fn new(action_type: ActionTypes, title: impl Into<String>, value: impl Into<Value>) -> Self {
+    pub fn new(
+        action_type: ActionTypes,
+        title: impl Into<String>,
+        value: impl Into<Value>,
+    ) -> Self {
         Self {
             action_type: Some(action_type),
             title: Some(title.into()),

@@ -283,7 +283,8 @@ mod tests {
 
     #[test]
     fn open_entity_round_trips() {
-        let wire = json!({"type": "ClientCapabilities", "requiresBotState": true, "supportsTts": true});
+        let wire =
+            json!({"type": "ClientCapabilities", "requiresBotState": true, "supportsTts": true});
         let entity: Entity = serde_json::from_value(wire.clone()).unwrap();
         assert_eq!(entity.entity_type, "ClientCapabilities");
         assert_eq!(serde_json::to_value(&entity).unwrap(), wire);
@@ -334,16 +335,30 @@ mod tests {
             geo: Some(serde_json::to_value(&entity).unwrap()),
             ..Place::default()
         };
-        let back = Entity::from_typed(&place).unwrap().as_typed::<Place>().unwrap().unwrap();
+        let back = Entity::from_typed(&place)
+            .unwrap()
+            .as_typed::<Place>()
+            .unwrap()
+            .unwrap();
         assert_eq!(back, place);
-        let thing = Entity::from_typed(&Thing { name: Some("x".into()), ..Thing::default() }).unwrap();
+        let thing = Entity::from_typed(&Thing {
+            name: Some("x".into()),
+            ..Thing::default()
+        })
+        .unwrap();
         assert_eq!(thing.entity_type, "Thing");
     }
 
     #[test]
     fn reactions_keep_unknown_types() {
         let r: MessageReaction = serde_json::from_value(json!({"type": "heart"})).unwrap();
-        assert_eq!(r.reaction_type, Some(MessageReactionTypes::Other("heart".into())));
-        assert_eq!(serde_json::to_value(MessageReaction::new("like")).unwrap(), json!({"type": "like"}));
+        assert_eq!(
+            r.reaction_type,
+            Some(MessageReactionTypes::Other("heart".into()))
+        );
+        assert_eq!(
+            serde_json::to_value(MessageReaction::new("like")).unwrap(),
+            json!({"type": "like"})
+        );
     }
 }

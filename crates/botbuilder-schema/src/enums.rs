@@ -313,7 +313,10 @@ mod tests {
         let v: ActivityTypes = serde_json::from_str("\"ConversationUpdate\"").unwrap();
         assert_eq!(v, ActivityTypes::Other("ConversationUpdate".into()));
         assert_eq!(serde_json::to_string(&v).unwrap(), "\"ConversationUpdate\"");
-        assert_eq!(ChannelId::from("my-channel".to_string()).as_str(), "my-channel");
+        assert_eq!(
+            ChannelId::from("my-channel".to_string()).as_str(),
+            "my-channel"
+        );
         assert_eq!("nova".parse::<InputHints>().unwrap().to_string(), "nova");
     }
 

@@ -67,8 +67,8 @@ pub use error::SchemaError;
 pub use reference::{CONTINUE_CONVERSATION_EVENT, ConversationReference};
 pub use rest::{
     AttachmentData, AttachmentInfo, AttachmentView, ConversationMembers, ConversationParameters,
-    ConversationResourceResponse, ConversationsResult, ErrorDetail, ErrorResponse,
-    ExpectedReplies, InnerHttpError, InvokeResponse, PagedMembersResult, ResourceResponse,
-    TokenResponse, Transcript,
+    ConversationResourceResponse, ConversationsResult, ErrorDetail, ErrorResponse, ExpectedReplies,
+    InnerHttpError, InvokeResponse, PagedMembersResult, ResourceResponse, TokenResponse,
+    Transcript,
 };
 pub use timestamp::Timestamp;

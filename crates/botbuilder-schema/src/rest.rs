@@ -165,11 +165,17 @@ impl fmt::Debug for AttachmentData {
             .field("name", &self.name)
             .field(
                 "original_base64",
-                &self.original_base64.as_ref().map(|s| format!("<{} chars>", s.len())),
+                &self
+                    .original_base64
+                    .as_ref()
+                    .map(|s| format!("<{} chars>", s.len())),
             )
             .field(
                 "thumbnail_base64",
-                &self.thumbnail_base64.as_ref().map(|s| format!("<{} chars>", s.len())),
+                &self
+                    .thumbnail_base64
+                    .as_ref()
+                    .map(|s| format!("<{} chars>", s.len())),
             )
             .finish_non_exhaustive()
     }
@@ -385,7 +391,8 @@ mod tests {
             json!({"isGroup": false, "tenantId": "t", "members": [{"id": "u"}]})
         );
         let r: ConversationResourceResponse =
-            serde_json::from_value(json!({"id": "c", "activityId": "a", "serviceUrl": "s"})).unwrap();
+            serde_json::from_value(json!({"id": "c", "activityId": "a", "serviceUrl": "s"}))
+                .unwrap();
         assert_eq!(r.activity_id.as_deref(), Some("a"));
         let v: AttachmentInfo = serde_json::from_value(
             json!({"name": "f", "type": "image/png", "views": [{"viewId": "original", "size": 3}]}),
@@ -393,10 +400,15 @@ mod tests {
         .unwrap();
         assert_eq!(v.views[0].size, 3);
         let m: PagedMembersResult =
-            serde_json::from_value(json!({"continuationToken": "n", "members": [{"id": "u"}]})).unwrap();
+            serde_json::from_value(json!({"continuationToken": "n", "members": [{"id": "u"}]}))
+                .unwrap();
         assert_eq!(m.continuation_token.as_deref(), Some("n"));
         assert_eq!(
-            serde_json::to_value(ExpectedReplies { activities: vec![Activity::message("a")], ..Default::default() }).unwrap(),
+            serde_json::to_value(ExpectedReplies {
+                activities: vec![Activity::message("a")],
+                ..Default::default()
+            })
+            .unwrap(),
             json!({"activities": [{"type": "message", "text": "a"}]})
         );
     }

@@ -56,12 +56,11 @@ impl Timestamp {
     /// # Errors
     /// [`SchemaError::InvalidTimestamp`] when the text is not RFC 3339.
     pub fn parse(text: &str) -> Result<Self, SchemaError> {
-        let value = DateTime::parse_from_rfc3339(text).map_err(|source| {
-            SchemaError::InvalidTimestamp {
+        let value =
+            DateTime::parse_from_rfc3339(text).map_err(|source| SchemaError::InvalidTimestamp {
                 value: text.chars().take(64).collect(),
                 source,
-            }
-        })?;
+            })?;
         Ok(Self {
             raw: text.to_owned(),
             value,
