@@ -167,11 +167,45 @@ impl CardAction {
         }
     }
 
+    /// A `signin` button titled `title` that opens `url` to sign in.
+    ///
+    /// ```
+    /// use botbuilder_schema::{ActionTypes, CardAction};
+    ///
+    /// let button = CardAction::signin("Sign in", "https://login.example.com/");
+    /// assert_eq!(button.action_type, Some(ActionTypes::Signin));
+    /// assert_eq!(button.value, Some("https://login.example.com/".into()));
+    /// ```
+    #[must_use]
+    pub fn signin(title: impl Into<String>, url: impl Into<String>) -> Self {
+        Self::new(ActionTypes::Signin, title, url.into())
+    }
+
     /// Sets the button image.
     #[must_use]
     pub fn with_image(mut self, url: impl Into<String>) -> Self {
         self.image = Some(url.into());
         self
+    }
+}
+
+impl From<&str> for CardAction {
+    /// An `imBack` button that sends its title, as BotBuilder makes of a plain string.
+    ///
+    /// ```
+    /// use botbuilder_schema::CardAction;
+    ///
+    /// assert_eq!(CardAction::from("Yes"), CardAction::im_back("Yes"));
+    /// ```
+    fn from(text: &str) -> Self {
+        CardAction::im_back(text)
+    }
+}
+
+impl From<String> for CardAction {
+    /// An `imBack` button that sends its title, as BotBuilder makes of a plain string.
+    fn from(text: String) -> Self {
+        CardAction::im_back(text)
     }
 }
 

@@ -37,6 +37,44 @@
 //! assert_eq!(reply.reply_to_id.as_deref(), Some("1571537152320"));
 //! # Ok::<(), botbuilder_schema::SchemaError>(())
 //! ```
+//!
+//! # Messages and cards
+//!
+//! [`MessageFactory`] builds the messages a bot sends most (text, suggested actions,
+//! attachments, lists, carousels, files), with BotBuilder's defaults (`inputHint` =
+//! `acceptingInput`). The [`cards`] module has the Bot Framework cards (hero, thumbnail,
+//! sign-in, OAuth, receipt, animation, audio, video) with builders; each converts into an
+//! [`Attachment`], and [`CardFactory::adaptive_card`] wraps an Adaptive Card's JSON.
+//!
+//! ```
+//! use botbuilder_schema::{Activity, CardAction, CardFactory, HeroCard, MessageFactory};
+//! use serde_json::json;
+//!
+//! let cards = MessageFactory::carousel([
+//!     HeroCard::new("Espresso")
+//!         .with_image("https://example.com/espresso.jpg")
+//!         .with_button(CardAction::im_back("Order espresso"))
+//!         .into_attachment(),
+//!     CardFactory::adaptive_card(json!({
+//!         "type": "AdaptiveCard", "version": "1.5",
+//!         "body": [{"type": "TextBlock", "text": "Or build your own"}],
+//!         "actions": [{"type": "Action.Submit", "title": "Start", "data": {"custom": true}}]
+//!     })),
+//! ])
+//! .with_text("What would you like?");
+//!
+//! let wire = serde_json::to_value(&cards)?;
+//! assert_eq!(wire["attachmentLayout"], "carousel");
+//! assert_eq!(wire["inputHint"], "acceptingInput");
+//! assert_eq!(wire["attachments"][0]["contentType"], "application/vnd.microsoft.card.hero");
+//! assert_eq!(wire["attachments"][0]["content"]["buttons"][0]["value"], "Order espresso");
+//! assert_eq!(wire["attachments"][1]["contentType"], "application/vnd.microsoft.card.adaptive");
+//!
+//! // Quick replies: plain strings become `imBack` buttons.
+//! let ask: Activity = MessageFactory::suggested_actions(["Small", "Large"], "Which size?");
+//! assert_eq!(ask.suggested_actions.map(|s| s.actions.len()), Some(2));
+//! # Ok::<(), serde_json::Error>(())
+//! ```
 
 #![warn(clippy::unwrap_used)]
 
@@ -45,9 +83,11 @@ mod open_enum;
 mod account;
 mod activity;
 mod attachment;
+pub mod cards;
 mod entity;
 mod enums;
 mod error;
+mod message_factory;
 mod reference;
 mod rest;
 mod timestamp;
@@ -55,6 +95,11 @@ mod timestamp;
 pub use account::{ChannelAccount, ConversationAccount};
 pub use activity::Activity;
 pub use attachment::{Attachment, CardAction, SuggestedActions};
+pub use cards::{
+    AnimationCard, AudioCard, CardFactory, CardImage, CardKind, Fact, HeroCard, MediaCard,
+    MediaUrl, OAuthCard, ReceiptCard, ReceiptItem, SigninCard, ThumbnailCard, ThumbnailUrl,
+    TokenExchangeResource, TokenPostResource, VideoCard,
+};
 pub use entity::{
     ClientInfo, Entity, EntityKind, GeoCoordinates, Mention, MessageReaction, Place,
     SemanticAction, TextHighlight, Thing,
@@ -66,6 +111,7 @@ pub use enums::{
     TextFormatTypes,
 };
 pub use error::SchemaError;
+pub use message_factory::MessageFactory;
 pub use reference::{CONTINUE_CONVERSATION_EVENT, ConversationReference};
 pub use rest::{
     AttachmentData, AttachmentInfo, AttachmentView, ConversationMembers, ConversationParameters,
