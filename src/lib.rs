@@ -46,8 +46,8 @@ pub use botbuilder_schema as schema;
 pub mod prelude {
     pub use botbuilder_core::testing::{TestAdapter, TestFlow};
     pub use botbuilder_core::{
-        ActivityHandler, Bot, BotAdapter, BoxError, ContinueLogic, Middleware, MiddlewareSet,
-        Next, TurnContext, TurnResult, async_trait,
+        ActivityHandler, Bot, BotAdapter, BoxError, ContinueLogic, Middleware, MiddlewareSet, Next,
+        TurnContext, TurnResult, async_trait,
     };
     pub use botbuilder_schema::{
         Activity, ActivityTypes, Attachment, CardAction, ChannelAccount, ChannelId,
