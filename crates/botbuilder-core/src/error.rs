@@ -5,8 +5,8 @@ use thiserror::Error;
 /// Any error, as a bot's turn or a middleware returns it.
 ///
 /// Bots return `Result<(), BoxError>` ([`TurnResult`]) so that `?` works on every error type:
-/// the SDK's own ([`enum@Error`]), the application's, `anyhow`'s. The adapter hands the error to
-/// its `on_turn_error` hook, which can downcast it (`error.downcast_ref::<Error>()`).
+/// the SDK's own ([`Error`](enum@Error)), the application's, `anyhow`'s. The adapter hands the
+/// error to its `on_turn_error` hook, which can downcast it (`error.downcast_ref::<Error>()`).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// The result of a turn, a middleware or a handler method.
@@ -53,6 +53,54 @@ pub enum Error {
         /// The panic's message, when it was a string.
         message: String,
     },
+    /// A storage write carried an eTag that no longer matches the stored document: someone
+    /// else wrote (or created, or deleted) it since it was read. Nothing was overwritten;
+    /// read the document again and redo the change (see
+    /// [`storage::retry_on_conflict`](crate::storage::retry_on_conflict)).
+    #[error("storage conflict on {key:?}: the document changed since it was read")]
+    StorageConflict {
+        /// The key of the document.
+        key: String,
+    },
+    /// A storage backend failed (connection, timeout, quota). The source is the backend's
+    /// error.
+    #[error("storage failed while {context}: {source}")]
+    Storage {
+        /// What was being done, such as `writing to redis`.
+        context: String,
+        /// The backend's error.
+        #[source]
+        source: BoxError,
+    },
+    /// A document handed to or returned by storage is not what the storage contract allows:
+    /// not a JSON object, or an `eTag` that is not a string.
+    #[error("invalid storage document {key:?}: {reason}")]
+    InvalidDocument {
+        /// The key of the document.
+        key: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A state property holds a value that does not deserialize to the accessor's type
+    /// (the type changed since it was saved, or another bot wrote it).
+    #[error("state property {property:?} could not be read: {source}")]
+    StateRead {
+        /// The name of the property.
+        property: String,
+        /// The deserializer's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A value could not be serialized into a state property (a map with non-string keys,
+    /// a `Serialize` impl that failed).
+    #[error("state property {property:?} could not be written: {source}")]
+    StateWrite {
+        /// The name of the property.
+        property: String,
+        /// The serializer's error.
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 impl Error {
@@ -61,6 +109,43 @@ impl Error {
         Error::Adapter {
             operation,
             source: source.into(),
+        }
+    }
+
+    /// Wraps a storage backend's error; `context` says what was being done.
+    ///
+    /// ```
+    /// use botbuilder_core::Error;
+    ///
+    /// let io = std::io::Error::other("connection reset");
+    /// let e = Error::storage("reading from redis", io);
+    /// assert_eq!(e.to_string(), "storage failed while reading from redis: connection reset");
+    /// ```
+    pub fn storage(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Error::Storage {
+            context: context.into(),
+            source: source.into(),
+        }
+    }
+
+    /// Whether this is a [`StorageConflict`](Error::StorageConflict), directly or as the
+    /// cause of a failed turn ([`Error::Turn`]).
+    ///
+    /// ```
+    /// use botbuilder_core::Error;
+    ///
+    /// let conflict = Error::StorageConflict { key: "test/conversations/c1".into() };
+    /// assert!(conflict.is_conflict());
+    /// assert!(Error::Turn { source: Box::new(conflict) }.is_conflict());
+    /// ```
+    #[must_use]
+    pub fn is_conflict(&self) -> bool {
+        match self {
+            Error::StorageConflict { .. } => true,
+            Error::Turn { source } => source
+                .downcast_ref::<Error>()
+                .is_some_and(Error::is_conflict),
+            _ => false,
         }
     }
 }

@@ -10,6 +10,10 @@
 //!   [`middleware::ShowTypingMiddleware`], [`middleware::TranscriptLoggerMiddleware`].
 //! - [`BotAdapter`]: delivery, `continue_conversation` for proactive messages,
 //!   `on_turn_error`.
+//! - [`state`]: what the bot remembers between turns: [`ConversationState`], [`UserState`],
+//!   [`PrivateConversationState`], typed properties, [`AutoSaveStateMiddleware`]; kept in a
+//!   [`storage::Storage`] ([`MemoryStorage`] here) with eTags, so that no update is lost;
+//!   [`ConversationLocks`] runs one conversation's turns one at a time.
 //!
 //! An echo bot and its test:
 //!
@@ -47,6 +51,9 @@ mod adapter;
 mod bot;
 mod error;
 pub mod middleware;
+mod ordering;
+pub mod state;
+pub mod storage;
 pub mod testing;
 mod turn_context;
 mod turn_state;
@@ -59,6 +66,12 @@ pub use adapter::{
 pub use bot::{Bot, BotFn, bot_fn};
 pub use error::{BoxError, Error, TurnResult};
 pub use middleware::{Middleware, MiddlewareSet, Next};
+pub use ordering::ConversationLocks;
+pub use state::{
+    AutoSaveStateMiddleware, BotState, BotStateSet, ConversationState, PrivateConversationState,
+    StatePropertyAccessor, UserState,
+};
+pub use storage::{MemoryStorage, Storage, StoreItems};
 pub use turn_context::{
     BoxFuture, DeleteActivityHook, DeleteNext, HookFn, SendActivitiesHook, SendNext, TurnContext,
     UpdateActivityHook, UpdateNext, delete_hook, send_hook, update_hook,

@@ -14,8 +14,8 @@ use botbuilder_schema::{
 use tokio::sync::Notify;
 
 use crate::{
-    Bot, BotAdapter, BoxError, ContinueLogic, Error, Middleware, MiddlewareSet, TurnContext,
-    TurnErrorHandler, default_on_turn_error, run_bot_turn, run_logic_turn,
+    Bot, BotAdapter, BoxError, ContinueLogic, ConversationLocks, Error, Middleware, MiddlewareSet,
+    TurnContext, TurnErrorHandler, default_on_turn_error, run_bot_turn, run_logic_turn,
 };
 
 /// An in-memory adapter for unit tests: feed it activities, read what the bot sent, per
@@ -23,6 +23,10 @@ use crate::{
 /// so proactive bots can be tested (BotBuilder-JS's TestAdapter rejects them).
 ///
 /// Cheap to clone; clones share everything.
+///
+/// Turns of one conversation run one at a time, in arrival order, as
+/// [`ConversationLocks`] orders them (see `docs/state.md`); turn it off with
+/// [`with_turn_ordering(false)`](Self::with_turn_ordering).
 ///
 /// ```
 /// use botbuilder_core::{bot_fn, testing::TestAdapter};
@@ -54,6 +58,8 @@ struct Inner {
     next_conversation: AtomicU64,
     log: Mutex<Log>,
     notify: Notify,
+    /// Per-conversation turn ordering; `None` when turned off.
+    ordering: RwLock<Option<ConversationLocks>>,
 }
 
 #[derive(Default)]
@@ -114,6 +120,7 @@ impl TestAdapter {
                 next_conversation: AtomicU64::new(1),
                 log: Mutex::new(Log::default()),
                 notify: Notify::new(),
+                ordering: RwLock::new(Some(ConversationLocks::new())),
             }),
         }
     }
@@ -142,6 +149,20 @@ impl TestAdapter {
     pub fn with_on_turn_error(self, handler: impl TurnErrorHandler + 'static) -> Self {
         *write(&self.inner.on_turn_error) = Some(Arc::new(handler));
         self
+    }
+
+    /// Whether turns of one conversation run one at a time (the default), or all at once as
+    /// they arrive. Turning it off shows what state conflicts look like without it.
+    #[must_use]
+    pub fn with_turn_ordering(self, ordered: bool) -> Self {
+        *write(&self.inner.ordering) = ordered.then(ConversationLocks::new);
+        self
+    }
+
+    /// The locks that order turns, unless ordering is off.
+    #[must_use]
+    pub fn conversation_locks(&self) -> Option<ConversationLocks> {
+        read(&self.inner.ordering).clone()
     }
 
     /// The conversation reference for a user and conversation of this adapter's channel.
@@ -203,8 +224,13 @@ impl TestAdapter {
     pub async fn process_activity(&self, activity: Activity, bot: &dyn Bot) -> Result<(), Error> {
         let activity = self.complete_incoming(activity);
         let middleware = read(&self.inner.middleware).clone();
+        let key = ConversationLocks::key_of_activity(&activity);
         let mut ctx = TurnContext::new(Arc::new(self.clone()), activity);
-        run_bot_turn(&middleware, &mut ctx, bot).await
+        let turn = run_bot_turn(&middleware, &mut ctx, bot);
+        match self.conversation_locks() {
+            Some(locks) => locks.run(key.as_deref(), turn).await,
+            None => turn.await,
+        }
     }
 
     /// Sends a text message from the template's user to the bot; see
@@ -335,8 +361,13 @@ impl BotAdapter for TestAdapter {
     ) -> Result<(), Error> {
         reference.validate()?;
         let middleware = read(&self.inner.middleware).clone();
+        let key = ConversationLocks::key_of_reference(&reference);
         let mut ctx = TurnContext::proactive(Arc::new(self.clone()), &reference);
-        run_logic_turn(&middleware, &mut ctx, logic).await
+        let turn = run_logic_turn(&middleware, &mut ctx, logic);
+        match self.conversation_locks() {
+            Some(locks) => locks.run(key.as_deref(), turn).await,
+            None => turn.await,
+        }
     }
 
     async fn create_conversation(

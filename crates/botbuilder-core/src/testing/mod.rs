@@ -1,4 +1,5 @@
-//! Unit-testing bots with no HTTP: [`TestAdapter`] and [`TestFlow`].
+//! Unit-testing bots with no HTTP: [`TestAdapter`] and [`TestFlow`]; and
+//! [`storage_conformance`], the suite every [`Storage`](crate::Storage) backend passes.
 //!
 //! A two-conversation proactive scenario: a job started in conversation A is completed from
 //! conversation B, and the notification lands in A.
@@ -52,6 +53,7 @@
 
 mod adapter;
 mod flow;
+pub mod storage_conformance;
 
 pub use adapter::TestAdapter;
 pub use flow::TestFlow;

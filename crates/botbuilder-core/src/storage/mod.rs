@@ -1,0 +1,421 @@
+//! [`Storage`]: where a bot keeps JSON documents between turns, with optimistic concurrency.
+//!
+//! State ([`BotState`](crate::BotState)) is stored through this trait; [`MemoryStorage`] keeps
+//! documents in memory, and durable backends (separate crates) keep them in a database. Every
+//! backend passes the same
+//! [conformance suite](crate::testing::storage_conformance).
+//!
+//! # The contract
+//!
+//! - A document is a JSON **object**, stored under a string key. Keys are any non-empty
+//!   string of up to 1 000 characters, including `/ : ? # % \`, spaces and any Unicode; a
+//!   backend escapes what its store cannot hold, without letting two keys collide.
+//! - Every stored document has an **eTag**, a non-empty string the store changes on every
+//!   successful write. It travels inside the document, as the `"eTag"` field, exactly as
+//!   BotBuilder (C#, JS, Python) keeps it: [`read`](Storage::read) adds it, and
+//!   [`write`](Storage::write) takes the condition from it:
+//!
+//!   | `"eTag"` of the document written | the write succeeds when                    |
+//!   |----------------------------------|--------------------------------------------|
+//!   | absent, `null` or `"*"` ([`ETAG_ANY`]) | always (last writer wins)            |
+//!   | `""` ([`ETAG_NEW`])              | no document is stored under the key        |
+//!   | any other string                 | the stored document has exactly that eTag  |
+//!
+//!   In one sentence: *a missing document's eTag is the empty string, and a write with an
+//!   eTag other than `*` succeeds only if it matches*. A write that does not succeed changes
+//!   nothing and fails with [`Error::StorageConflict`] naming the key.
+//! - A successful write returns each document's new eTag (so a writer can write again
+//!   without reading). The `"eTag"` field itself is never stored as data.
+//! - Reading a missing key yields nothing (the key is absent from the result), not an error.
+//!   Deleting a missing key is fine. Deletion is unconditional.
+//! - **Batches are not atomic.** When a write of several documents fails, each of the others
+//!   may or may not have been written (BotBuilder's storages behave the same way;
+//!   [`MemoryStorage`] happens to be atomic, but code must not rely on it). `BotState` writes
+//!   one document per call, so this matters only to code that batches on its own.
+//!
+//! # Example: read-modify-write that never loses an update
+//!
+//! ```
+//! use botbuilder_core::storage::{self, MemoryStorage, Storage, StoreItems};
+//! use serde_json::json;
+//!
+//! async fn add_job(store: &dyn Storage, job: &str) -> Result<(), botbuilder_core::Error> {
+//!     let key = "jobs";
+//!     storage::retry_on_conflict(10, || async move {
+//!         // The document read carries its eTag; writing it back asks for that eTag. When
+//!         // there is none, `new_document` asks that nobody created it meanwhile.
+//!         let mut doc = store
+//!             .read(&[key])
+//!             .await?
+//!             .remove(key)
+//!             .unwrap_or_else(storage::new_document);
+//!         if !doc["jobs"].is_array() {
+//!             doc["jobs"] = json!([]);
+//!         }
+//!         if let Some(jobs) = doc["jobs"].as_array_mut() {
+//!             jobs.push(json!(job));
+//!         }
+//!         store.write(StoreItems::from([(key.to_owned(), doc)])).await?;
+//!         Ok(())
+//!     })
+//!     .await
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), botbuilder_core::Error> {
+//! let store = MemoryStorage::new();
+//! add_job(&store, "backup").await?;
+//! add_job(&store, "report").await?;
+//! let doc = store.read(&["jobs"]).await?.remove("jobs").unwrap_or_default();
+//! assert_eq!(doc["jobs"], json!(["backup", "report"]));
+//! # Ok(())
+//! # }
+//! ```
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+
+use crate::Error;
+
+mod memory;
+
+pub use memory::MemoryStorage;
+
+/// Documents by key, as [`Storage::read`] returns them and [`Storage::write`] takes them.
+pub type StoreItems = BTreeMap<String, Value>;
+
+/// The new eTag of each document a [`Storage::write`] stored, by key.
+pub type ETags = BTreeMap<String, String>;
+
+/// The name of the field that carries a document's eTag (BotBuilder's `eTag`).
+pub const ETAG_FIELD: &str = "eTag";
+
+/// The eTag that makes a write unconditional: whatever is stored is replaced.
+pub const ETAG_ANY: &str = "*";
+
+/// The eTag of a missing document: a write with it succeeds only if nothing is stored under
+/// the key (create, never overwrite).
+pub const ETAG_NEW: &str = "";
+
+/// Where a bot keeps JSON documents: batch read, write and delete by key, with optimistic
+/// concurrency by eTag. See the [module docs](self) for the full contract; every backend
+/// must pass [`storage_conformance`](crate::testing::storage_conformance).
+///
+/// Usable as `Arc<dyn Storage>`. Operations are cancel-safe in the sense that dropping a
+/// future leaves each document either written or not; a dropped batch write may have
+/// written some of its documents.
+///
+/// ```
+/// use botbuilder_core::storage::{MemoryStorage, Storage, StoreItems, ETAG_FIELD};
+/// use serde_json::json;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), botbuilder_core::Error> {
+/// let store = MemoryStorage::new();
+/// let etags = store
+///     .write(StoreItems::from([("user/42".to_owned(), json!({"name": "Ada"}))]))
+///     .await?;
+/// let items = store.read(&["user/42", "user/43"]).await?;
+/// assert_eq!(items.len(), 1);
+/// assert_eq!(items["user/42"]["name"], "Ada");
+/// assert_eq!(items["user/42"][ETAG_FIELD], json!(etags["user/42"]));
+///
+/// // Writing back a stale copy is a conflict, not an overwrite.
+/// store
+///     .write(StoreItems::from([("user/42".to_owned(), items["user/42"].clone())]))
+///     .await?;
+/// let stale = store
+///     .write(StoreItems::from([("user/42".to_owned(), items["user/42"].clone())]))
+///     .await;
+/// assert!(stale.is_err_and(|e| e.is_conflict()));
+/// # Ok(())
+/// # }
+/// ```
+#[async_trait]
+pub trait Storage: Send + Sync {
+    /// Reads the documents stored under `keys`. Missing keys are absent from the result.
+    /// Each document read carries its eTag in its `"eTag"` field.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the backend fails; [`Error::InvalidDocument`] when a stored
+    /// document is not a JSON object.
+    async fn read(&self, keys: &[&str]) -> Result<StoreItems, Error>;
+
+    /// Writes documents, each under the condition its `"eTag"` field sets (see the
+    /// [module docs](self)), and returns their new eTags.
+    ///
+    /// # Errors
+    /// [`Error::StorageConflict`] naming a document whose eTag did not match;
+    /// [`Error::InvalidDocument`] when a document is not a JSON object or its eTag is not a
+    /// string; [`Error::Storage`] when the backend fails. The batch is not atomic.
+    async fn write(&self, changes: StoreItems) -> Result<ETags, Error>;
+
+    /// Deletes the documents stored under `keys`, whatever their eTags. Missing keys are
+    /// fine.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the backend fails.
+    async fn delete(&self, keys: &[&str]) -> Result<(), Error>;
+}
+
+#[async_trait]
+impl<S: Storage + ?Sized> Storage for Arc<S> {
+    async fn read(&self, keys: &[&str]) -> Result<StoreItems, Error> {
+        (**self).read(keys).await
+    }
+
+    async fn write(&self, changes: StoreItems) -> Result<ETags, Error> {
+        (**self).write(changes).await
+    }
+
+    async fn delete(&self, keys: &[&str]) -> Result<(), Error> {
+        (**self).delete(keys).await
+    }
+}
+
+/// What a write expects to find under its key, as the document's `"eTag"` says. Backends
+/// use it with [`prepare_write`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WriteCondition {
+    /// Write whatever is stored (no eTag, or `*`).
+    Any,
+    /// Write only if nothing is stored (eTag `""`).
+    Absent,
+    /// Write only if the stored document has this eTag.
+    Matches(String),
+}
+
+impl WriteCondition {
+    /// Whether a write under this condition may replace what is stored, given the stored
+    /// document's eTag (`None` when nothing is stored).
+    ///
+    /// ```
+    /// use botbuilder_core::storage::WriteCondition;
+    ///
+    /// assert!(WriteCondition::Any.allows(Some("7")));
+    /// assert!(WriteCondition::Absent.allows(None));
+    /// assert!(!WriteCondition::Absent.allows(Some("7")));
+    /// assert!(WriteCondition::Matches("7".into()).allows(Some("7")));
+    /// assert!(!WriteCondition::Matches("7".into()).allows(None));
+    /// ```
+    #[must_use]
+    pub fn allows(&self, stored_e_tag: Option<&str>) -> bool {
+        match self {
+            WriteCondition::Any => true,
+            WriteCondition::Absent => stored_e_tag.is_none(),
+            WriteCondition::Matches(expected) => stored_e_tag == Some(expected.as_str()),
+        }
+    }
+}
+
+/// Splits a document to write into the object to store (without its `"eTag"` field) and the
+/// condition that field sets. For backend implementers.
+///
+/// ```
+/// use botbuilder_core::storage::{prepare_write, WriteCondition};
+/// use serde_json::json;
+///
+/// let (body, condition) = prepare_write("k", json!({"a": 1, "eTag": "5"}))?;
+/// assert_eq!(body, *json!({"a": 1}).as_object().unwrap());
+/// assert_eq!(condition, WriteCondition::Matches("5".into()));
+/// assert!(prepare_write("k", json!([1, 2])).is_err());
+/// # Ok::<(), botbuilder_core::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidDocument`] when the document is not a JSON object or its `"eTag"` is
+/// neither a string nor `null`.
+pub fn prepare_write(
+    key: &str,
+    document: Value,
+) -> Result<(Map<String, Value>, WriteCondition), Error> {
+    let Value::Object(mut body) = document else {
+        return Err(Error::InvalidDocument {
+            key: key.to_owned(),
+            reason: format!("a document must be a JSON object, not {}", kind(&document)),
+        });
+    };
+    let condition = match body.remove(ETAG_FIELD) {
+        None | Some(Value::Null) => WriteCondition::Any,
+        Some(Value::String(e_tag)) if e_tag == ETAG_ANY => WriteCondition::Any,
+        Some(Value::String(e_tag)) if e_tag == ETAG_NEW => WriteCondition::Absent,
+        Some(Value::String(e_tag)) => WriteCondition::Matches(e_tag),
+        Some(other) => {
+            return Err(Error::InvalidDocument {
+                key: key.to_owned(),
+                reason: format!("its eTag must be a string, not {}", kind(&other)),
+            });
+        }
+    };
+    Ok((body, condition))
+}
+
+/// The document a read returns: the stored object with its eTag in the `"eTag"` field. For
+/// backend implementers.
+#[must_use]
+pub fn document_with_e_tag(mut body: Map<String, Value>, e_tag: impl Into<String>) -> Value {
+    body.insert(ETAG_FIELD.to_owned(), Value::String(e_tag.into()));
+    Value::Object(body)
+}
+
+/// The eTag a document carries, if any.
+///
+/// ```
+/// use botbuilder_core::storage::e_tag;
+/// use serde_json::json;
+///
+/// assert_eq!(e_tag(&json!({"eTag": "3", "x": 1})), Some("3"));
+/// assert_eq!(e_tag(&json!({"x": 1})), None);
+/// ```
+#[must_use]
+pub fn e_tag(document: &Value) -> Option<&str> {
+    document.get(ETAG_FIELD).and_then(Value::as_str)
+}
+
+/// An empty document that, written, is created only if nothing is stored under its key
+/// (its eTag is [`ETAG_NEW`]): what to start from when a read found nothing.
+///
+/// ```
+/// use botbuilder_core::storage::{new_document, e_tag, ETAG_NEW};
+///
+/// assert_eq!(e_tag(&new_document()), Some(ETAG_NEW));
+/// ```
+#[must_use]
+pub fn new_document() -> Value {
+    document_with_e_tag(Map::new(), ETAG_NEW)
+}
+
+/// Runs `operation` until it ends in anything but a [conflict](Error::is_conflict), at most
+/// `attempts` times (at least once), and returns its last result.
+///
+/// Use it around a read-modify-write that carries eTags. Retrying at once is sound:
+/// optimistic concurrency is lock-free, every conflict means another writer succeeded, so
+/// the system always progresses. Only retry work that is safe to repeat: a conflict after a
+/// message was sent would send it again.
+///
+/// See the [module docs](self) for an example.
+///
+/// # Errors
+/// The operation's error when it is not a conflict, or the last conflict after `attempts`
+/// attempts.
+pub async fn retry_on_conflict<T, F, Fut>(attempts: usize, mut operation: F) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let attempts = attempts.max(1);
+    let mut attempt = 1;
+    loop {
+        match operation().await {
+            Err(e) if e.is_conflict() && attempt < attempts => {
+                tracing::debug!(error = %e, attempt, "storage conflict, retrying");
+                attempt += 1;
+                tokio::task::yield_now().await;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn prepare_write_reads_the_condition_from_the_etag() {
+        let cases = [
+            (json!({"a": 1}), WriteCondition::Any),
+            (json!({"a": 1, "eTag": null}), WriteCondition::Any),
+            (json!({"a": 1, "eTag": "*"}), WriteCondition::Any),
+            (json!({"a": 1, "eTag": ""}), WriteCondition::Absent),
+            (
+                json!({"a": 1, "eTag": "12"}),
+                WriteCondition::Matches("12".into()),
+            ),
+        ];
+        for (doc, expected) in cases {
+            let (body, condition) = prepare_write("k", doc).unwrap();
+            assert_eq!(condition, expected);
+            assert_eq!(Value::Object(body), json!({"a": 1}));
+        }
+    }
+
+    #[test]
+    fn prepare_write_rejects_non_objects_and_bad_etags() {
+        for doc in [json!(null), json!(1), json!("s"), json!([1]), json!(true)] {
+            let e = prepare_write("the key", doc).unwrap_err();
+            assert!(matches!(&e, Error::InvalidDocument { key, .. } if key == "the key"));
+        }
+        let e = prepare_write("k", json!({"eTag": 5})).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid storage document \"k\": its eTag must be a string, not a number"
+        );
+    }
+
+    #[test]
+    fn document_with_e_tag_adds_the_field() {
+        let body = json!({"x": 1}).as_object().unwrap().clone();
+        assert_eq!(document_with_e_tag(body, "9"), json!({"x": 1, "eTag": "9"}));
+    }
+
+    #[tokio::test]
+    async fn retry_on_conflict_retries_conflicts_only() {
+        let mut calls = 0;
+        let result: Result<u32, Error> = retry_on_conflict(5, || {
+            calls += 1;
+            let n = calls;
+            async move {
+                if n < 3 {
+                    Err(Error::StorageConflict { key: "k".into() })
+                } else {
+                    Ok(n)
+                }
+            }
+        })
+        .await;
+        assert_eq!(result.unwrap(), 3);
+
+        let mut calls = 0;
+        let result: Result<(), Error> = retry_on_conflict(3, || {
+            calls += 1;
+            async { Err(Error::StorageConflict { key: "k".into() }) }
+        })
+        .await;
+        assert!(result.unwrap_err().is_conflict());
+        assert_eq!(calls, 3);
+
+        let mut calls = 0;
+        let result: Result<(), Error> = retry_on_conflict(3, || {
+            calls += 1;
+            async { Err(Error::storage("testing", std::io::Error::other("down"))) }
+        })
+        .await;
+        assert!(!result.unwrap_err().is_conflict());
+        assert_eq!(calls, 1);
+
+        let mut calls = 0;
+        let _ = retry_on_conflict(0, || {
+            calls += 1;
+            async { Ok::<_, Error>(()) }
+        })
+        .await;
+        assert_eq!(calls, 1);
+    }
+}
