@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use botbuilder_core::{
-    Bot, BotAdapter, BoxError, ContinueLogic, Error, Middleware, MiddlewareSet, TurnContext,
-    TurnErrorHandler, default_on_turn_error, run_bot_turn, run_logic_turn,
+    Bot, BotAdapter, BoxError, ContinueLogic, ConversationLocks, Error, Middleware, MiddlewareSet,
+    TurnContext, TurnErrorHandler, default_on_turn_error, run_bot_turn, run_logic_turn,
 };
 use botbuilder_schema::{
     Activity, ActivityTypes, ConversationAccount, ConversationParameters, ConversationReference,
@@ -161,6 +161,8 @@ struct Inner {
     outbound: Outbound,
     middleware: RwLock<MiddlewareSet>,
     on_turn_error: RwLock<Option<Arc<dyn TurnErrorHandler>>>,
+    /// Per-conversation turn ordering; `None` when turned off.
+    ordering: Option<ConversationLocks>,
 }
 
 impl fmt::Debug for CloudAdapter {
@@ -185,6 +187,7 @@ pub struct CloudAdapterBuilder {
     retry: Option<RetryPolicy>,
     throttle: Option<Duration>,
     credentials: Option<Arc<dyn AppCredentials>>,
+    turn_ordering: bool,
 }
 
 impl fmt::Debug for CloudAdapterBuilder {
@@ -226,6 +229,19 @@ impl CloudAdapterBuilder {
     /// Spaces out sends into one conversation by at least `min_interval`.
     pub fn conversation_throttle(mut self, min_interval: Duration) -> Self {
         self.throttle = Some(min_interval);
+        self
+    }
+
+    /// Whether turns of one conversation run one at a time, in arrival order (default: yes).
+    ///
+    /// With ordering, two quick messages in a conversation are handled one after the other
+    /// and the second sees the state the first saved, instead of failing with an eTag
+    /// conflict; different conversations still run in parallel. See `docs/state.md`
+    /// ("Concurrency") for the trade-offs, and [`ConversationLocks`] for the one rule it
+    /// brings: a turn must not *await* a spawned task that runs a turn in the same
+    /// conversation, nor two turns each await a turn in the other's conversation.
+    pub fn turn_ordering(mut self, ordered: bool) -> Self {
+        self.turn_ordering = ordered;
         self
     }
 
@@ -294,6 +310,7 @@ impl CloudAdapterBuilder {
                 outbound: Outbound::new(factory),
                 middleware: RwLock::new(MiddlewareSet::new()),
                 on_turn_error: RwLock::new(None),
+                ordering: self.turn_ordering.then(ConversationLocks::new),
             }),
         })
     }
@@ -328,6 +345,7 @@ impl CloudAdapter {
             retry: None,
             throttle: None,
             credentials: None,
+            turn_ordering: true,
         }
     }
 
@@ -510,13 +528,26 @@ impl CloudAdapter {
         AdapterResponse::ok()
     }
 
-    // Every turn, incoming or proactive, runs through `run_turn` or `run_proactive_turn`: this
-    // is the seam where per-conversation turn ordering (from botbuilder-core) will wrap the
-    // pipeline, so that two turns of one conversation never run at once.
+    // Every turn, incoming or proactive, runs through `run_turn` or `run_proactive_turn`,
+    // inside the conversation's lock when turn ordering is on.
 
     async fn run_turn(&self, ctx: &mut TurnContext, bot: &dyn Bot) -> Result<(), Error> {
         let middleware = read(&self.inner.middleware).clone();
-        run_bot_turn(&middleware, ctx, bot).await
+        match &self.inner.ordering {
+            Some(locks) => {
+                let key = ConversationLocks::key_of_activity(ctx.activity());
+                locks
+                    .run(key.as_deref(), run_bot_turn(&middleware, ctx, bot))
+                    .await
+            }
+            None => run_bot_turn(&middleware, ctx, bot).await,
+        }
+    }
+
+    /// The locks that order turns per conversation, unless ordering was turned off.
+    #[must_use]
+    pub fn conversation_locks(&self) -> Option<&ConversationLocks> {
+        self.inner.ordering.as_ref()
     }
 
     async fn run_proactive_turn(
@@ -525,7 +556,15 @@ impl CloudAdapter {
         logic: ContinueLogic,
     ) -> Result<(), Error> {
         let middleware = read(&self.inner.middleware).clone();
-        run_logic_turn(&middleware, ctx, logic).await
+        match &self.inner.ordering {
+            Some(locks) => {
+                let key = ConversationLocks::key_of_activity(ctx.activity());
+                locks
+                    .run(key.as_deref(), run_logic_turn(&middleware, ctx, logic))
+                    .await
+            }
+            None => run_logic_turn(&middleware, ctx, logic).await,
+        }
     }
 
     fn proactive_context(&self, reference: &ConversationReference) -> TurnContext {
