@@ -66,6 +66,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `axum` | yes | [`hosting`]: the `/api/messages` axum `Router`, `serve` with graceful shutdown |
+//! | `directline` | yes | [`directline`]: a local Direct Line 3.0 endpoint and a built-in chat page, to chat with the bot in a browser (implies `axum`) |
 
 #![warn(clippy::unwrap_used)]
 
@@ -77,6 +78,12 @@ pub use botbuilder_schema as schema;
 /// `axum`, on by default). The same module as `botbuilder::connector::hosting`.
 #[cfg(feature = "axum")]
 pub use botbuilder_connector::hosting;
+
+/// A local Direct Line 3.0 endpoint and the built-in chat page at `/chat`, to chat with the bot
+/// in a browser with nothing else installed (feature `directline`, on by default). The same
+/// module as `botbuilder::connector::directline`.
+#[cfg(feature = "directline")]
+pub use botbuilder_connector::directline;
 
 /// The names most bots need, in one import: `use botbuilder::prelude::*;`.
 pub mod prelude {

@@ -96,6 +96,8 @@ pub mod config;
 mod error;
 #[cfg(feature = "axum")]
 pub mod hosting;
+#[cfg(feature = "directline")]
+pub mod directline;
 pub mod retry;
 mod throttle;
 mod transport;
