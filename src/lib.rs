@@ -42,6 +42,8 @@ pub use botbuilder_connector as connector;
 pub use botbuilder_core as core;
 pub use botbuilder_schema as schema;
 
+pub mod storage;
+
 /// The names most bots need, in one import: `use botbuilder::prelude::*;`.
 pub mod prelude {
     pub use botbuilder_core::testing::{TestAdapter, TestFlow};

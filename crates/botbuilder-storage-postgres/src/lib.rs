@@ -4,7 +4,7 @@
 //! database: each conditional write is **one SQL statement** whose `WHERE` (or
 //! `ON CONFLICT`) clause checks the eTag, so the server decides atomically which of two
 //! concurrent writers wins; the other gets
-//! [`Error::StorageConflict`](botbuilder_core::Error::StorageConflict) and retries.
+//! [`Error::StorageConflict`] and retries.
 //!
 //! - Async, over a pool of connections (`deadpool-postgres` on `tokio-postgres`). Clones
 //!   share the pool.
@@ -51,7 +51,7 @@
 //! work on every document without U+0000 in it.
 //!
 //! Limits of PostgreSQL's `text`: a key cannot contain U+0000 (such a key is never found,
-//! and writing it is [`Error::InvalidDocument`](botbuilder_core::Error::InvalidDocument)),
+//! and writing it is [`Error::InvalidDocument`]),
 //! and an index entry holds at most about 2 700 bytes, so a key longer than that (1 000
 //! four-byte characters) is refused by the server.
 //!

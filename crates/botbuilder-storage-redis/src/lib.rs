@@ -4,7 +4,7 @@
 //! each document's eTag is checked and replaced **atomically on the server** (one Lua
 //! script per document), so two instances writing the same conversation at once never
 //! overwrite each other silently: one wins, the other gets
-//! [`Error::StorageConflict`](botbuilder_core::Error::StorageConflict) and retries.
+//! [`Error::StorageConflict`] and retries.
 //!
 //! - Async over one multiplexed connection per [`RedisStorage`], through the `redis` crate's
 //!   connection manager, which reconnects after the connection drops. Clones share it.
@@ -46,7 +46,7 @@
 //! Redis Cluster is not supported: a batch touches keys in any hash slot.
 //!
 //! A batch write sends every document at once; each is written or not on its own (the
-//! [`Storage`](botbuilder_core::Storage) contract allows it). Deleting is one `DEL`.
+//! [`Storage`] contract allows it). Deleting is one `DEL`.
 
 #![warn(clippy::unwrap_used)]
 
