@@ -3,8 +3,6 @@
 //! `BOTBUILDER_TEST_POSTGRES_URL` are set (see `.ci/run`), and say they were skipped
 //! otherwise, unless `BOTBUILDER_REQUIRE_SERVERS=1`.
 
-use std::io::Write;
-
 use botbuilder::storage::{self, StorageUrlError, StoreItems};
 use serde_json::json;
 
@@ -17,6 +15,7 @@ fn server_url(var: &str, test: &str) -> Option<String> {
             panic!("{var} is not set, and BOTBUILDER_REQUIRE_SERVERS=1 requires a server")
         }
         _ => {
+            use std::io::Write;
             // Straight to the terminal: the test harness would hide an `eprintln!`.
             let _ = writeln!(std::io::stderr(), "{test}: skipped: set {var} to run it");
             None
@@ -24,6 +23,10 @@ fn server_url(var: &str, test: &str) -> Option<String> {
     }
 }
 
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "redis", feature = "postgres")),
+    allow(dead_code)
+)]
 fn unique(name: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -33,6 +36,10 @@ fn unique(name: &str) -> String {
 }
 
 /// Writes a document, "restarts" (drops the store and opens the URL again), and reads it.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "redis", feature = "postgres")),
+    allow(dead_code)
+)]
 async fn survives_a_restart(url: &str) {
     let key = format!("test/conversations/{}", unique("restart"));
     let e_tags = {
