@@ -78,6 +78,7 @@ pub use botbuilder_schema as schema;
 /// `axum`, on by default). The same module as `botbuilder::connector::hosting`.
 #[cfg(feature = "axum")]
 pub use botbuilder_connector::hosting;
+pub mod storage;
 
 /// A local Direct Line 3.0 endpoint and the built-in chat page at `/chat`, to chat with the bot
 /// in a browser with nothing else installed (feature `directline`, on by default). The same

@@ -229,6 +229,21 @@ impl JobBot {
         Ok(())
     }
 
+    /// Completes a job after this turn, in a task of its own. The notification is a turn in
+    /// the job's conversation; awaiting it here, inside this conversation's turn, could make
+    /// two conversations wait for each other (see `ConversationLocks`), so it is spawned.
+    fn complete_in_background(&self, ctx: &TurnContext, number: u64) {
+        let bot = self.clone();
+        let adapter = ctx.adapter().clone();
+        tokio::spawn(async move {
+            match bot.complete_job(adapter.as_ref(), number).await {
+                Ok(Completion::Completed) => tracing::info!(job = number, "job completed"),
+                Ok(other) => tracing::info!(job = number, ?other, "job not completed"),
+                Err(error) => tracing::error!(%error, job = number, "could not complete the job"),
+            }
+        });
+    }
+
     async fn show_jobs(&self, ctx: &mut TurnContext) -> TurnResult {
         let jobs = self.jobs().await?;
         if jobs.is_empty() {
@@ -276,18 +291,7 @@ impl JobBot {
                     "Job {number} is completing; I am notifying the conversation that started it."
                 ))
                 .await?;
-                let adapter = ctx.adapter().clone();
-                match self.complete_job(adapter.as_ref(), number).await? {
-                    Completion::Completed => {}
-                    Completion::AlreadyComplete => {
-                        ctx.send_activity(format!("Job {number} was completed meanwhile."))
-                            .await?;
-                    }
-                    Completion::Unknown => {
-                        ctx.send_activity(format!("Job {number} disappeared meanwhile."))
-                            .await?;
-                    }
-                }
+                self.complete_in_background(ctx, number);
             }
         }
         Ok(())
@@ -330,9 +334,7 @@ impl ActivityHandler for JobBot {
             tracing::warn!(event = %name, "job completion event without a job number");
             return Ok(());
         };
-        let adapter = ctx.adapter().clone();
-        let completion = self.complete_job(adapter.as_ref(), number).await?;
-        tracing::info!(job = number, ?completion, "job completion event");
+        self.complete_in_background(ctx, number);
         Ok(())
     }
 }
