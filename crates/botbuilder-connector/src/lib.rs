@@ -46,6 +46,8 @@
 //!   Framework's OpenID metadata;
 //! - `hosting` (feature `axum`, on by default): `POST /api/messages` as an axum `Router`, and
 //!   `serve` with graceful shutdown;
+//! - `directline` (feature `directline`, on by default): a local Direct Line 3.0 endpoint and
+//!   a built-in chat page, an in-process channel to chat with the bot in a browser;
 //! - [`ConnectorClient`]: every v3 operation, as `client.conversations().…` and
 //!   `client.attachments().…`, with typed errors ([`ConnectorError`]);
 //! - [`auth`]: app credentials behind the [`AppCredentials`](auth::AppCredentials) trait
@@ -93,11 +95,11 @@ pub mod auth;
 mod client;
 pub mod clock;
 pub mod config;
+#[cfg(feature = "directline")]
+pub mod directline;
 mod error;
 #[cfg(feature = "axum")]
 pub mod hosting;
-#[cfg(feature = "directline")]
-pub mod directline;
 pub mod retry;
 mod throttle;
 mod transport;

@@ -122,10 +122,13 @@ fn endpoint_with(options: DirectLineOptions, secret: Option<&str>, listen: &str)
     let adapter = CloudAdapter::new(&BotConfig::anonymous()).unwrap();
     let bot = Recorder::default();
     let clock = ManualClock::new(start_time());
-    let mut builder =
-        DirectLine::builder(adapter.clone(), Arc::new(bot.clone()), listen.parse().unwrap())
-            .options(options)
-            .clock(Arc::new(clock.clone()));
+    let mut builder = DirectLine::builder(
+        adapter.clone(),
+        Arc::new(bot.clone()),
+        listen.parse().unwrap(),
+    )
+    .options(options)
+    .clock(Arc::new(clock.clone()));
     if let Some(secret) = secret {
         builder = builder.secret(secret);
     }
@@ -256,8 +259,7 @@ fn texts(activities: &Value) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn start_answers_201_with_a_token_and_stream_url_and_the_bot_hears_a_conversation_update()
-{
+async fn start_answers_201_with_a_token_and_stream_url_and_the_bot_hears_a_conversation_update() {
     let e = endpoint();
     let answer = e
         .call(
@@ -280,9 +282,7 @@ async fn start_answers_201_with_a_token_and_stream_url_and_the_bot_hears_a_conve
     let stream_url = answer.body["streamUrl"].as_str().unwrap();
     assert_eq!(
         stream_url,
-        format!(
-            "ws://{LOCAL}/v3/directline/conversations/{id}/stream?watermark=-&t={token}"
-        )
+        format!("ws://{LOCAL}/v3/directline/conversations/{id}/stream?watermark=-&t={token}")
     );
     assert_eq!(
         answer.headers["access-control-allow-origin"], "*",
@@ -315,6 +315,25 @@ async fn start_answers_201_with_a_token_and_stream_url_and_the_bot_hears_a_conve
     assert_eq!(update.recipient.as_ref().unwrap().id, "bot");
     assert_eq!(update.locale.as_deref(), Some("fr-FR"));
 
+    // Behind a TLS-terminating proxy the stream is wss.
+    let proxied = e
+        .raw(
+            Request::post("/v3/directline/conversations")
+                .header("host", "bot.example.com")
+                .header("x-forwarded-proto", "https")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(
+        proxied.body["streamUrl"]
+            .as_str()
+            .unwrap()
+            .starts_with("wss://bot.example.com/v3/directline/conversations/"),
+        "{:?}",
+        proxied.body
+    );
+
     // Without a body, the endpoint makes a user up.
     let bare = e
         .call(Method::POST, "/v3/directline/conversations", None, None)
@@ -323,7 +342,13 @@ async fn start_answers_201_with_a_token_and_stream_url_and_the_bot_hears_a_conve
     let other = bare.body["conversationId"].as_str().unwrap();
     assert_ne!(other, id);
     e.wait_for(other, 1).await;
-    let user = e.bot.received()[1].members_added.as_ref().unwrap()[1].clone();
+    let update = e
+        .bot
+        .received()
+        .into_iter()
+        .find(|a| a.conversation_id() == Some(other))
+        .unwrap();
+    let user = update.members_added.as_ref().unwrap()[1].clone();
     assert!(user.id.starts_with("dl_"), "{}", user.id);
 
     // A body that is not JSON is refused.
@@ -386,7 +411,10 @@ async fn send_echoes_then_answers_with_the_id_after_the_turn_and_the_reply_names
     assert_eq!(received.recipient.as_ref().unwrap().id, "bot");
     assert_eq!(received.from.as_ref().unwrap().id, "alice");
     assert_eq!(received.conversation_id(), Some(id.as_str()));
-    assert_eq!(received.timestamp.as_ref().unwrap().as_str(), echo["timestamp"]);
+    assert_eq!(
+        received.timestamp.as_ref().unwrap().as_str(),
+        echo["timestamp"]
+    );
 
     // Trace activities are dropped; typing indicators are delivered.
     e.say(&id, &token, "alice", "trace", "c-2").await;
@@ -468,7 +496,12 @@ async fn bodies_that_are_not_activities_are_refused() {
     let (id, token) = e.start("alice").await;
     let path = format!("/v3/directline/conversations/{id}/activities");
     let no_type = e
-        .call(Method::POST, &path, Some(&token), Some(json!({"text": "hi"})))
+        .call(
+            Method::POST,
+            &path,
+            Some(&token),
+            Some(json!({"text": "hi"})),
+        )
         .await;
     assert_eq!(no_type.status, StatusCode::BAD_REQUEST);
     let not_json = e
@@ -502,7 +535,12 @@ async fn tokens_refresh_expire_and_open_only_their_own_conversation() {
     let (b, token_b) = e.start("bob").await;
 
     let refreshed = e
-        .call(Method::POST, "/v3/directline/tokens/refresh", Some(&token_a), None)
+        .call(
+            Method::POST,
+            "/v3/directline/tokens/refresh",
+            Some(&token_a),
+            None,
+        )
         .await;
     assert_eq!(refreshed.status, StatusCode::OK);
     assert_eq!(refreshed.body["conversationId"], a.as_str());
@@ -514,7 +552,10 @@ async fn tokens_refresh_expire_and_open_only_their_own_conversation() {
         e.poll(&b, &token_a, None).await.status,
         StatusCode::FORBIDDEN
     );
-    assert_eq!(e.poll(&a, &token_b, None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        e.poll(&a, &token_b, None).await.status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(
         e.poll(&a, "not-a-token", None).await.status,
         StatusCode::FORBIDDEN
@@ -534,7 +575,12 @@ async fn tokens_refresh_expire_and_open_only_their_own_conversation() {
     // instant on this clock) too, but a token refreshed at 20 minutes lives on.
     e.clock.advance(Duration::from_secs(20 * 60));
     let later = e
-        .call(Method::POST, "/v3/directline/tokens/refresh", Some(&fresh), None)
+        .call(
+            Method::POST,
+            "/v3/directline/tokens/refresh",
+            Some(&fresh),
+            None,
+        )
         .await;
     let later = later.body["token"].as_str().unwrap().to_owned();
     e.clock.advance(Duration::from_secs(10 * 60));
@@ -547,9 +593,14 @@ async fn tokens_refresh_expire_and_open_only_their_own_conversation() {
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        e.call(Method::POST, "/v3/directline/tokens/refresh", Some(&token_a), None)
-            .await
-            .status,
+        e.call(
+            Method::POST,
+            "/v3/directline/tokens/refresh",
+            Some(&token_a),
+            None
+        )
+        .await
+        .status,
         StatusCode::FORBIDDEN
     );
     assert_eq!(e.poll(&a, &later, None).await.status, StatusCode::OK);
@@ -575,9 +626,14 @@ async fn unknown_conversations_answer_404_and_refresh_says_so() {
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
     assert_eq!(gone.headers["access-control-allow-origin"], "*");
     assert_eq!(
-        e.call(Method::POST, "/v3/directline/tokens/refresh", Some(&token), None)
-            .await
-            .status,
+        e.call(
+            Method::POST,
+            "/v3/directline/tokens/refresh",
+            Some(&token),
+            None
+        )
+        .await
+        .status,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
@@ -624,13 +680,18 @@ async fn requests_keep_a_conversation_alive_and_memory_is_bounded() {
     for i in 0..3 {
         e.clock.advance(Duration::from_secs(50));
         assert_eq!(
-            e.say(&a, &token_a, "alice", &format!("m{i}"), "c").await.status,
+            e.say(&a, &token_a, "alice", &format!("m{i}"), "c")
+                .await
+                .status,
             StatusCode::OK
         );
     }
     // Seven activities were delivered; three are kept.
     let polled = e.poll(&a, &token_a, None).await;
-    assert_eq!(texts(&polled.body["activities"]), ["Echo: m1", "m2", "Echo: m2"]);
+    assert_eq!(
+        texts(&polled.body["activities"]),
+        ["Echo: m1", "m2", "Echo: m2"]
+    );
     assert_eq!(polled.body["watermark"], "7");
 
     // A third conversation pushes out the least recently active one.
@@ -639,7 +700,10 @@ async fn requests_keep_a_conversation_alive_and_memory_is_bounded() {
     e.poll(&a, &token_a, None).await;
     let (c, _) = e.start("carol").await;
     assert_eq!(e.direct_line.conversation_count(), 2);
-    assert_eq!(e.poll(&b, &token_b, None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        e.poll(&b, &token_b, None).await.status,
+        StatusCode::NOT_FOUND
+    );
     assert!(e.direct_line.transcript(&a).is_some());
     assert!(e.direct_line.transcript(&c).is_some());
 }
@@ -649,7 +713,10 @@ async fn cors_preflights_are_answered_for_every_call() {
     let e = endpoint();
     for (method, path) in [
         ("POST", "/v3/directline/conversations"),
-        ("GET", "/v3/directline/conversations/x/activities?watermark="),
+        (
+            "GET",
+            "/v3/directline/conversations/x/activities?watermark=",
+        ),
         ("POST", "/v3/directline/conversations/x/activities"),
         ("POST", "/v3/directline/tokens/refresh"),
         ("GET", "/v3/directline/conversations/x?watermark=3"),
@@ -679,7 +746,12 @@ async fn cors_preflights_are_answered_for_every_call() {
             .to_str()
             .unwrap()
             .to_ascii_lowercase();
-        for h in ["authorization", "content-type", "x-ms-bot-agent", "x-requested-with"] {
+        for h in [
+            "authorization",
+            "content-type",
+            "x-ms-bot-agent",
+            "x-requested-with",
+        ] {
             assert!(headers.contains(h), "{headers}");
         }
     }
@@ -692,10 +764,7 @@ async fn the_chat_page_is_one_self_contained_file() {
         .raw(Request::get("/chat").body(Body::empty()).unwrap())
         .await;
     assert_eq!(answer.status, StatusCode::OK);
-    assert_eq!(
-        answer.headers["content-type"],
-        "text/html; charset=utf-8"
-    );
+    assert_eq!(answer.headers["content-type"], "text/html; charset=utf-8");
     let policy = answer.headers["content-security-policy"].to_str().unwrap();
     assert!(policy.contains("default-src 'none'") && policy.contains("connect-src 'self'"));
     let response = e
@@ -712,7 +781,14 @@ async fn the_chat_page_is_one_self_contained_file() {
     )
     .unwrap();
     assert!(page.starts_with("<!doctype html>"));
-    for external in ["http://", "https://", "//cdn", "<script src", "<link", "@import"] {
+    for external in [
+        "http://",
+        "https://",
+        "//cdn",
+        "<script src",
+        "<link",
+        "@import",
+    ] {
         assert!(!page.contains(external), "the page refers to `{external}`");
     }
     assert!(page.contains("/v3/directline"));
@@ -806,11 +882,21 @@ async fn turns_run_one_at_a_time_in_the_order_of_their_echoes() {
 async fn beyond_loopback_a_secret_is_required_and_guards_conversations() {
     let adapter = CloudAdapter::new(&BotConfig::anonymous()).unwrap();
     let bot: Arc<dyn Bot> = Arc::new(Recorder::default());
-    let error = DirectLine::builder(adapter.clone(), bot.clone(), "0.0.0.0:3978".parse().unwrap())
-        .build()
-        .unwrap_err();
+    let error = DirectLine::builder(
+        adapter.clone(),
+        bot.clone(),
+        "0.0.0.0:3978".parse().unwrap(),
+    )
+    .build()
+    .unwrap_err();
     assert!(
-        matches!(error, ConnectorError::Config { key: "DirectLineSecret", .. }),
+        matches!(
+            error,
+            ConnectorError::Config {
+                key: "DirectLineSecret",
+                ..
+            }
+        ),
         "{error}"
     );
     let short = DirectLine::builder(adapter, bot, "0.0.0.0:3978".parse().unwrap())
@@ -823,7 +909,10 @@ async fn beyond_loopback_a_secret_is_required_and_guards_conversations() {
     let e = endpoint_with(DirectLineOptions::default(), Some(SECRET), "0.0.0.0:3978");
     assert!(!e.direct_line.is_anonymous());
     assert!(!format!("{:?}", e.direct_line).contains(SECRET));
-    assert_eq!(e.direct_line.service_url(), "http://127.0.0.1:3978/v3/directline/");
+    assert_eq!(
+        e.direct_line.service_url(),
+        "http://127.0.0.1:3978/v3/directline/"
+    );
     let start = |token: Option<&'static str>| {
         let e = &e;
         async move {
@@ -864,15 +953,25 @@ async fn beyond_loopback_a_secret_is_required_and_guards_conversations() {
     let token = generated.body["token"].as_str().unwrap();
     assert_eq!(generated.body.get("streamUrl"), None);
     let started = e
-        .call(Method::POST, "/v3/directline/conversations", Some(token), None)
+        .call(
+            Method::POST,
+            "/v3/directline/conversations",
+            Some(token),
+            None,
+        )
         .await;
     assert_eq!(started.status, StatusCode::CREATED);
     assert_eq!(started.body["conversationId"], conversation);
     let transcript = e.wait_for(conversation, 1).await;
     assert_eq!(transcript[0].recipient.as_ref().unwrap().id, "dl_carol");
     // Starting it again does not greet again.
-    e.call(Method::POST, "/v3/directline/conversations", Some(token), None)
-        .await;
+    e.call(
+        Method::POST,
+        "/v3/directline/conversations",
+        Some(token),
+        None,
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(e.direct_line.transcript(conversation).unwrap().len(), 1);
 }
@@ -978,7 +1077,10 @@ async fn the_websocket_stream_sends_activity_sets_keep_alives_and_resumes_from_a
     let id = started["conversationId"].as_str().unwrap().to_owned();
     let token = started["token"].as_str().unwrap().to_owned();
     let stream_url = started["streamUrl"].as_str().unwrap();
-    assert!(stream_url.starts_with(&format!("ws://{}/", s.addr)), "{stream_url}");
+    assert!(
+        stream_url.starts_with(&format!("ws://{}/", s.addr)),
+        "{stream_url}"
+    );
 
     let (mut socket, _) = tokio_tungstenite::connect_async(stream_url).await.unwrap();
     // The welcome, from the start of the conversation.

@@ -79,8 +79,8 @@ use async_trait::async_trait;
 use axum::Router;
 use axum::http::StatusCode;
 use botbuilder_core::Bot;
-use botbuilder_schema::{Activity, ActivityTypes, ChannelAccount, ChannelId, ResourceResponse};
 use botbuilder_schema::RoleTypes;
+use botbuilder_schema::{Activity, ActivityTypes, ChannelAccount, ChannelId, ResourceResponse};
 use tokio::net::{TcpListener, ToSocketAddrs};
 
 use crate::adapter::{CloudAdapter, DeliveryTarget};
@@ -264,7 +264,8 @@ impl DirectLineBuilder {
         let local = local_origin(self.listen);
         let service_url = format!("{local}{DIRECT_LINE_PATH}/");
         let bot_account = self.options.bot_account.clone().unwrap_or_else(|| {
-            let mut bot = ChannelAccount::new(self.adapter.app_id().unwrap_or("bot")).with_name("Bot");
+            let mut bot =
+                ChannelAccount::new(self.adapter.app_id().unwrap_or("bot")).with_name("Bot");
             bot.role = Some(RoleTypes::Bot);
             bot
         });
@@ -284,10 +285,8 @@ impl DirectLineBuilder {
             })),
             options: self.options,
         });
-        self.adapter.register_delivery_target(
-            &service_url,
-            Arc::new(Target(Arc::downgrade(&shared))),
-        )?;
+        self.adapter
+            .register_delivery_target(&service_url, Arc::new(Target(Arc::downgrade(&shared))))?;
         if shared.tokens.has_secret() {
             tracing::info!(%service_url, "Direct Line endpoint ready; starting a conversation takes the Direct Line secret");
         } else {
@@ -305,9 +304,8 @@ fn secret_from_env() -> Result<Option<Secret>, ConnectorError> {
     match dotenvy::dotenv_iter() {
         Ok(iter) => {
             for item in iter {
-                let (key, value) = item.map_err(|e| {
-                    ConnectorError::setting(".env", format!("cannot be read: {e}"))
-                })?;
+                let (key, value) = item
+                    .map_err(|e| ConnectorError::setting(".env", format!("cannot be read: {e}")))?;
                 if key.trim().eq_ignore_ascii_case(SECRET_KEY) {
                     let value = value.trim();
                     return Ok((!value.is_empty()).then(|| Secret::new(value)));
@@ -353,7 +351,11 @@ impl DirectLine {
     /// assert_eq!(direct_line.chat_url().as_deref(), Some("http://127.0.0.1:3978/chat"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn builder(adapter: CloudAdapter, bot: Arc<dyn Bot>, listen: SocketAddr) -> DirectLineBuilder {
+    pub fn builder(
+        adapter: CloudAdapter,
+        bot: Arc<dyn Bot>,
+        listen: SocketAddr,
+    ) -> DirectLineBuilder {
         DirectLineBuilder {
             adapter,
             bot,
@@ -390,7 +392,9 @@ impl DirectLine {
         bot: Arc<dyn Bot>,
         listen: SocketAddr,
     ) -> Result<Self, ConnectorError> {
-        Self::builder(adapter, bot, listen).secret_from_env()?.build()
+        Self::builder(adapter, bot, listen)
+            .secret_from_env()?
+            .build()
     }
 
     /// The endpoint's routes (the Direct Line API under [`DIRECT_LINE_PATH`], with CORS, and
@@ -539,9 +543,7 @@ impl Shared {
         self.complete_outgoing(&mut activity);
         let now = self.clock.now();
         let replaced = self.store().replace(&conversation, activity, now);
-        replaced
-            .map(ResourceResponse::new)
-            .map_err(missing_error)
+        replaced.map(ResourceResponse::new).map_err(missing_error)
     }
 }
 
@@ -556,9 +558,9 @@ fn not_found(message: &str) -> ConnectorError {
 
 fn missing_error(missing: Missing) -> ConnectorError {
     match missing {
-        Missing::Conversation => {
-            not_found("no such conversation on the local Direct Line endpoint (unknown, or expired)")
-        }
+        Missing::Conversation => not_found(
+            "no such conversation on the local Direct Line endpoint (unknown, or expired)",
+        ),
         Missing::Activity => not_found("no such activity in the conversation"),
     }
 }

@@ -7,7 +7,9 @@ use std::time::{Duration, SystemTime};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
+use axum::extract::ws::{
+    Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
+};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::header::{
     AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HOST, REFERRER_POLICY,
@@ -16,7 +18,9 @@ use axum::http::header::{
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, uri::Authority};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
-use botbuilder_schema::{Activity, ActivityTypes, ChannelAccount, ChannelId, ConversationAccount, RoleTypes};
+use botbuilder_schema::{
+    Activity, ActivityTypes, ChannelAccount, ChannelId, ConversationAccount, RoleTypes,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::{oneshot, watch};
@@ -47,7 +51,13 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
     let base = DIRECT_LINE_PATH;
     let cors = CorsLayer::new()
         .allow_origin(Any)
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::OPTIONS])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
         .allow_headers(AllowHeaders::mirror_request())
         .max_age(Duration::from_secs(600));
     let api = Router::new()
@@ -88,18 +98,44 @@ fn no_store(response: &mut Response) {
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
-fn unauthorized() -> Response {
-    error(
+/// An error answer, small enough to travel in a `Result`.
+#[derive(Debug)]
+struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    message: &'static str,
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        error(self.status, self.code, self.message)
+    }
+}
+
+fn refusal(status: StatusCode, code: &'static str, message: &'static str) -> Refusal {
+    Refusal {
+        status,
+        code,
+        message,
+    }
+}
+
+fn unauthorized() -> Refusal {
+    refusal(
         StatusCode::UNAUTHORIZED,
         "Unauthorized",
         "the request has no Authorization: Bearer header",
     )
 }
 
-fn forbidden(refused: Refused) -> Response {
+fn forbidden(refused: Refused) -> Refusal {
     match refused {
-        Refused::Expired => error(StatusCode::FORBIDDEN, "TokenExpired", "the token has expired"),
-        Refused::Invalid => error(
+        Refused::Expired => refusal(
+            StatusCode::FORBIDDEN,
+            "TokenExpired",
+            "the token has expired",
+        ),
+        Refused::Invalid => refusal(
             StatusCode::FORBIDDEN,
             "Forbidden",
             "the token or secret is not valid for this conversation",
@@ -107,8 +143,8 @@ fn forbidden(refused: Refused) -> Response {
     }
 }
 
-fn conversation_not_found() -> Response {
-    error(
+fn conversation_not_found() -> Refusal {
+    refusal(
         StatusCode::NOT_FOUND,
         "NotFound",
         "no such conversation (unknown, ended or expired)",
@@ -131,7 +167,7 @@ impl Shared {
     }
 
     /// Checks a bearer value for `conversation`: the secret, or a valid token naming it.
-    fn authorize(&self, bearer: Option<&str>, conversation: &str) -> Result<(), Response> {
+    fn authorize(&self, bearer: Option<&str>, conversation: &str) -> Result<(), Refusal> {
         let bearer = bearer.ok_or_else(unauthorized)?;
         if self.tokens.is_secret(bearer) {
             return Ok(());
@@ -151,13 +187,17 @@ impl Shared {
         user: &str,
         headers: &HeaderMap,
         stream: Option<Option<u64>>,
-    ) -> Result<Value, Response> {
+    ) -> Result<Value, Refusal> {
         let token = self
             .tokens
             .issue(conversation, user, self.now())
             .map_err(|e| {
                 tracing::error!(error = %e, "could not issue a Direct Line token");
-                error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "could not issue a token")
+                refusal(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalServerError",
+                    "could not issue a token",
+                )
             })?;
         let mut body = json!({
             "conversationId": conversation,
@@ -166,8 +206,18 @@ impl Shared {
         });
         if let Some(watermark) = stream {
             let watermark = watermark.map_or_else(|| "-".to_owned(), |w| w.to_string());
+            // Behind a TLS-terminating proxy, the page reached us over https: wss then.
+            let scheme = if headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+            {
+                "wss"
+            } else {
+                "ws"
+            };
             body["streamUrl"] = Value::String(format!(
-                "ws://{}{DIRECT_LINE_PATH}/conversations/{conversation}/stream?watermark={watermark}&t={token}",
+                "{scheme}://{}{DIRECT_LINE_PATH}/conversations/{conversation}/stream?watermark={watermark}&t={token}",
                 self.authority(headers)
             ));
         }
@@ -181,11 +231,7 @@ impl Shared {
             .and_then(|h| h.to_str().ok())
             .and_then(|h| h.parse::<Authority>().ok())
             .map_or_else(
-                || {
-                    self.local_origin
-                        .trim_start_matches("http://")
-                        .to_owned()
-                },
+                || self.local_origin.trim_start_matches("http://").to_owned(),
                 |a| a.to_string(),
             )
     }
@@ -195,7 +241,7 @@ impl Shared {
         self: &Arc<Self>,
         user: Option<ChannelAccount>,
         locale: Option<String>,
-    ) -> Result<(String, ChannelAccount), Response> {
+    ) -> Result<(String, ChannelAccount), Refusal> {
         let id = random_id("").map_err(internal)?;
         let mut user = match user {
             Some(user) => user,
@@ -209,9 +255,9 @@ impl Shared {
     }
 }
 
-fn internal(e: crate::ConnectorError) -> Response {
+fn internal(e: crate::ConnectorError) -> Refusal {
     tracing::error!(error = %e, "Direct Line endpoint failure");
-    error(
+    refusal(
         StatusCode::INTERNAL_SERVER_ERROR,
         "InternalServerError",
         "the endpoint could not create a conversation",
@@ -238,13 +284,13 @@ struct StartRequest {
 }
 
 /// Reads an optional JSON start body: empty means none; anything else must be an object.
-fn start_request(body: Result<Bytes, BytesRejection>) -> Result<StartRequest, Response> {
+fn start_request(body: Result<Bytes, BytesRejection>) -> Result<StartRequest, Refusal> {
     let body = body.map_err(body_error)?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(StartRequest::default());
     }
     let mut request: StartRequest = serde_json::from_slice(&body).map_err(|_| {
-        error(
+        refusal(
             StatusCode::BAD_REQUEST,
             "BadArgument",
             "the body is not a JSON object like {\"user\": {\"id\": \"...\"}}",
@@ -252,7 +298,9 @@ fn start_request(body: Result<Bytes, BytesRejection>) -> Result<StartRequest, Re
     })?;
     // A user id the client chose is kept when it is reasonable; otherwise one is made up.
     if request.user.as_ref().is_some_and(|u| {
-        u.id.trim().is_empty() || u.id.chars().count() > MAX_USER_ID || u.id.chars().any(char::is_control)
+        u.id.trim().is_empty()
+            || u.id.chars().count() > MAX_USER_ID
+            || u.id.chars().any(char::is_control)
     }) {
         request.user = None;
     }
@@ -266,15 +314,19 @@ fn start_request(body: Result<Bytes, BytesRejection>) -> Result<StartRequest, Re
     Ok(request)
 }
 
-fn body_error(rejection: BytesRejection) -> Response {
+fn body_error(rejection: BytesRejection) -> Refusal {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        error(
+        refusal(
             StatusCode::PAYLOAD_TOO_LARGE,
             "PayloadTooLarge",
             "the body is larger than this endpoint accepts",
         )
     } else {
-        error(StatusCode::BAD_REQUEST, "BadArgument", "the body could not be read")
+        refusal(
+            StatusCode::BAD_REQUEST,
+            "BadArgument",
+            "the body could not be read",
+        )
     }
 }
 
@@ -292,43 +344,44 @@ async fn start(
         Some(b) if shared.tokens.is_secret(b) => None,
         Some(b) => match shared.tokens.verify(b, now) {
             Ok(claims) => Some(claims),
-            Err(Refused::Expired) => return forbidden(Refused::Expired),
+            Err(Refused::Expired) => return forbidden(Refused::Expired).into_response(),
             Err(Refused::Invalid) if shared.tokens.has_secret() => {
-                return forbidden(Refused::Invalid);
+                return forbidden(Refused::Invalid).into_response();
             }
             // Anonymous (loopback): clients send whatever they were given, even `undefined`.
             Err(Refused::Invalid) => None,
         },
-        None if shared.tokens.has_secret() => return unauthorized(),
+        None if shared.tokens.has_secret() => return unauthorized().into_response(),
         None => None,
     };
     let request = match start_request(body) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let (id, user) = match named {
         Some(claims) => {
             let mut store = shared.store();
             let Some(conversation) = store.touch(&claims.conv, now) else {
-                return conversation_not_found();
+                return conversation_not_found().into_response();
             };
             (claims.conv.clone(), conversation.user.clone())
         }
         None => match shared.create_conversation(request.user, request.locale) {
             Ok(created) => created,
-            Err(response) => return response,
+            Err(refusal) => return refusal.into_response(),
         },
     };
     // The bot hears of the user once: a conversationUpdate, the first turn of the queue.
     {
         let mut store = shared.store();
         let Some(conversation) = store.touch(&id, now) else {
-            return conversation_not_found();
+            return conversation_not_found().into_response();
         };
         if !conversation.started {
             conversation.started = true;
             let mut update = Activity::new(ActivityTypes::ConversationUpdate);
-            update.members_added = Some(vec![shared.bot_account.clone(), conversation.user.clone()]);
+            update.members_added =
+                Some(vec![shared.bot_account.clone(), conversation.user.clone()]);
             update.from = Some(conversation.user.clone());
             update.locale.clone_from(&conversation.locale);
             fill_incoming(&shared, &mut update, &id);
@@ -349,7 +402,7 @@ async fn start(
     }
     match shared.conversation_answer(&id, &user.id, &headers, Some(None)) {
         Ok(body) => ok_json(StatusCode::CREATED, &body),
-        Err(response) => response,
+        Err(refusal) => refusal.into_response(),
     }
 }
 
@@ -373,7 +426,9 @@ struct WatermarkQuery {
 impl WatermarkQuery {
     /// A numeric watermark; anything else (empty, `-`, garbage) means "from the start".
     fn watermark(&self) -> Option<u64> {
-        self.watermark.as_deref().and_then(|w| w.trim().parse().ok())
+        self.watermark
+            .as_deref()
+            .and_then(|w| w.trim().parse().ok())
     }
 }
 
@@ -384,15 +439,15 @@ async fn poll(
     headers: HeaderMap,
     query: Result<Query<WatermarkQuery>, QueryRejection>,
 ) -> Response {
-    if let Err(response) = shared.authorize(bearer(&headers), &id) {
-        return response;
+    if let Err(refusal) = shared.authorize(bearer(&headers), &id) {
+        return refusal.into_response();
     }
     let watermark = query.ok().and_then(|q| q.watermark());
     let now = shared.now();
     let (activities, newest) = {
         let mut store = shared.store();
         let Some(conversation) = store.touch(&id, now) else {
-            return conversation_not_found();
+            return conversation_not_found().into_response();
         };
         conversation.after(watermark)
     };
@@ -416,12 +471,12 @@ async fn send(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if let Err(response) = shared.authorize(bearer(&headers), &id) {
-        return response;
+    if let Err(refusal) = shared.authorize(bearer(&headers), &id) {
+        return refusal.into_response();
     }
     let body = match body {
         Ok(body) => body,
-        Err(rejection) => return body_error(rejection),
+        Err(rejection) => return body_error(rejection).into_response(),
     };
     let mut activity = match Activity::from_json(&body) {
         Ok(activity) if !activity.activity_type.as_str().trim().is_empty() => activity,
@@ -438,7 +493,7 @@ async fn send(
     let echo_id = {
         let mut store = shared.store();
         let Some(conversation) = store.touch(&id, now) else {
-            return conversation_not_found();
+            return conversation_not_found().into_response();
         };
         if conversation.turns.capacity() == 0 {
             return error(
@@ -464,7 +519,9 @@ async fn send(
         // order clients see their messages.
         let echo = match store.append(&id, activity, now) {
             Ok(echo) => echo,
-            Err(Missing::Conversation | Missing::Activity) => return conversation_not_found(),
+            Err(Missing::Conversation | Missing::Activity) => {
+                return conversation_not_found().into_response();
+            }
         };
         let echo_id = echo.id.clone().unwrap_or_default();
         let job = Job {
@@ -503,38 +560,38 @@ async fn reconnect(
     headers: HeaderMap,
     query: Result<Query<WatermarkQuery>, QueryRejection>,
 ) -> Response {
-    if let Err(response) = shared.authorize(bearer(&headers), &id) {
-        return response;
+    if let Err(refusal) = shared.authorize(bearer(&headers), &id) {
+        return refusal.into_response();
     }
     let user = {
         let mut store = shared.store();
         let Some(conversation) = store.touch(&id, shared.now()) else {
-            return conversation_not_found();
+            return conversation_not_found().into_response();
         };
         conversation.user.id.clone()
     };
     let watermark = query.ok().and_then(|q| q.watermark());
     match shared.conversation_answer(&id, &user, &headers, Some(watermark)) {
         Ok(body) => ok_json(StatusCode::OK, &body),
-        Err(response) => response,
+        Err(refusal) => refusal.into_response(),
     }
 }
 
 /// `POST /tokens/refresh`: a new token for the same conversation.
 async fn refresh(State(shared): SharedState, headers: HeaderMap) -> Response {
     let Some(bearer) = bearer(&headers) else {
-        return unauthorized();
+        return unauthorized().into_response();
     };
     let claims = match shared.tokens.verify(bearer, shared.now()) {
         Ok(claims) => claims,
-        Err(refused) => return forbidden(refused),
+        Err(refused) => return forbidden(refused).into_response(),
     };
     if shared.store().touch(&claims.conv, shared.now()).is_none() {
-        return conversation_not_found();
+        return conversation_not_found().into_response();
     }
     match shared.conversation_answer(&claims.conv, &claims.user, &headers, None) {
         Ok(body) => ok_json(StatusCode::OK, &body),
-        Err(response) => response,
+        Err(refusal) => refusal.into_response(),
     }
 }
 
@@ -547,22 +604,24 @@ async fn generate(
 ) -> Response {
     if shared.tokens.has_secret() {
         match bearer(&headers) {
-            None => return unauthorized(),
-            Some(b) if !shared.tokens.is_secret(b) => return forbidden(Refused::Invalid),
+            None => return unauthorized().into_response(),
+            Some(b) if !shared.tokens.is_secret(b) => {
+                return forbidden(Refused::Invalid).into_response();
+            }
             Some(_) => {}
         }
     }
     let request = match start_request(body) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let (id, user) = match shared.create_conversation(request.user, request.locale) {
         Ok(created) => created,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     match shared.conversation_answer(&id, &user.id, &headers, None) {
         Ok(body) => ok_json(StatusCode::OK, &body),
-        Err(response) => response,
+        Err(refusal) => refusal.into_response(),
     }
 }
 
@@ -584,14 +643,18 @@ async fn stream(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    let token = query.t.as_deref().filter(|t| !t.is_empty()).or_else(|| bearer(&headers));
-    if let Err(response) = shared.authorize(token, &id) {
-        return response;
+    let token = query
+        .t
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .or_else(|| bearer(&headers));
+    if let Err(refusal) = shared.authorize(token, &id) {
+        return refusal.into_response();
     }
     let changes = {
         let mut store = shared.store();
         let Some(conversation) = store.touch(&id, shared.now()) else {
-            return conversation_not_found();
+            return conversation_not_found().into_response();
         };
         if conversation.streams() >= shared.options.max_streams_per_conversation.max(1) {
             return error(
@@ -676,9 +739,15 @@ async fn send_frame(socket: &mut WebSocket, text: String) -> bool {
 async fn chat_page() -> Response {
     (
         [
-            (CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
             (CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            (CONTENT_SECURITY_POLICY, HeaderValue::from_static(CHAT_PAGE_POLICY)),
+            (
+                CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CHAT_PAGE_POLICY),
+            ),
             (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
             (X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
             (REFERRER_POLICY, HeaderValue::from_static("no-referrer")),

@@ -235,7 +235,9 @@ impl Store {
         now: SystemTime,
     ) -> Result<Activity, Missing> {
         let max = self.limits.max_activities.max(1);
-        let conversation = self.get(conversation_id, now).ok_or(Missing::Conversation)?;
+        let conversation = self
+            .get(conversation_id, now)
+            .ok_or(Missing::Conversation)?;
         let id = match activity.id.as_deref().filter(|id| !id.is_empty()) {
             Some(id) => id.to_owned(),
             None => format!("{conversation_id}|{:07}", conversation.next_seq),
@@ -255,7 +257,9 @@ impl Store {
         now: SystemTime,
     ) -> Result<String, Missing> {
         let max = self.limits.max_activities.max(1);
-        let conversation = self.get(conversation_id, now).ok_or(Missing::Conversation)?;
+        let conversation = self
+            .get(conversation_id, now)
+            .ok_or(Missing::Conversation)?;
         let id = activity.id.clone().unwrap_or_default();
         let position = conversation
             .log
@@ -275,7 +279,9 @@ impl Store {
         activity_id: &str,
         now: SystemTime,
     ) -> Result<(), Missing> {
-        let conversation = self.get(conversation_id, now).ok_or(Missing::Conversation)?;
+        let conversation = self
+            .get(conversation_id, now)
+            .ok_or(Missing::Conversation)?;
         let before = conversation.log.len();
         conversation
             .log
@@ -415,7 +421,10 @@ mod tests {
         s.touch("a", at(2));
         let _c = add(&mut s, "c", at(3));
         assert_eq!(s.len(), 2);
-        assert!(s.get("b", at(3)).is_none(), "b was the least recently active");
+        assert!(
+            s.get("b", at(3)).is_none(),
+            "b was the least recently active"
+        );
         assert!(s.get("a", at(3)).is_some());
         assert!(s.get("c", at(3)).is_some());
     }

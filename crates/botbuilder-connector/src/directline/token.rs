@@ -61,9 +61,8 @@ fn seconds(at: SystemTime) -> u64 {
 /// Fills a buffer from the operating system's random source.
 pub(super) fn random_bytes<const N: usize>() -> Result<[u8; N], ConnectorError> {
     let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).map_err(|e| {
-        ConnectorError::config(format!("the system's random source failed: {e}"))
-    })?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| ConnectorError::config(format!("the system's random source failed: {e}")))?;
     Ok(bytes)
 }
 
@@ -152,8 +151,15 @@ mod tests {
         let start = UNIX_EPOCH + Duration::from_secs(1_000_000);
         let token = tokens.issue("conv-1", "user-1", start).unwrap();
         let claims = tokens.verify(&token, start).unwrap();
-        assert_eq!((claims.conv.as_str(), claims.user.as_str()), ("conv-1", "user-1"));
-        assert!(tokens.verify(&token, start + Duration::from_secs(1799)).is_ok());
+        assert_eq!(
+            (claims.conv.as_str(), claims.user.as_str()),
+            ("conv-1", "user-1")
+        );
+        assert!(
+            tokens
+                .verify(&token, start + Duration::from_secs(1799))
+                .is_ok()
+        );
         assert_eq!(
             tokens.verify(&token, start + Duration::from_secs(1800)),
             Err(Refused::Expired)
