@@ -44,7 +44,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * Starts `cargo run --example proactive`'s binary with an in-memory store on a free port and
  * waits for its health route. Returns { origin, stop, log }.
  */
-export async function startBot() {
+export async function startBot(extraEnv = {}) {
   if (!existsSync(BOT_BINARY)) {
     throw new Error(`${BOT_BINARY} is missing: run \`cargo build --example proactive\` first`);
   }
@@ -52,7 +52,9 @@ export async function startBot() {
   const origin = `http://127.0.0.1:${port}`;
   const child = spawn(BOT_BINARY, [], {
     cwd: repoRoot,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', BOT_STORAGE: 'memory', RUST_LOG: 'info' },
+    env: {
+      ...process.env, PORT: String(port), HOST: '127.0.0.1', BOT_STORAGE: 'memory', RUST_LOG: 'info', ...extraEnv,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';

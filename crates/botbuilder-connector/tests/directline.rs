@@ -6,6 +6,7 @@
 //!
 //! HTTP calls go to the axum router with `oneshot`; WebSocket tests use a real loopback server.
 
+#![cfg(feature = "directline")]
 #![allow(clippy::unwrap_used)]
 
 use std::net::SocketAddr;
