@@ -35,6 +35,37 @@
 //!     .await;
 //! # }
 //! ```
+//!
+//! And serve it to real channels (settings from the environment or a `.env` file, with
+//! BotBuilder's key names: `MicrosoftAppId`, `MicrosoftAppPassword`, `MicrosoftAppType`,
+//! `MicrosoftAppTenantId`, ...; without an app id the bot is anonymous, for the Emulator):
+//!
+//! ```no_run
+//! # use botbuilder::prelude::*;
+//! # struct EchoBot;
+//! # #[async_trait]
+//! # impl ActivityHandler for EchoBot {}
+//! use std::sync::Arc;
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), botbuilder::connector::ConnectorError> {
+//!     let adapter = CloudAdapter::from_env()?;
+//!     // POST /api/messages and GET /healthz on port 3978, until ctrl-c or SIGTERM.
+//!     botbuilder::hosting::serve("0.0.0.0:3978", adapter, Arc::new(EchoBot)).await
+//! }
+//! ```
+//!
+//! To continue a conversation later (a proactive message), keep its
+//! `ConversationReference` (`ctx.activity().conversation_reference()`) and a clone of the
+//! adapter, and call `adapter.continue_conversation(reference, logic)`. To host with another
+//! web framework, call [`CloudAdapter::process`](connector::CloudAdapter::process) from its
+//! handler (see `docs/hosting.md`).
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `axum` | yes | [`hosting`]: the `/api/messages` axum `Router`, `serve` with graceful shutdown |
 
 #![warn(clippy::unwrap_used)]
 
@@ -42,8 +73,14 @@ pub use botbuilder_connector as connector;
 pub use botbuilder_core as core;
 pub use botbuilder_schema as schema;
 
+/// axum hosting: `router(adapter, bot)` for `POST /api/messages`, and `serve` (feature
+/// `axum`, on by default). The same module as `botbuilder::connector::hosting`.
+#[cfg(feature = "axum")]
+pub use botbuilder_connector::hosting;
+
 /// The names most bots need, in one import: `use botbuilder::prelude::*;`.
 pub mod prelude {
+    pub use botbuilder_connector::{AdapterResponse, BotConfig, ClaimsIdentity, CloudAdapter};
     pub use botbuilder_core::testing::{TestAdapter, TestFlow};
     pub use botbuilder_core::{
         ActivityHandler, Bot, BotAdapter, BoxError, ContinueLogic, Middleware, MiddlewareSet, Next,

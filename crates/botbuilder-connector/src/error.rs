@@ -129,6 +129,34 @@ pub enum ConnectorError {
         /// What is wrong.
         reason: String,
     },
+    /// A setting is missing, malformed or inconsistent with another; `key` is its name in the
+    /// configuration (`MicrosoftAppType`, `ToBotFromChannelOpenIdMetadataUrl`, ...), so the
+    /// start-up error says which line of the `.env` file or which variable to fix.
+    #[error("invalid setting `{key}`: {message}")]
+    Config {
+        /// The configuration key, as BotBuilder names it.
+        key: &'static str,
+        /// What is wrong with it (never the value of a secret).
+        message: String,
+    },
+    /// An incoming request was not proven to come from the Bot Framework or the Emulator: no
+    /// or a malformed `Authorization` header, a bad signature, the wrong issuer or audience,
+    /// an expired token, ... The adapter answers 401 and runs no turn.
+    ///
+    /// `reason` says which check failed, for the logs; it never contains the token.
+    #[error("the request is not authenticated: {reason}")]
+    Unauthenticated {
+        /// Which check failed.
+        reason: String,
+    },
+    /// The operation is not supported where the activity goes (an in-process
+    /// [`DeliveryTarget`](crate::adapter::DeliveryTarget) that cannot update, delete or create
+    /// conversations).
+    #[error("{operation} is not supported by this delivery target")]
+    Unsupported {
+        /// The operation, such as `update activity`.
+        operation: &'static str,
+    },
     /// The request could not be sent or its answer not read (connection refused, timeout,
     /// reset), after the retries the policy allows.
     #[error("{context}: {source}")]
@@ -195,6 +223,19 @@ impl ConnectorError {
     pub(crate) fn invalid_url(url: impl Into<String>, reason: impl Into<String>) -> Self {
         ConnectorError::InvalidUrl {
             url: url.into(),
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn setting(key: &'static str, message: impl Into<String>) -> Self {
+        ConnectorError::Config {
+            key,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn unauthenticated(reason: impl Into<String>) -> Self {
+        ConnectorError::Unauthenticated {
             reason: reason.into(),
         }
     }

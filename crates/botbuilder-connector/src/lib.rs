@@ -1,8 +1,51 @@
-//! The Bot Connector REST client and outgoing app authentication of botbuilder-rs.
+//! The Bot Connector side of botbuilder-rs: the HTTP adapter that makes a bot reachable by
+//! real channels, incoming and outgoing authentication, the REST client, and axum hosting.
 //!
-//! Every reply and every proactive message a bot sends goes through the Bot Connector REST
-//! API (v3) of the channel's service URL, with an app token. This crate provides:
+//! A channel posts each activity to the bot's endpoint with a signed token; the bot answers
+//! through the Bot Connector REST API (v3) of the activity's service URL, with an app token.
 //!
+//! An echo bot behind `POST /api/messages` (with the default `axum` feature, `hosting::serve`
+//! does this in one call; here the framework-independent core, which any web framework can
+//! call):
+//!
+//! ```
+//! use std::sync::Arc;
+//! use botbuilder_connector::{BotConfig, CloudAdapter};
+//! use botbuilder_core::{async_trait, ActivityHandler, Bot, TurnContext, TurnResult};
+//!
+//! struct EchoBot;
+//!
+//! #[async_trait]
+//! impl ActivityHandler for EchoBot {
+//!     async fn on_message_activity(&self, ctx: &mut TurnContext) -> TurnResult {
+//!         let text = ctx.activity().text();
+//!         ctx.send_activity(format!("Echo: {text}")).await?;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), botbuilder_connector::ConnectorError> {
+//! // Settings from the environment / `.env` (`BotConfig::from_env()`); anonymous here.
+//! let adapter = CloudAdapter::new(&BotConfig::anonymous())?;
+//! let bot: Arc<dyn Bot> = Arc::new(EchoBot);
+//!
+//! // What the web framework hands over: the Authorization header and the body.
+//! let response = adapter.process(None, br#"{"type": "message"}"#, bot.as_ref()).await;
+//! assert_eq!(response.status, 400); // no conversation, serviceUrl or channelId
+//! # Ok(()) }
+//! ```
+//!
+//! This crate provides:
+//!
+//! - [`config::BotConfig`]: the bot's settings from the environment, a `.env` file or code,
+//!   under BotBuilder's key names (`MicrosoftAppId`, `MicrosoftAppPassword`, ...);
+//! - [`adapter::CloudAdapter`]: the framework-independent HTTP adapter: authenticate, run the
+//!   turn, deliver replies, answer invokes and `expectReplies`; proactive turns;
+//! - [`auth::incoming`]: JWT validation of channel and Emulator tokens against the Bot
+//!   Framework's OpenID metadata;
+//! - `hosting` (feature `axum`, on by default): `POST /api/messages` as an axum `Router`, and
+//!   `serve` with graceful shutdown;
 //! - [`ConnectorClient`]: every v3 operation, as `client.conversations().…` and
 //!   `client.attachments().…`, with typed errors ([`ConnectorError`]);
 //! - [`auth`]: app credentials behind the [`AppCredentials`](auth::AppCredentials) trait
@@ -45,10 +88,14 @@
 
 #![warn(clippy::unwrap_used)]
 
+pub mod adapter;
 pub mod auth;
 mod client;
 pub mod clock;
+pub mod config;
 mod error;
+#[cfg(feature = "axum")]
+pub mod hosting;
 pub mod retry;
 mod throttle;
 mod transport;
@@ -58,10 +105,13 @@ mod urls;
 pub use async_trait::async_trait;
 pub use botbuilder_schema as schema;
 
+pub use adapter::{AdapterResponse, CloudAdapter, DeliveryTarget};
+pub use auth::incoming::ClaimsIdentity;
 pub use client::{
     Attachments, ConnectorClient, ConnectorClientFactory, ConnectorClientFactoryBuilder,
     Conversations, default_http_client,
 };
+pub use config::BotConfig;
 pub use error::ConnectorError;
 pub use retry::RetryPolicy;
 pub use throttle::ConversationThrottle;

@@ -1,5 +1,7 @@
-//! Outgoing (bot to channel) authentication: the [`AppCredentials`] trait, its
-//! implementations, their settings, and the redacting [`Secret`] type.
+//! Authentication in both directions: [`incoming`] checks that requests come from the Bot
+//! Framework or the Emulator; the rest of this module is outgoing (bot to channel)
+//! authentication: the [`AppCredentials`] trait, its implementations, their settings, and the
+//! redacting [`Secret`] type.
 //!
 //! | credentials | configuration | tokens from |
 //! |---|---|---|
@@ -11,10 +13,11 @@
 //! trait; they are not implemented yet.
 
 mod cache;
+pub mod incoming;
 mod managed_identity;
 mod password;
 mod secret;
-mod settings;
+pub(crate) mod settings;
 
 use std::fmt;
 

@@ -6,12 +6,24 @@ use reqwest::Url;
 use crate::ConnectorError;
 use crate::urls::parse_secure;
 
-/// A Bot Framework cloud: its default login URL and token scope.
+/// A Bot Framework cloud: its default endpoints, in both directions.
+///
+/// Outgoing (bot to channel):
 ///
 /// | | login URL (authority) | OAuth scope | `ChannelService` |
 /// |---|---|---|---|
 /// | [`Public`](Cloud::Public) | `https://login.microsoftonline.com/botframework.com` | `https://api.botframework.com` | empty |
 /// | [`UsGovernment`](Cloud::UsGovernment) | `https://login.microsoftonline.us/MicrosoftServices.onmicrosoft.us` | `https://api.botframework.us` | `https://botframework.azure.us` |
+///
+/// Incoming (channel or Emulator to bot), and the rest:
+///
+/// | | channel token issuer | channel OpenID metadata | Emulator OpenID metadata | OAuth URL | caller id |
+/// |---|---|---|---|---|---|
+/// | [`Public`](Cloud::Public) | `https://api.botframework.com` | `https://login.botframework.com/v1/.well-known/openidconfiguration` | `https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration` | `https://api.botframework.com` | `urn:botframework:azure` |
+/// | [`UsGovernment`](Cloud::UsGovernment) | `https://api.botframework.us` | `https://login.botframework.azure.us/v1/.well-known/openidconfiguration` | `https://login.microsoftonline.us/cab8a31a-1906-4287-a0d8-4eef66b95f6e/v2.0/.well-known/openid-configuration` | `https://api.botframework.azure.us` | `urn:botframework:azureusgov` |
+///
+/// These are BotBuilder's values (`AuthenticationConstants`, `GovernmentAuthenticationConstants`,
+/// `CallerIdConstants`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Cloud {
@@ -67,6 +79,57 @@ impl Cloud {
         match self {
             Cloud::Public => "https://api.botframework.com",
             Cloud::UsGovernment => "https://api.botframework.us",
+        }
+    }
+
+    /// The issuer of the tokens channels send to bots (`ToBotFromChannelTokenIssuer`).
+    #[must_use]
+    pub fn channel_token_issuer(self) -> &'static str {
+        match self {
+            Cloud::Public => "https://api.botframework.com",
+            Cloud::UsGovernment => "https://api.botframework.us",
+        }
+    }
+
+    /// The OpenID metadata of channel tokens (`ToBotFromChannelOpenIdMetadataUrl`).
+    #[must_use]
+    pub fn channel_open_id_metadata_url(self) -> &'static str {
+        match self {
+            Cloud::Public => "https://login.botframework.com/v1/.well-known/openidconfiguration",
+            Cloud::UsGovernment => {
+                "https://login.botframework.azure.us/v1/.well-known/openidconfiguration"
+            }
+        }
+    }
+
+    /// The OpenID metadata of Emulator tokens (`ToBotFromEmulatorOpenIdMetadataUrl`).
+    #[must_use]
+    pub fn emulator_open_id_metadata_url(self) -> &'static str {
+        match self {
+            Cloud::Public => {
+                "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration"
+            }
+            Cloud::UsGovernment => {
+                "https://login.microsoftonline.us/cab8a31a-1906-4287-a0d8-4eef66b95f6e/v2.0/.well-known/openid-configuration"
+            }
+        }
+    }
+
+    /// The Bot Framework token service, for user sign-in (`OAuthUrl`).
+    #[must_use]
+    pub fn oauth_url(self) -> &'static str {
+        match self {
+            Cloud::Public => "https://api.botframework.com",
+            Cloud::UsGovernment => "https://api.botframework.azure.us",
+        }
+    }
+
+    /// The `callerId` stamped on activities that come from this cloud's channels (`CallerId`).
+    #[must_use]
+    pub fn caller_id(self) -> &'static str {
+        match self {
+            Cloud::Public => "urn:botframework:azure",
+            Cloud::UsGovernment => "urn:botframework:azureusgov",
         }
     }
 }
@@ -243,7 +306,7 @@ pub(crate) fn resource_of(scope: &str) -> &str {
         .trim_end_matches('/')
 }
 
-fn validate_tenant(tenant: &str) -> Result<(), ConnectorError> {
+pub(crate) fn validate_tenant(tenant: &str) -> Result<(), ConnectorError> {
     let ok = tenant.len() <= 256
         && tenant
             .chars()

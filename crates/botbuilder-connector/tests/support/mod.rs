@@ -16,6 +16,8 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+pub mod auth;
+
 /// One request as the server saw it (the path as sent, still percent-encoded).
 #[derive(Clone, Debug)]
 pub struct Recorded {

@@ -191,9 +191,11 @@ impl fmt::Debug for MiddlewareSet {
     }
 }
 
+mod dedup;
 mod show_typing;
 mod transcript;
 
+pub use dedup::{DEDUP_KEY_PREFIX, DeduplicationMiddleware};
 pub use show_typing::ShowTypingMiddleware;
 pub use transcript::{
     MemoryTranscriptStore, PagedResult, TRANSCRIPT_PAGE_SIZE, TranscriptInfo,

@@ -1,0 +1,758 @@
+//! [`CloudAdapter`]: the HTTP adapter. It authenticates each request, runs the turn through
+//! middleware and the bot, and delivers replies through the Bot Connector API; it also runs
+//! proactive turns (`continue_conversation`, `create_conversation`).
+//!
+//! It is framework-independent: [`CloudAdapter::process`] takes the `Authorization` header
+//! and the body bytes and returns an [`AdapterResponse`] (status, JSON body). The
+//! [`hosting`](crate::hosting) module (feature `axum`) wraps it in an axum `Router`; any other
+//! framework needs a dozen lines (see `docs/hosting.md`).
+
+mod outbound;
+
+use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use botbuilder_core::{
+    Bot, BotAdapter, BoxError, ContinueLogic, ConversationLocks, Error, Middleware, MiddlewareSet,
+    TurnContext, TurnErrorHandler, default_on_turn_error, run_bot_turn, run_logic_turn,
+};
+use botbuilder_schema::{
+    Activity, ActivityTypes, ConversationAccount, ConversationParameters, ConversationReference,
+    ExpectedReplies, ResourceResponse, SchemaError,
+};
+use serde_json::{Value, json};
+
+use crate::auth::AppCredentials;
+use crate::auth::incoming::{
+    ClaimsIdentity, IdentitySource, IncomingAuthSettings, RequestAuthenticator,
+};
+use crate::client::parse_service_url;
+use crate::clock::{Clock, SystemClock};
+use crate::config::{BotConfig, keys};
+use crate::error::one_line;
+use crate::{
+    ConnectorClientFactory, ConnectorError, RetryPolicy, TrustedHosts, default_http_client,
+};
+
+pub use outbound::DeliveryTarget;
+use outbound::Outbound;
+
+/// What [`CloudAdapter::process`] answers: an HTTP status and an optional JSON body, for the
+/// web framework to write.
+///
+/// | request | status | body |
+/// |---|---|---|
+/// | a normal turn | 200 | none |
+/// | an `invoke` | the bot's `InvokeResponse` status, or 501 when it sent none | its body |
+/// | `deliveryMode: expectReplies` | 200 | `{"activities": [...]}` (`ExpectedReplies`) |
+/// | malformed JSON, or no `type`, `conversation.id`, `serviceUrl` or `channelId` | 400 | `{"error": {"code": "BadRequest", "message": ...}}` |
+/// | authentication failed | 401 | `{"error": {"code": "Unauthorized", ...}}` |
+/// | the turn failed (after `on_turn_error`) | 500 | `{"error": {"code": "InternalServerError", ...}}`, no details |
+///
+/// ```
+/// use botbuilder_connector::adapter::AdapterResponse;
+///
+/// let r = AdapterResponse::error(400, "BadRequest", "the activity has no type");
+/// assert_eq!(r.content_type(), Some("application/json; charset=utf-8"));
+/// assert_eq!(r.body.as_ref().unwrap()["error"]["code"], "BadRequest");
+/// assert_eq!(AdapterResponse::ok().body_bytes(), b"");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AdapterResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The JSON body, if any.
+    pub body: Option<Value>,
+}
+
+impl AdapterResponse {
+    /// The content type of a JSON body.
+    pub const JSON_CONTENT_TYPE: &'static str = "application/json; charset=utf-8";
+
+    /// 200 without a body.
+    #[must_use]
+    pub fn ok() -> Self {
+        Self {
+            status: 200,
+            body: None,
+        }
+    }
+
+    /// A status with a JSON body.
+    #[must_use]
+    pub fn json(status: u16, body: Value) -> Self {
+        Self {
+            status,
+            body: Some(body),
+        }
+    }
+
+    /// An error answer: `{"error": {"code": code, "message": message}}`, BotBuilder's
+    /// `ErrorResponse` shape.
+    #[must_use]
+    pub fn error(status: u16, code: &str, message: impl Into<String>) -> Self {
+        Self::json(
+            status,
+            json!({"error": {"code": code, "message": message.into()}}),
+        )
+    }
+
+    /// `application/json; charset=utf-8` when there is a body.
+    #[must_use]
+    pub fn content_type(&self) -> Option<&'static str> {
+        self.body.as_ref().map(|_| Self::JSON_CONTENT_TYPE)
+    }
+
+    /// The body as bytes (empty when there is none).
+    #[must_use]
+    pub fn body_bytes(&self) -> Vec<u8> {
+        self.body
+            .as_ref()
+            .map(|b| serde_json::to_vec(b).unwrap_or_default())
+            .unwrap_or_default()
+    }
+}
+
+/// The Bot Framework HTTP adapter: authenticates requests, runs turns, delivers replies.
+///
+/// Build it once from a [`BotConfig`] and share it: it is a cheap-clone handle, and holds the
+/// connector client factory (one connection pool, one token cache), the key caches of
+/// incoming authentication, the trusted hosts and the middleware, so nothing expensive is
+/// built per request.
+///
+/// - Incoming: [`process`](Self::process) (HTTP: header + body) or
+///   [`process_activity`](Self::process_activity) (an already authenticated activity, for
+///   in-process channels).
+/// - Outgoing: replies go to the activity's service URL through the Bot Connector API with
+///   the app's token (`replyToActivity` when the reply names `replyToId`, else
+///   `sendToConversation`); trace activities only to the Emulator; in-process channels can take
+///   a service URL's traffic with [`register_delivery_target`](Self::register_delivery_target).
+/// - Proactive: [`BotAdapter::continue_conversation`] and [`BotAdapter::create_conversation`],
+///   authenticated exactly as replies.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use botbuilder_connector::adapter::CloudAdapter;
+/// use botbuilder_connector::config::BotConfig;
+/// use botbuilder_core::{bot_fn, Bot};
+///
+/// # async fn demo(authorization: Option<&str>, body: &[u8]) -> Result<(), botbuilder_connector::ConnectorError> {
+/// let adapter = CloudAdapter::new(&BotConfig::from_env()?)?;
+/// let bot: Arc<dyn Bot> = Arc::new(bot_fn(|ctx| Box::pin(async move {
+///     let text = ctx.activity().text().to_owned();
+///     ctx.send_activity(format!("Echo: {text}")).await?;
+///     Ok(())
+/// })));
+/// let response = adapter.process(authorization, body, bot.as_ref()).await;
+/// println!("{} {:?}", response.status, response.body);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct CloudAdapter {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    app_id: Option<String>,
+    caller_id: Option<String>,
+    authenticator: RequestAuthenticator,
+    outbound: Outbound,
+    middleware: RwLock<MiddlewareSet>,
+    on_turn_error: RwLock<Option<Arc<dyn TurnErrorHandler>>>,
+    /// Per-conversation turn ordering; `None` when turned off.
+    ordering: Option<ConversationLocks>,
+}
+
+impl fmt::Debug for CloudAdapter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CloudAdapter")
+            .field("app_id", &self.inner.app_id)
+            .field("caller_id", &self.inner.caller_id)
+            .field("authenticator", &self.inner.authenticator)
+            .field("outbound", &self.inner.outbound)
+            .field("middleware", &*read(&self.inner.middleware))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`CloudAdapter`]; see [`CloudAdapter::builder`].
+#[must_use]
+pub struct CloudAdapterBuilder {
+    config: BotConfig,
+    http: Option<reqwest::Client>,
+    clock: Option<Arc<dyn Clock>>,
+    trusted: Option<TrustedHosts>,
+    retry: Option<RetryPolicy>,
+    throttle: Option<Duration>,
+    credentials: Option<Arc<dyn AppCredentials>>,
+    turn_ordering: bool,
+}
+
+impl fmt::Debug for CloudAdapterBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CloudAdapterBuilder")
+            .field("config", &self.config)
+            .field("retry", &self.retry)
+            .field("throttle", &self.throttle)
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CloudAdapterBuilder {
+    /// Uses this HTTP client for the connector, tokens and signing keys (one connection pool).
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Takes time from this clock: token lifetimes, key refreshes, retries, delays.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Uses this trusted host set (the adapter adds the hosts of authenticated requests).
+    pub fn trusted_hosts(mut self, trusted: TrustedHosts) -> Self {
+        self.trusted = Some(trusted);
+        self
+    }
+
+    /// Uses this retry policy for connector and token requests.
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// Spaces out sends into one conversation by at least `min_interval`.
+    pub fn conversation_throttle(mut self, min_interval: Duration) -> Self {
+        self.throttle = Some(min_interval);
+        self
+    }
+
+    /// Whether turns of one conversation run one at a time, in arrival order (default: yes).
+    ///
+    /// With ordering, two quick messages in a conversation are handled one after the other
+    /// and the second sees the state the first saved, instead of failing with an eTag
+    /// conflict; different conversations still run in parallel. See `docs/state.md`
+    /// ("Concurrency") for the trade-offs, and [`ConversationLocks`] for the one rule it
+    /// brings: a turn must not *await* a spawned task that runs a turn in the same
+    /// conversation, nor two turns each await a turn in the other's conversation.
+    pub fn turn_ordering(mut self, ordered: bool) -> Self {
+        self.turn_ordering = ordered;
+        self
+    }
+
+    /// Sends these credentials instead of the ones the configuration describes (a
+    /// certificate, a secret store). Their app id must be the configuration's.
+    pub fn credentials(mut self, credentials: Arc<dyn AppCredentials>) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Builds the adapter: the credentials, the connector client factory and the
+    /// authenticator, once.
+    ///
+    /// # Errors
+    /// [`ConnectorError::Config`] for invalid settings (naming the key), or credentials whose
+    /// app id is not the configuration's; [`ConnectorError::Transport`] if no HTTP client can
+    /// be built.
+    pub fn build(self) -> Result<CloudAdapter, ConnectorError> {
+        let config = self.config;
+        config.validate()?;
+        let http = match self.http {
+            Some(http) => http,
+            None => default_http_client()?,
+        };
+        let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let credentials = match self.credentials {
+            Some(credentials) => {
+                if credentials.app_id() != config.app_id() {
+                    return Err(ConnectorError::setting(
+                        keys::MICROSOFT_APP_ID,
+                        "is not the app id of the credentials given to the adapter",
+                    ));
+                }
+                credentials
+            }
+            None => config.credentials_with(Some(http.clone()), Some(Arc::clone(&clock)))?,
+        };
+        let mut factory = ConnectorClientFactory::builder(credentials)
+            .http_client(http.clone())
+            .clock(Arc::clone(&clock));
+        if let Some(trusted) = self.trusted {
+            factory = factory.trusted_hosts(trusted);
+        }
+        if let Some(retry) = self.retry {
+            factory = factory.retry_policy(retry);
+        }
+        if let Some(interval) = self.throttle {
+            factory = factory.conversation_throttle(interval);
+        }
+        let factory = factory.build()?;
+        let authenticator = RequestAuthenticator::with_parts(
+            IncomingAuthSettings::from_config(&config),
+            http,
+            clock,
+        )?;
+        if config.is_anonymous() {
+            tracing::info!(
+                "no MicrosoftAppId: the bot is anonymous (requests need no token, replies carry none); set MicrosoftAppId and MicrosoftAppPassword before connecting a channel"
+            );
+        }
+        Ok(CloudAdapter {
+            inner: Arc::new(Inner {
+                app_id: config.app_id().map(str::to_owned),
+                caller_id: config.resolved_caller_id().map(str::to_owned),
+                authenticator,
+                outbound: Outbound::new(factory),
+                middleware: RwLock::new(MiddlewareSet::new()),
+                on_turn_error: RwLock::new(None),
+                ordering: self.turn_ordering.then(ConversationLocks::new),
+            }),
+        })
+    }
+}
+
+impl CloudAdapter {
+    /// An adapter for these settings, with the default HTTP client and the system clock.
+    ///
+    /// # Errors
+    /// As [`CloudAdapterBuilder::build`].
+    pub fn new(config: &BotConfig) -> Result<Self, ConnectorError> {
+        Self::builder(config.clone()).build()
+    }
+
+    /// An adapter configured from the environment and a `.env` file
+    /// ([`BotConfig::from_env`]).
+    ///
+    /// # Errors
+    /// [`ConnectorError::Config`] naming the first bad setting.
+    pub fn from_env() -> Result<Self, ConnectorError> {
+        Self::new(&BotConfig::from_env()?)
+    }
+
+    /// A builder, to set the HTTP client, clock, trusted hosts, retry policy, throttle or
+    /// credentials.
+    pub fn builder(config: BotConfig) -> CloudAdapterBuilder {
+        CloudAdapterBuilder {
+            config,
+            http: None,
+            clock: None,
+            trusted: None,
+            retry: None,
+            throttle: None,
+            credentials: None,
+            turn_ordering: true,
+        }
+    }
+
+    /// Adds a middleware to every turn (after those already added).
+    #[must_use]
+    pub fn with_middleware(self, middleware: impl Middleware + 'static) -> Self {
+        self.use_middleware(middleware);
+        self
+    }
+
+    /// Adds a middleware to every turn (after those already added). Turns already running
+    /// keep the middleware they started with.
+    pub fn use_middleware(&self, middleware: impl Middleware + 'static) -> &Self {
+        write(&self.inner.middleware).push(middleware);
+        self
+    }
+
+    /// Replaces the default `on_turn_error` ([`default_on_turn_error`]).
+    #[must_use]
+    pub fn with_on_turn_error(self, handler: impl TurnErrorHandler + 'static) -> Self {
+        *write(&self.inner.on_turn_error) = Some(Arc::new(handler));
+        self
+    }
+
+    /// The bot's app id (`None` when anonymous).
+    #[must_use]
+    pub fn app_id(&self) -> Option<&str> {
+        self.inner.app_id.as_deref()
+    }
+
+    /// The connector client factory replies go through; use it for Bot Connector calls
+    /// outside turns (members, conversations).
+    #[must_use]
+    pub fn connector_factory(&self) -> &ConnectorClientFactory {
+        self.inner.outbound.factory()
+    }
+
+    /// The hosts the app token may be sent to; the adapter trusts the service URL hosts of
+    /// authenticated requests, and more can be allowed here.
+    #[must_use]
+    pub fn trusted_hosts(&self) -> &TrustedHosts {
+        self.inner.outbound.factory().trusted_hosts()
+    }
+
+    /// The incoming request authenticator.
+    #[must_use]
+    pub fn authenticator(&self) -> &RequestAuthenticator {
+        &self.inner.authenticator
+    }
+
+    /// Sends the activities of a service URL to `target`, in process, instead of the Bot
+    /// Connector API (see [`DeliveryTarget`]). Replaces a target registered before.
+    ///
+    /// # Errors
+    /// [`ConnectorError::InvalidUrl`] for a service URL that is not an http(s) URL.
+    pub fn register_delivery_target(
+        &self,
+        service_url: &str,
+        target: Arc<dyn DeliveryTarget>,
+    ) -> Result<(), ConnectorError> {
+        self.inner.outbound.register(service_url, target)
+    }
+
+    /// Stops sending a service URL's activities in process; returns the target it had.
+    pub fn remove_delivery_target(&self, service_url: &str) -> Option<Arc<dyn DeliveryTarget>> {
+        self.inner.outbound.unregister(service_url)
+    }
+
+    /// Handles one HTTP request to the bot's messaging endpoint: its `Authorization` header
+    /// (`None` when absent) and body. See [`AdapterResponse`] for what it answers.
+    ///
+    /// Never panics on what the network sends; a panic in the bot is caught and becomes a 500
+    /// (after `on_turn_error`). Dropping the future cancels the turn.
+    pub async fn process(
+        &self,
+        authorization: Option<&str>,
+        body: &[u8],
+        bot: &dyn Bot,
+    ) -> AdapterResponse {
+        let activity = match parse_activity(body) {
+            Ok(activity) => activity,
+            Err(message) => {
+                tracing::debug!(%message, "refused a malformed activity");
+                return AdapterResponse::error(400, "BadRequest", message);
+            }
+        };
+        let identity = match self
+            .inner
+            .authenticator
+            .authenticate(authorization, &activity)
+            .await
+        {
+            Ok(identity) => identity,
+            Err(error) => {
+                tracing::warn!(
+                    %error,
+                    channel = activity.channel_id.as_ref().map_or("", |c| c.as_str()),
+                    activity_type = %activity.activity_type,
+                    "refused an unauthenticated request (401); no turn ran"
+                );
+                return AdapterResponse::error(
+                    401,
+                    "Unauthorized",
+                    "the request is not authorized",
+                );
+            }
+        };
+        self.process_activity(identity, activity, bot).await
+    }
+
+    /// Runs a turn for an activity whose sender is already authenticated (`identity`): for
+    /// in-process channels, and what [`process`](Self::process) does after authentication.
+    ///
+    /// The activity's `callerId` is set from the configuration (`CallerId`, or the cloud's)
+    /// for authenticated identities and cleared otherwise; for channel and Emulator
+    /// identities, the host of its service URL becomes trusted for the app token. The identity
+    /// is in the turn state (`ctx.turn_state().get::<ClaimsIdentity>()`).
+    pub async fn process_activity(
+        &self,
+        identity: ClaimsIdentity,
+        mut activity: Activity,
+        bot: &dyn Bot,
+    ) -> AdapterResponse {
+        if let Err(message) = check_required(&activity) {
+            return AdapterResponse::error(400, "BadRequest", message);
+        }
+        activity.caller_id = if identity.is_authenticated() {
+            self.inner.caller_id.clone()
+        } else {
+            None
+        };
+        if matches!(
+            identity.source(),
+            IdentitySource::Channel | IdentitySource::Emulator
+        ) && let Some(service_url) = activity.service_url.as_deref()
+            && let Err(error) = self.trusted_hosts().trust(service_url)
+        {
+            tracing::warn!(%error, "could not trust the service URL of an authenticated request");
+        }
+        let is_invoke = activity.activity_type == ActivityTypes::Invoke;
+        let mut ctx = TurnContext::new(Arc::new(self.clone()), activity);
+        ctx.turn_state_mut().insert(identity);
+        if let Err(error) = self.run_turn(&mut ctx, bot).await {
+            tracing::error!(%error, "the turn failed; answering 500");
+            return AdapterResponse::error(
+                500,
+                "InternalServerError",
+                "the bot could not process the activity",
+            );
+        }
+        if ctx.expects_replies() {
+            let replies = ExpectedReplies {
+                activities: ctx.take_buffered_replies(),
+                ..ExpectedReplies::default()
+            };
+            return match serde_json::to_value(&replies) {
+                Ok(body) => AdapterResponse::json(200, body),
+                Err(error) => {
+                    tracing::error!(%error, "could not write the expected replies");
+                    AdapterResponse::error(
+                        500,
+                        "InternalServerError",
+                        "the bot could not process the activity",
+                    )
+                }
+            };
+        }
+        if is_invoke {
+            return match ctx.invoke_response() {
+                Some(response) => AdapterResponse {
+                    status: response.status,
+                    body: response.body,
+                },
+                None => AdapterResponse {
+                    status: 501,
+                    body: None,
+                },
+            };
+        }
+        AdapterResponse::ok()
+    }
+
+    // Every turn, incoming or proactive, runs through `run_turn` or `run_proactive_turn`,
+    // inside the conversation's lock when turn ordering is on.
+
+    async fn run_turn(&self, ctx: &mut TurnContext, bot: &dyn Bot) -> Result<(), Error> {
+        let middleware = read(&self.inner.middleware).clone();
+        match &self.inner.ordering {
+            Some(locks) => {
+                let key = ConversationLocks::key_of_activity(ctx.activity());
+                locks
+                    .run(key.as_deref(), run_bot_turn(&middleware, ctx, bot))
+                    .await
+            }
+            None => run_bot_turn(&middleware, ctx, bot).await,
+        }
+    }
+
+    /// The locks that order turns per conversation, unless ordering was turned off.
+    #[must_use]
+    pub fn conversation_locks(&self) -> Option<&ConversationLocks> {
+        self.inner.ordering.as_ref()
+    }
+
+    async fn run_proactive_turn(
+        &self,
+        ctx: &mut TurnContext,
+        logic: ContinueLogic,
+    ) -> Result<(), Error> {
+        let middleware = read(&self.inner.middleware).clone();
+        match &self.inner.ordering {
+            Some(locks) => {
+                let key = ConversationLocks::key_of_activity(ctx.activity());
+                locks
+                    .run(key.as_deref(), run_logic_turn(&middleware, ctx, logic))
+                    .await
+            }
+            None => run_logic_turn(&middleware, ctx, logic).await,
+        }
+    }
+
+    fn proactive_context(&self, reference: &ConversationReference) -> TurnContext {
+        let mut ctx = TurnContext::proactive(Arc::new(self.clone()), reference);
+        ctx.turn_state_mut()
+            .insert(ClaimsIdentity::for_bot(self.app_id()));
+        ctx
+    }
+}
+
+/// Reads the body as an activity, or says why it is not one.
+fn parse_activity(body: &[u8]) -> Result<Activity, String> {
+    let activity = Activity::from_json(body).map_err(|e| {
+        // The schema error names line and column; its source says what was wrong.
+        let detail = std::error::Error::source(&e)
+            .map(ToString::to_string)
+            .unwrap_or_else(|| e.to_string());
+        format!("the body is not an activity: {}", one_line(&detail, 200))
+    })?;
+    check_required(&activity)?;
+    Ok(activity)
+}
+
+/// The fields a turn needs: `type`, `conversation.id`, `serviceUrl` (an http(s) URL) and
+/// `channelId`.
+fn check_required(activity: &Activity) -> Result<(), String> {
+    if activity.activity_type.as_str().trim().is_empty() {
+        return Err("the activity has no type".into());
+    }
+    if activity.conversation_id().is_none() {
+        return Err("the activity has no conversation.id".into());
+    }
+    let Some(service_url) = activity
+        .service_url
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+    else {
+        return Err("the activity has no serviceUrl".into());
+    };
+    if parse_service_url(service_url).is_err() {
+        return Err("the activity's serviceUrl is not an http(s) URL".into());
+    }
+    if activity
+        .channel_id
+        .as_ref()
+        .is_none_or(|c| c.as_str().trim().is_empty())
+    {
+        return Err("the activity has no channelId".into());
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl BotAdapter for CloudAdapter {
+    async fn send_activities(
+        &self,
+        ctx: &TurnContext,
+        activities: Vec<Activity>,
+    ) -> Result<Vec<ResourceResponse>, Error> {
+        let mut responses = Vec::with_capacity(activities.len());
+        for mut activity in activities {
+            activity.id = None;
+            let response = self
+                .inner
+                .outbound
+                .send(activity, |invoke| ctx.set_invoke_response(invoke))
+                .await?;
+            responses.push(response);
+        }
+        Ok(responses)
+    }
+
+    async fn update_activity(
+        &self,
+        _ctx: &TurnContext,
+        activity: Activity,
+    ) -> Result<ResourceResponse, Error> {
+        self.inner.outbound.update(activity).await
+    }
+
+    async fn delete_activity(
+        &self,
+        _ctx: &TurnContext,
+        reference: ConversationReference,
+    ) -> Result<(), Error> {
+        self.inner.outbound.delete(&reference).await
+    }
+
+    /// Runs `logic` in a proactive turn of the reference's conversation. Its sends are
+    /// authenticated with the bot's app credentials, exactly as replies; the turn state holds
+    /// a [`ClaimsIdentity`] of the bot ([`IdentitySource::Bot`]).
+    async fn continue_conversation(
+        &self,
+        reference: ConversationReference,
+        logic: ContinueLogic,
+    ) -> Result<(), Error> {
+        reference.validate()?;
+        let mut ctx = self.proactive_context(&reference);
+        self.run_proactive_turn(&mut ctx, logic).await
+    }
+
+    /// Creates a conversation through the Bot Connector API of the reference's service URL
+    /// (`POST /v3/conversations` with `parameters`, whose `activity`, if any, the channel
+    /// posts), then runs `logic` in a proactive turn in it.
+    async fn create_conversation(
+        &self,
+        reference: ConversationReference,
+        parameters: ConversationParameters,
+        logic: ContinueLogic,
+    ) -> Result<(), Error> {
+        const CONTEXT: &str = "in the conversation reference";
+        if reference.channel_id.is_none() {
+            return Err(Error::Schema(SchemaError::MissingField {
+                field: "channelId",
+                context: CONTEXT,
+            }));
+        }
+        let service_url = reference
+            .service_url
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .ok_or(Error::Schema(SchemaError::MissingField {
+                field: "serviceUrl",
+                context: CONTEXT,
+            }))?;
+        let created = self
+            .inner
+            .outbound
+            .create_conversation(&service_url, &parameters)
+            .await?;
+        let mut conversation = ConversationAccount::new(created.id);
+        conversation.is_group = parameters.is_group;
+        conversation.tenant_id.clone_from(&parameters.tenant_id);
+        let new_reference = ConversationReference {
+            conversation: Some(conversation),
+            activity_id: None,
+            service_url: Some(created.service_url.unwrap_or(service_url)),
+            bot: reference.bot.clone().or_else(|| parameters.bot.clone()),
+            user: reference
+                .user
+                .clone()
+                .or_else(|| parameters.members.as_ref().and_then(|m| m.first().cloned())),
+            ..reference
+        };
+        let mut ctx = self.proactive_context(&new_reference);
+        self.run_proactive_turn(&mut ctx, logic).await
+    }
+
+    async fn on_turn_error(&self, ctx: &mut TurnContext, error: &BoxError) {
+        let handler = read(&self.inner.on_turn_error).clone();
+        match handler {
+            Some(handler) => handler.on_turn_error(ctx, error).await,
+            None => default_on_turn_error(ctx, error).await,
+        }
+    }
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn required_fields() {
+        let ok = br#"{"type":"message","conversation":{"id":"c"},"serviceUrl":"https://x.example/","channelId":"test"}"#;
+        assert!(parse_activity(ok).is_ok());
+        for (body, needle) in [
+            (&br#"{"conversation":{"id":"c"}}"#[..], "not an activity"),
+            (br#"{"type":"","conversation":{"id":"c"},"serviceUrl":"https://x/","channelId":"t"}"#, "no type"),
+            (br#"{"type":"message","serviceUrl":"https://x/","channelId":"t"}"#, "conversation.id"),
+            (br#"{"type":"message","conversation":{"id":""},"serviceUrl":"https://x/","channelId":"t"}"#, "conversation.id"),
+            (br#"{"type":"message","conversation":{"id":"c"},"channelId":"t"}"#, "no serviceUrl"),
+            (br#"{"type":"message","conversation":{"id":"c"},"serviceUrl":"javascript:alert(1)","channelId":"t"}"#, "not an http(s) URL"),
+            (br#"{"type":"message","conversation":{"id":"c"},"serviceUrl":"https://x/"}"#, "channelId"),
+            (b"{", "not an activity"),
+            (b"", "not an activity"),
+            (b"[1,2]", "not an activity"),
+            (b"\xff\xfe", "not an activity"),
+        ] {
+            let message = parse_activity(body).unwrap_err();
+            assert!(message.contains(needle), "{message}");
+        }
+    }
+}

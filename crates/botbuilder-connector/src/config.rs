@@ -1,0 +1,809 @@
+//! [`BotConfig`]: a bot's settings, from the environment, a `.env` file or code, under
+//! BotBuilder's key names, so an existing bot's `appsettings.json` / `.env` values carry over.
+//!
+//! | key | field | default |
+//! |---|---|---|
+//! | `MicrosoftAppId` | [`app_id`](BotConfig::app_id) | none: anonymous (local testing with the Emulator) |
+//! | `MicrosoftAppPassword` | [`app_password`](BotConfig::app_password) | none |
+//! | `MicrosoftAppType` | [`app_type`](BotConfig::app_type) | `MultiTenant` |
+//! | `MicrosoftAppTenantId` | [`tenant_id`](BotConfig::tenant_id) | none |
+//! | `ChannelService` | [`channel_service`](BotConfig::channel_service) | empty: the public cloud |
+//! | `ValidateAuthority` | [`validate_authority`](BotConfig::validate_authority) | `true` |
+//! | `ToChannelFromBotLoginUrl` | [`to_channel_from_bot_login_url`](BotConfig::to_channel_from_bot_login_url) | the cloud's |
+//! | `ToChannelFromBotOAuthScope` | [`to_channel_from_bot_oauth_scope`](BotConfig::to_channel_from_bot_oauth_scope) | the cloud's |
+//! | `ToBotFromChannelTokenIssuer` | [`to_bot_from_channel_token_issuer`](BotConfig::to_bot_from_channel_token_issuer) | the cloud's |
+//! | `ToBotFromChannelOpenIdMetadataUrl` | [`to_bot_from_channel_open_id_metadata_url`](BotConfig::to_bot_from_channel_open_id_metadata_url) | the cloud's |
+//! | `ToBotFromEmulatorOpenIdMetadataUrl` | [`to_bot_from_emulator_open_id_metadata_url`](BotConfig::to_bot_from_emulator_open_id_metadata_url) | the cloud's |
+//! | `OAuthUrl` | [`oauth_url`](BotConfig::oauth_url) | the cloud's |
+//! | `CallerId` | [`caller_id`](BotConfig::caller_id) | the cloud's |
+//!
+//! The clouds' values are in the table of [`Cloud`]. An empty value means "not set".
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::ConnectorError;
+use crate::auth::settings::validate_tenant;
+use crate::auth::{
+    AnonymousCredentials, AppCredentials, Cloud, ManagedIdentityCredentials,
+    MicrosoftAppCredentials, OutgoingAuthSettings, Secret,
+};
+use crate::clock::Clock;
+use crate::error::one_line;
+use crate::urls::parse_secure;
+
+/// The configuration keys, as BotBuilder names them.
+pub mod keys {
+    /// The bot's app id (its Microsoft Entra ID application / client id).
+    pub const MICROSOFT_APP_ID: &str = "MicrosoftAppId";
+    /// The app's client secret.
+    pub const MICROSOFT_APP_PASSWORD: &str = "MicrosoftAppPassword";
+    /// `MultiTenant`, `SingleTenant` or `UserAssignedMSI`.
+    pub const MICROSOFT_APP_TYPE: &str = "MicrosoftAppType";
+    /// The app's tenant (single-tenant and managed identity bots).
+    pub const MICROSOFT_APP_TENANT_ID: &str = "MicrosoftAppTenantId";
+    /// Empty for the public cloud, `https://botframework.azure.us` for US Government.
+    pub const CHANNEL_SERVICE: &str = "ChannelService";
+    /// Whether the identity provider's authority is validated (`true` or `false`).
+    pub const VALIDATE_AUTHORITY: &str = "ValidateAuthority";
+    /// Where outgoing app tokens come from.
+    pub const TO_CHANNEL_FROM_BOT_LOGIN_URL: &str = "ToChannelFromBotLoginUrl";
+    /// What outgoing app tokens are for.
+    pub const TO_CHANNEL_FROM_BOT_OAUTH_SCOPE: &str = "ToChannelFromBotOAuthScope";
+    /// The issuer of channel tokens.
+    pub const TO_BOT_FROM_CHANNEL_TOKEN_ISSUER: &str = "ToBotFromChannelTokenIssuer";
+    /// The OpenID metadata of channel tokens.
+    pub const TO_BOT_FROM_CHANNEL_OPEN_ID_METADATA_URL: &str = "ToBotFromChannelOpenIdMetadataUrl";
+    /// The OpenID metadata of Emulator tokens.
+    pub const TO_BOT_FROM_EMULATOR_OPEN_ID_METADATA_URL: &str =
+        "ToBotFromEmulatorOpenIdMetadataUrl";
+    /// The Bot Framework token service (user sign-in).
+    pub const OAUTH_URL: &str = "OAuthUrl";
+    /// The `callerId` stamped on incoming activities.
+    pub const CALLER_ID: &str = "CallerId";
+    /// Every key, in the order of the table in [`crate::config`].
+    pub const ALL: &[&str] = &[
+        MICROSOFT_APP_ID,
+        MICROSOFT_APP_PASSWORD,
+        MICROSOFT_APP_TYPE,
+        MICROSOFT_APP_TENANT_ID,
+        CHANNEL_SERVICE,
+        VALIDATE_AUTHORITY,
+        TO_CHANNEL_FROM_BOT_LOGIN_URL,
+        TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+        TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
+        TO_BOT_FROM_CHANNEL_OPEN_ID_METADATA_URL,
+        TO_BOT_FROM_EMULATOR_OPEN_ID_METADATA_URL,
+        OAUTH_URL,
+        CALLER_ID,
+    ];
+}
+
+/// How the bot's identity gets its tokens (`MicrosoftAppType`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AppType {
+    /// An app registered in any tenant; tokens come from the `botframework.com` tenant.
+    #[default]
+    MultiTenant,
+    /// An app of one tenant (`MicrosoftAppTenantId`); tokens come from that tenant.
+    SingleTenant,
+    /// A user-assigned managed identity (`UserAssignedMSI`): no password; tokens come from the
+    /// Azure Instance Metadata Service.
+    UserAssignedMsi,
+}
+
+impl AppType {
+    /// Parses a `MicrosoftAppType` value, ignoring case (`MultiTenant`, `SingleTenant`,
+    /// `UserAssignedMSI`).
+    ///
+    /// ```
+    /// use botbuilder_connector::config::AppType;
+    ///
+    /// assert_eq!(AppType::parse("userassignedmsi"), Some(AppType::UserAssignedMsi));
+    /// assert_eq!(AppType::parse("Anything"), None);
+    /// ```
+    #[must_use]
+    pub fn parse(value: &str) -> Option<Self> {
+        let value = value.trim();
+        [
+            AppType::MultiTenant,
+            AppType::SingleTenant,
+            AppType::UserAssignedMsi,
+        ]
+        .into_iter()
+        .find(|t| t.as_str().eq_ignore_ascii_case(value))
+    }
+
+    /// The configuration value: `MultiTenant`, `SingleTenant` or `UserAssignedMSI`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppType::MultiTenant => "MultiTenant",
+            AppType::SingleTenant => "SingleTenant",
+            AppType::UserAssignedMsi => "UserAssignedMSI",
+        }
+    }
+}
+
+/// A bot's settings: its identity and the endpoints of its cloud.
+///
+/// Read them from the environment (and a `.env` file) with [`BotConfig::from_env`], from a
+/// map with [`BotConfig::from_map`], or build them in code. Every key of BotBuilder's
+/// configuration is a field (see the [module table](crate::config)); unset endpoints take the
+/// defaults of the cloud `ChannelService` selects.
+///
+/// With no app id the bot is **anonymous**: it accepts requests without a token and replies
+/// without one, which is what the Bot Framework Emulator does by default. Real channels need
+/// an app id.
+///
+/// ```
+/// use botbuilder_connector::config::{AppType, BotConfig};
+///
+/// let config = BotConfig::from_map([
+///     ("MicrosoftAppId", "00000000-0000-0000-0000-000000000001"),
+///     ("MicrosoftAppPassword", "secret"),
+///     ("MicrosoftAppType", "SingleTenant"),
+///     ("MicrosoftAppTenantId", "contoso.onmicrosoft.com"),
+/// ])?;
+/// assert_eq!(config.app_type, AppType::SingleTenant);
+/// assert!(!config.is_anonymous());
+/// assert_eq!(config.resolved_caller_id(), Some("urn:botframework:azure"));
+///
+/// let error = BotConfig::from_map([("MicrosoftAppType", "Sometimes")]).unwrap_err();
+/// assert!(error.to_string().contains("MicrosoftAppType"), "{error}");
+///
+/// let in_code = BotConfig::new("app-id", "app-password").with_tenant_id("contoso.onmicrosoft.com");
+/// in_code.validate()?;
+/// # Ok::<(), botbuilder_connector::ConnectorError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BotConfig {
+    /// `MicrosoftAppId`: the bot's app id; `None` for an anonymous bot.
+    pub app_id: Option<String>,
+    /// `MicrosoftAppPassword`: the app's client secret (never printed).
+    pub app_password: Option<Secret>,
+    /// `MicrosoftAppType`.
+    pub app_type: AppType,
+    /// `MicrosoftAppTenantId`: required for single-tenant and managed identity bots.
+    pub tenant_id: Option<String>,
+    /// `ChannelService`: `None`/empty for the public cloud, `https://botframework.azure.us` for
+    /// US Government; any other value is a private cloud, which must set every endpoint.
+    pub channel_service: Option<String>,
+    /// `ValidateAuthority` (default `true`). Read and checked so existing settings carry over;
+    /// this SDK asks tokens from the configured login URL directly (always over https, or
+    /// http on loopback), so the value does not change what it does.
+    pub validate_authority: bool,
+    /// `ToChannelFromBotLoginUrl`: the authority outgoing app tokens come from.
+    pub to_channel_from_bot_login_url: Option<String>,
+    /// `ToChannelFromBotOAuthScope`: the resource outgoing app tokens are for.
+    pub to_channel_from_bot_oauth_scope: Option<String>,
+    /// `ToBotFromChannelTokenIssuer`: the `iss` of channel tokens.
+    pub to_bot_from_channel_token_issuer: Option<String>,
+    /// `ToBotFromChannelOpenIdMetadataUrl`: where channel tokens' signing keys are published.
+    pub to_bot_from_channel_open_id_metadata_url: Option<String>,
+    /// `ToBotFromEmulatorOpenIdMetadataUrl`: where Emulator tokens' signing keys are published.
+    pub to_bot_from_emulator_open_id_metadata_url: Option<String>,
+    /// `OAuthUrl`: the Bot Framework token service, for user sign-in.
+    pub oauth_url: Option<String>,
+    /// `CallerId`: the `callerId` stamped on authenticated incoming activities.
+    pub caller_id: Option<String>,
+}
+
+impl Default for BotConfig {
+    /// An anonymous bot on the public cloud.
+    fn default() -> Self {
+        Self {
+            app_id: None,
+            app_password: None,
+            app_type: AppType::MultiTenant,
+            tenant_id: None,
+            channel_service: None,
+            validate_authority: true,
+            to_channel_from_bot_login_url: None,
+            to_channel_from_bot_oauth_scope: None,
+            to_bot_from_channel_token_issuer: None,
+            to_bot_from_channel_open_id_metadata_url: None,
+            to_bot_from_emulator_open_id_metadata_url: None,
+            oauth_url: None,
+            caller_id: None,
+        }
+    }
+}
+
+impl BotConfig {
+    /// A multi-tenant bot with this app id and password, on the public cloud.
+    #[must_use]
+    pub fn new(app_id: impl Into<String>, app_password: impl Into<Secret>) -> Self {
+        Self {
+            app_id: Some(app_id.into()),
+            app_password: Some(app_password.into()),
+            ..Self::default()
+        }
+    }
+
+    /// An anonymous bot (no app id): for local testing with the Emulator.
+    #[must_use]
+    pub fn anonymous() -> Self {
+        Self::default()
+    }
+
+    /// Reads the settings from the process environment, over the values of a `.env` file in
+    /// the current directory or one of its parents, if there is one (the environment wins, as
+    /// with `dotenv`). The process environment is not changed.
+    ///
+    /// Key names are matched ignoring case; unknown keys are ignored.
+    ///
+    /// # Errors
+    /// [`ConnectorError::Config`] naming the first key that is malformed or inconsistent, or
+    /// `.env` for a `.env` file that cannot be read.
+    pub fn from_env() -> Result<Self, ConnectorError> {
+        let mut values: Vec<(String, String)> = Vec::new();
+        match dotenvy::dotenv_iter() {
+            Ok(iter) => {
+                for item in iter {
+                    values.push(item.map_err(|e| dotenv_error(&e))?);
+                }
+            }
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(dotenv_error(&e)),
+        }
+        for key in keys::ALL {
+            if let Ok(value) = std::env::var(key) {
+                values.push(((*key).to_owned(), value));
+            }
+        }
+        Self::from_map(values)
+    }
+
+    /// Reads the settings from one `.env`-style file only (not the process environment).
+    ///
+    /// # Errors
+    /// [`ConnectorError::Config`] with key `.env` when the file cannot be read or parsed, or
+    /// naming the first setting that is malformed or inconsistent.
+    pub fn from_env_file(path: impl AsRef<Path>) -> Result<Self, ConnectorError> {
+        let iter = dotenvy::from_path_iter(path.as_ref()).map_err(|e| dotenv_error(&e))?;
+        let mut values = Vec::new();
+        for item in iter {
+            values.push(item.map_err(|e| dotenv_error(&e))?);
+        }
+        Self::from_map(values)
+    }
+
+    /// Reads the settings from key-value pairs (`MicrosoftAppId` = `...`), then
+    /// [validates](Self::validate) them. Keys are matched ignoring case; a later pair wins;
+    /// unknown keys are ignored; empty values mean "not set".
+    ///
+    /// # Errors
+    /// [`ConnectorError::Config`] naming the first key that is malformed or inconsistent.
+    pub fn from_map<I, K, V>(values: I) -> Result<Self, ConnectorError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let mut found: HashMap<&'static str, String> = HashMap::new();
+        for (key, value) in values {
+            let key = key.as_ref().trim();
+            if let Some(known) = keys::ALL.iter().find(|k| k.eq_ignore_ascii_case(key)) {
+                found.insert(known, value.as_ref().trim().to_owned());
+            }
+        }
+        let mut take = |key: &'static str| found.remove(key).filter(|v| !v.is_empty());
+        let app_type = match take(keys::MICROSOFT_APP_TYPE) {
+            None => AppType::MultiTenant,
+            Some(v) => AppType::parse(&v).ok_or_else(|| {
+                ConnectorError::setting(
+                    keys::MICROSOFT_APP_TYPE,
+                    format!(
+                        "`{}` is not one of MultiTenant, SingleTenant, UserAssignedMSI",
+                        one_line(&v, 64)
+                    ),
+                )
+            })?,
+        };
+        let validate_authority = match take(keys::VALIDATE_AUTHORITY) {
+            None => true,
+            Some(v) if v.eq_ignore_ascii_case("true") => true,
+            Some(v) if v.eq_ignore_ascii_case("false") => false,
+            Some(v) => {
+                return Err(ConnectorError::setting(
+                    keys::VALIDATE_AUTHORITY,
+                    format!("`{}` is not true or false", one_line(&v, 64)),
+                ));
+            }
+        };
+        let config = Self {
+            app_id: take(keys::MICROSOFT_APP_ID),
+            app_password: take(keys::MICROSOFT_APP_PASSWORD).map(Secret::from),
+            app_type,
+            tenant_id: take(keys::MICROSOFT_APP_TENANT_ID),
+            channel_service: take(keys::CHANNEL_SERVICE),
+            validate_authority,
+            to_channel_from_bot_login_url: take(keys::TO_CHANNEL_FROM_BOT_LOGIN_URL),
+            to_channel_from_bot_oauth_scope: take(keys::TO_CHANNEL_FROM_BOT_OAUTH_SCOPE),
+            to_bot_from_channel_token_issuer: take(keys::TO_BOT_FROM_CHANNEL_TOKEN_ISSUER),
+            to_bot_from_channel_open_id_metadata_url: take(
+                keys::TO_BOT_FROM_CHANNEL_OPEN_ID_METADATA_URL,
+            ),
+            to_bot_from_emulator_open_id_metadata_url: take(
+                keys::TO_BOT_FROM_EMULATOR_OPEN_ID_METADATA_URL,
+            ),
+            oauth_url: take(keys::OAUTH_URL),
+            caller_id: take(keys::CALLER_ID),
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Sets the app type.
+    #[must_use]
+    pub fn with_app_type(mut self, app_type: AppType) -> Self {
+        self.app_type = app_type;
+        self
+    }
+
+    /// Sets the tenant (`MicrosoftAppTenantId`); with [`AppType::SingleTenant`] tokens come
+    /// from it.
+    #[must_use]
+    pub fn with_tenant_id(mut self, tenant_id: impl Into<String>) -> Self {
+        self.tenant_id = Some(tenant_id.into());
+        self
+    }
+
+    /// Sets `ChannelService` (`https://botframework.azure.us` for US Government).
+    #[must_use]
+    pub fn with_channel_service(mut self, channel_service: impl Into<String>) -> Self {
+        self.channel_service = Some(channel_service.into());
+        self
+    }
+
+    /// Sets `ToChannelFromBotLoginUrl`.
+    #[must_use]
+    pub fn with_login_url(mut self, login_url: impl Into<String>) -> Self {
+        self.to_channel_from_bot_login_url = Some(login_url.into());
+        self
+    }
+
+    /// Sets `ToBotFromChannelOpenIdMetadataUrl`.
+    #[must_use]
+    pub fn with_channel_open_id_metadata_url(mut self, url: impl Into<String>) -> Self {
+        self.to_bot_from_channel_open_id_metadata_url = Some(url.into());
+        self
+    }
+
+    /// Sets `ToBotFromEmulatorOpenIdMetadataUrl`.
+    #[must_use]
+    pub fn with_emulator_open_id_metadata_url(mut self, url: impl Into<String>) -> Self {
+        self.to_bot_from_emulator_open_id_metadata_url = Some(url.into());
+        self
+    }
+
+    /// Sets `CallerId`.
+    #[must_use]
+    pub fn with_caller_id(mut self, caller_id: impl Into<String>) -> Self {
+        self.caller_id = Some(caller_id.into());
+        self
+    }
+
+    /// The app id, if one is set and not blank.
+    #[must_use]
+    pub fn app_id(&self) -> Option<&str> {
+        nonblank(self.app_id.as_deref())
+    }
+
+    /// The tenant, if one is set and not blank.
+    #[must_use]
+    pub fn tenant(&self) -> Option<&str> {
+        nonblank(self.tenant_id.as_deref())
+    }
+
+    /// Whether the bot has no app id: requests need no token and replies carry none.
+    #[must_use]
+    pub fn is_anonymous(&self) -> bool {
+        self.app_id().is_none()
+    }
+
+    /// The cloud `ChannelService` names, `None` for a private cloud.
+    #[must_use]
+    pub fn cloud(&self) -> Option<Cloud> {
+        Cloud::from_channel_service(self.channel_service.as_deref().unwrap_or(""))
+    }
+
+    /// The cloud whose defaults fill unset endpoints: the public cloud's for a private cloud
+    /// (which sets the endpoints it needs).
+    fn defaults(&self) -> Cloud {
+        self.cloud().unwrap_or(Cloud::Public)
+    }
+
+    /// The issuer of channel tokens: `ToBotFromChannelTokenIssuer` or the cloud's.
+    #[must_use]
+    pub fn resolved_channel_token_issuer(&self) -> &str {
+        nonblank(self.to_bot_from_channel_token_issuer.as_deref())
+            .unwrap_or(self.defaults().channel_token_issuer())
+    }
+
+    /// The OpenID metadata URL of channel tokens.
+    #[must_use]
+    pub fn resolved_channel_open_id_metadata_url(&self) -> &str {
+        nonblank(self.to_bot_from_channel_open_id_metadata_url.as_deref())
+            .unwrap_or(self.defaults().channel_open_id_metadata_url())
+    }
+
+    /// The OpenID metadata URL of Emulator tokens.
+    #[must_use]
+    pub fn resolved_emulator_open_id_metadata_url(&self) -> &str {
+        nonblank(self.to_bot_from_emulator_open_id_metadata_url.as_deref())
+            .unwrap_or(self.defaults().emulator_open_id_metadata_url())
+    }
+
+    /// The Bot Framework token service URL.
+    #[must_use]
+    pub fn resolved_oauth_url(&self) -> &str {
+        nonblank(self.oauth_url.as_deref()).unwrap_or(self.defaults().oauth_url())
+    }
+
+    /// The `callerId` of authenticated incoming activities: `CallerId`, or the cloud's; `None`
+    /// for a private cloud that sets none. (Anonymous requests get no caller id.)
+    #[must_use]
+    pub fn resolved_caller_id(&self) -> Option<&str> {
+        nonblank(self.caller_id.as_deref()).or_else(|| self.cloud().map(Cloud::caller_id))
+    }
+
+    /// The outgoing authentication settings: the cloud, login URL and scope, and the tenant
+    /// for single-tenant and managed identity bots (a multi-tenant bot asks the
+    /// `botframework.com` tenant whatever `MicrosoftAppTenantId` says, as BotBuilder does).
+    #[must_use]
+    pub fn outgoing_auth_settings(&self) -> OutgoingAuthSettings {
+        OutgoingAuthSettings {
+            cloud: self.defaults(),
+            tenant_id: match self.app_type {
+                AppType::MultiTenant => None,
+                _ => self.tenant().map(str::to_owned),
+            },
+            login_url: nonblank(self.to_channel_from_bot_login_url.as_deref()).map(str::to_owned),
+            oauth_scope: nonblank(self.to_channel_from_bot_oauth_scope.as_deref())
+                .map(str::to_owned),
+        }
+    }
+
+    /// The outgoing credentials these settings describe: anonymous, app id + password, or a
+    /// managed identity.
+    ///
+    /// # Errors
+    /// [`ConnectorError::Config`] when the settings are not [valid](Self::validate).
+    pub fn credentials(&self) -> Result<Arc<dyn AppCredentials>, ConnectorError> {
+        self.credentials_with(None, None)
+    }
+
+    pub(crate) fn credentials_with(
+        &self,
+        http: Option<reqwest::Client>,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Result<Arc<dyn AppCredentials>, ConnectorError> {
+        self.validate()?;
+        let Some(app_id) = self.app_id() else {
+            return Ok(Arc::new(AnonymousCredentials));
+        };
+        let settings = self.outgoing_auth_settings();
+        if self.app_type == AppType::UserAssignedMsi {
+            let mut credentials = ManagedIdentityCredentials::new(app_id, settings.scope())?;
+            if let Some(http) = http {
+                credentials = credentials.with_http_client(http);
+            }
+            if let Some(clock) = clock {
+                credentials = credentials.with_clock(clock);
+            }
+            return Ok(Arc::new(credentials));
+        }
+        let password = self.app_password.clone().unwrap_or_else(|| Secret::new(""));
+        let mut credentials = MicrosoftAppCredentials::new(app_id, password, settings)?;
+        if let Some(http) = http {
+            credentials = credentials.with_http_client(http);
+        }
+        if let Some(clock) = clock {
+            credentials = credentials.with_clock(clock);
+        }
+        Ok(Arc::new(credentials))
+    }
+
+    /// Checks the settings together: what each app type needs, the tenant's form, that
+    /// `ChannelService` names a known cloud or the endpoints of a private one are all set,
+    /// and that every URL is https (http only on loopback hosts, for local tests).
+    ///
+    /// # Errors
+    /// [`ConnectorError::Config`] naming the first key to fix.
+    pub fn validate(&self) -> Result<(), ConnectorError> {
+        use keys::*;
+        let has_password = self.app_password.as_ref().is_some_and(|p| !p.is_empty());
+        let app_type = self.app_type.as_str();
+        match self.app_type {
+            AppType::MultiTenant => {
+                if self.app_id().is_none() && has_password {
+                    return Err(ConnectorError::setting(
+                        MICROSOFT_APP_ID,
+                        "is empty but MicrosoftAppPassword is set",
+                    ));
+                }
+                if self.app_id().is_some() && !has_password {
+                    return Err(ConnectorError::setting(
+                        MICROSOFT_APP_PASSWORD,
+                        "is required with MicrosoftAppId (MicrosoftAppType=MultiTenant)",
+                    ));
+                }
+            }
+            AppType::SingleTenant | AppType::UserAssignedMsi => {
+                if self.app_id().is_none() {
+                    return Err(ConnectorError::setting(
+                        MICROSOFT_APP_ID,
+                        format!("is required with MicrosoftAppType={app_type}"),
+                    ));
+                }
+                if self.tenant().is_none() {
+                    return Err(ConnectorError::setting(
+                        MICROSOFT_APP_TENANT_ID,
+                        format!("is required with MicrosoftAppType={app_type}"),
+                    ));
+                }
+                if self.app_type == AppType::SingleTenant && !has_password {
+                    return Err(ConnectorError::setting(
+                        MICROSOFT_APP_PASSWORD,
+                        "is required with MicrosoftAppType=SingleTenant",
+                    ));
+                }
+                if self.app_type == AppType::UserAssignedMsi && has_password {
+                    return Err(ConnectorError::setting(
+                        MICROSOFT_APP_PASSWORD,
+                        "must not be set with MicrosoftAppType=UserAssignedMSI (a managed identity has no password)",
+                    ));
+                }
+            }
+        }
+        if let Some(tenant) = self.tenant() {
+            validate_tenant(tenant).map_err(|_| {
+                ConnectorError::setting(
+                    MICROSOFT_APP_TENANT_ID,
+                    format!("`{}` is not a tenant id or domain", one_line(tenant, 64)),
+                )
+            })?;
+        }
+        if self.cloud().is_none() {
+            let missing: Vec<&str> = [
+                (
+                    TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
+                    &self.to_bot_from_channel_token_issuer,
+                ),
+                (
+                    TO_BOT_FROM_CHANNEL_OPEN_ID_METADATA_URL,
+                    &self.to_bot_from_channel_open_id_metadata_url,
+                ),
+                (
+                    TO_CHANNEL_FROM_BOT_LOGIN_URL,
+                    &self.to_channel_from_bot_login_url,
+                ),
+                (
+                    TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+                    &self.to_channel_from_bot_oauth_scope,
+                ),
+            ]
+            .into_iter()
+            .filter(|(_, v)| nonblank(v.as_deref()).is_none())
+            .map(|(k, _)| k)
+            .collect();
+            if !missing.is_empty() {
+                return Err(ConnectorError::setting(
+                    CHANNEL_SERVICE,
+                    format!(
+                        "`{}` is neither empty (the public cloud) nor {} (US Government); a private cloud must also set {}",
+                        one_line(self.channel_service.as_deref().unwrap_or(""), 100),
+                        Cloud::US_GOVERNMENT_CHANNEL_SERVICE,
+                        missing.join(", ")
+                    ),
+                ));
+            }
+        }
+        self.outgoing_auth_settings()
+            .authority()
+            .map_err(|e| ConnectorError::setting(TO_CHANNEL_FROM_BOT_LOGIN_URL, url_reason(&e)))?;
+        for (key, value) in [
+            (
+                TO_BOT_FROM_CHANNEL_OPEN_ID_METADATA_URL,
+                self.resolved_channel_open_id_metadata_url(),
+            ),
+            (
+                TO_BOT_FROM_EMULATOR_OPEN_ID_METADATA_URL,
+                self.resolved_emulator_open_id_metadata_url(),
+            ),
+            (OAUTH_URL, self.resolved_oauth_url()),
+        ] {
+            parse_secure(value, key).map_err(|e| ConnectorError::setting(key, url_reason(&e)))?;
+        }
+        Ok(())
+    }
+}
+
+fn nonblank(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// The reason of a URL error, without repeating the key.
+fn url_reason(error: &ConnectorError) -> String {
+    match error {
+        ConnectorError::InvalidUrl { url, reason } => {
+            format!("`{}`: {reason}", one_line(url, 200))
+        }
+        ConnectorError::InvalidConfig { reason } => reason.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn dotenv_error(error: &dotenvy::Error) -> ConnectorError {
+    // dotenvy's messages name the line, never a value.
+    ConnectorError::setting(".env", one_line(&error.to_string(), 300))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(pairs: &[(&str, &str)]) -> (&'static str, String) {
+        match BotConfig::from_map(pairs.iter().copied()) {
+            Err(ConnectorError::Config { key, message }) => (key, message),
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn empty_is_anonymous_public_cloud() {
+        let c = BotConfig::from_map(Vec::<(String, String)>::new()).unwrap();
+        assert!(c.is_anonymous());
+        assert_eq!(c.cloud(), Some(Cloud::Public));
+        assert_eq!(
+            c.resolved_channel_token_issuer(),
+            "https://api.botframework.com"
+        );
+        assert!(c.validate_authority);
+        assert_eq!(c, BotConfig::anonymous());
+    }
+
+    #[test]
+    fn keys_ignore_case_and_blank_values_are_unset() {
+        let c = BotConfig::from_map([
+            ("microsoftappid", "id"),
+            ("MICROSOFTAPPPASSWORD", "pw"),
+            ("ChannelService", "  "),
+            ("SomethingElse", "x"),
+            ("validateauthority", "False"),
+        ])
+        .unwrap();
+        assert_eq!(c.app_id(), Some("id"));
+        assert_eq!(c.cloud(), Some(Cloud::Public));
+        assert!(!c.validate_authority);
+    }
+
+    #[test]
+    fn each_problem_names_its_key() {
+        assert_eq!(
+            err(&[("MicrosoftAppType", "Sometimes")]).0,
+            "MicrosoftAppType"
+        );
+        assert_eq!(err(&[("ValidateAuthority", "yes")]).0, "ValidateAuthority");
+        assert_eq!(err(&[("MicrosoftAppPassword", "pw")]).0, "MicrosoftAppId");
+        assert_eq!(err(&[("MicrosoftAppId", "id")]).0, "MicrosoftAppPassword");
+        let (key, message) = err(&[
+            ("MicrosoftAppId", "id"),
+            ("MicrosoftAppPassword", "pw"),
+            ("MicrosoftAppType", "SingleTenant"),
+        ]);
+        assert_eq!(key, "MicrosoftAppTenantId");
+        assert!(message.contains("SingleTenant"), "{message}");
+        assert_eq!(
+            err(&[
+                ("MicrosoftAppId", "id"),
+                ("MicrosoftAppPassword", "pw"),
+                ("MicrosoftAppType", "UserAssignedMSI"),
+                ("MicrosoftAppTenantId", "t"),
+            ])
+            .0,
+            "MicrosoftAppPassword"
+        );
+        assert_eq!(
+            err(&[
+                ("MicrosoftAppId", "id"),
+                ("MicrosoftAppPassword", "pw"),
+                ("MicrosoftAppType", "SingleTenant"),
+                ("MicrosoftAppTenantId", "a/b"),
+            ])
+            .0,
+            "MicrosoftAppTenantId"
+        );
+        assert_eq!(
+            err(&[("ChannelService", "https://bots.contoso.example")]).0,
+            "ChannelService"
+        );
+        assert_eq!(
+            err(&[("ToBotFromChannelOpenIdMetadataUrl", "http://keys.example/x")]).0,
+            "ToBotFromChannelOpenIdMetadataUrl"
+        );
+        assert_eq!(
+            err(&[("ToBotFromEmulatorOpenIdMetadataUrl", "not a url")]).0,
+            "ToBotFromEmulatorOpenIdMetadataUrl"
+        );
+        assert_eq!(
+            err(&[("ToChannelFromBotLoginUrl", "ftp://login.example/")]).0,
+            "ToChannelFromBotLoginUrl"
+        );
+        assert_eq!(err(&[("OAuthUrl", "http://token.example")]).0, "OAuthUrl");
+    }
+
+    #[test]
+    fn errors_do_not_print_the_password() {
+        let e = BotConfig::from_map([("MicrosoftAppPassword", "hunter2-secret")]).unwrap_err();
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        let c = BotConfig::new("id", "hunter2-secret");
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn us_government_and_private_clouds() {
+        let gov =
+            BotConfig::from_map([("ChannelService", "https://botframework.azure.us")]).unwrap();
+        assert_eq!(gov.cloud(), Some(Cloud::UsGovernment));
+        assert_eq!(
+            gov.resolved_channel_token_issuer(),
+            "https://api.botframework.us"
+        );
+        assert_eq!(
+            gov.resolved_channel_open_id_metadata_url(),
+            "https://login.botframework.azure.us/v1/.well-known/openidconfiguration"
+        );
+        assert_eq!(
+            gov.resolved_caller_id(),
+            Some("urn:botframework:azureusgov")
+        );
+        assert_eq!(
+            gov.resolved_oauth_url(),
+            "https://api.botframework.azure.us"
+        );
+        assert_eq!(
+            gov.outgoing_auth_settings().scope(),
+            "https://api.botframework.us"
+        );
+
+        let private = BotConfig::from_map([
+            ("ChannelService", "https://bots.contoso.example"),
+            (
+                "ToBotFromChannelTokenIssuer",
+                "https://issuer.contoso.example",
+            ),
+            (
+                "ToBotFromChannelOpenIdMetadataUrl",
+                "https://login.contoso.example/v1/.well-known/openidconfiguration",
+            ),
+            (
+                "ToChannelFromBotLoginUrl",
+                "https://login.contoso.example/t",
+            ),
+            ("ToChannelFromBotOAuthScope", "https://api.contoso.example"),
+        ])
+        .unwrap();
+        assert_eq!(private.cloud(), None);
+        assert_eq!(private.resolved_caller_id(), None);
+        assert_eq!(
+            private.resolved_channel_token_issuer(),
+            "https://issuer.contoso.example"
+        );
+    }
+
+    #[test]
+    fn tenant_goes_to_outgoing_settings_only_when_not_multi_tenant() {
+        let multi = BotConfig::new("id", "pw").with_tenant_id("contoso.onmicrosoft.com");
+        assert_eq!(multi.outgoing_auth_settings().tenant(), None);
+        let single = multi.with_app_type(AppType::SingleTenant);
+        assert_eq!(
+            single.outgoing_auth_settings().tenant(),
+            Some("contoso.onmicrosoft.com")
+        );
+    }
+}

@@ -1,0 +1,286 @@
+//! The axum layer: status codes and JSON error bodies (with `oneshot`, no port), and a real
+//! loopback server that shuts down gracefully, letting a request in flight finish.
+
+// Setup helpers unwrap: a failure there is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use serde_json::{Value, json};
+use tokio::sync::{Notify, oneshot};
+use tower::ServiceExt;
+
+use botbuilder_connector::adapter::CloudAdapter;
+use botbuilder_connector::config::BotConfig;
+use botbuilder_connector::hosting::{self, HostingOptions};
+use botbuilder_core::{Bot, TurnContext, TurnResult, async_trait};
+use support::Mock;
+
+#[derive(Default)]
+struct Counter {
+    turns: AtomicUsize,
+}
+
+#[async_trait]
+impl Bot for Counter {
+    async fn on_turn(&self, ctx: &mut TurnContext) -> TurnResult {
+        self.turns.fetch_add(1, Ordering::SeqCst);
+        let text = ctx.activity().text().to_owned();
+        ctx.send_activity(format!("Echo: {text}")).await?;
+        Ok(())
+    }
+}
+
+fn activity(service_url: &str) -> Value {
+    json!({
+        "type": "message", "id": "a1", "text": "hi", "channelId": "emulator",
+        "serviceUrl": service_url, "conversation": {"id": "c1"},
+        "from": {"id": "u1"}, "recipient": {"id": "b1"},
+    })
+}
+
+async fn send(router: axum::Router, request: Request<Body>) -> (StatusCode, Option<String>, Value) {
+    let response = router.oneshot(request).await.unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_owned());
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    (status, content_type, body)
+}
+
+fn post(path: &str, content_type: Option<&str>, body: impl Into<Body>) -> Request<Body> {
+    let mut request = Request::builder().method(Method::POST).uri(path);
+    if let Some(content_type) = content_type {
+        request = request.header(header::CONTENT_TYPE, content_type);
+    }
+    request.body(body.into()).unwrap()
+}
+
+#[tokio::test]
+async fn the_router_answers_each_case_with_the_right_status() {
+    let connector = Mock::connector().await;
+    let bot = Arc::new(Counter::default());
+    let adapter = CloudAdapter::new(&BotConfig::anonymous()).unwrap();
+    let router = hosting::router(adapter, bot.clone());
+    let body = serde_json::to_vec(&activity(&connector.url())).unwrap();
+
+    // A normal turn: 200, and the reply reached the connector.
+    let (status, _, _) = send(
+        router.clone(),
+        post(
+            "/api/messages",
+            Some("application/json; charset=utf-8"),
+            body.clone(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(connector.last().json()["text"], "Echo: hi");
+
+    // Not JSON: 415 with a JSON error.
+    let (status, content_type, error) = send(
+        router.clone(),
+        post("/api/messages", Some("text/plain"), body.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(
+        content_type.as_deref(),
+        Some("application/json; charset=utf-8")
+    );
+    assert_eq!(error["error"]["code"], "UnsupportedMediaType");
+    let (status, _, _) = send(router.clone(), post("/api/messages", None, body.clone())).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    // Malformed JSON and missing fields: 400 with a JSON error.
+    let (status, _, error) = send(
+        router.clone(),
+        post("/api/messages", Some("application/json"), "{not json"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error["error"]["code"], "BadRequest");
+    let (status, _, error) = send(
+        router.clone(),
+        post(
+            "/api/messages",
+            Some("application/json"),
+            r#"{"type":"message"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("conversation.id")
+    );
+
+    // Too large: 413 with a JSON error.
+    let mut big = activity(&connector.url());
+    big["text"] = json!("x".repeat(300 * 1024));
+    let (status, _, error) = send(
+        router.clone(),
+        post(
+            "/api/messages",
+            Some("application/json"),
+            serde_json::to_vec(&big).unwrap(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error["error"]["code"], "PayloadTooLarge");
+
+    // Wrong method: 405.
+    let (status, _, _) = send(
+        router.clone(),
+        Request::get("/api/messages").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+
+    // A header that is not text: 401.
+    let mut request = post("/api/messages", Some("application/json"), body.clone());
+    request.headers_mut().insert(
+        header::AUTHORIZATION,
+        header::HeaderValue::from_bytes(b"Bearer \xff").unwrap(),
+    );
+    let (status, _, _) = send(router.clone(), request).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Health.
+    let (status, _, health) = send(
+        router.clone(),
+        Request::get("/healthz").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(health, json!({"status": "ok"}));
+
+    assert_eq!(
+        bot.turns.load(Ordering::SeqCst),
+        1,
+        "only the valid request ran a turn"
+    );
+}
+
+#[tokio::test]
+async fn options_move_the_routes_and_the_limit() {
+    let connector = Mock::connector().await;
+    let adapter = CloudAdapter::new(&BotConfig::anonymous()).unwrap();
+    let options = HostingOptions {
+        messages_path: "/bot".into(),
+        health_path: None,
+        body_limit: 64,
+    };
+    let app = axum::Router::new()
+        .route("/", axum::routing::get(|| async { "home" }))
+        .merge(hosting::router_with(
+            adapter,
+            Arc::new(Counter::default()),
+            &options,
+        ));
+    let body = serde_json::to_vec(&activity(&connector.url())).unwrap();
+    let (status, _, _) = send(app.clone(), post("/bot", Some("application/json"), body)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let (status, _, _) = send(
+        app.clone(),
+        Request::get("/healthz").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, home) = send(app, Request::get("/").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(home, "home");
+}
+
+#[tokio::test]
+async fn an_out_of_range_invoke_status_becomes_500() {
+    let response = hosting::to_response(botbuilder_connector::AdapterResponse {
+        status: 1000,
+        body: None,
+    });
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+/// Holds its turn until released.
+struct Slow {
+    started: Notify,
+    release: Notify,
+}
+
+#[async_trait]
+impl Bot for Slow {
+    async fn on_turn(&self, ctx: &mut TurnContext) -> TurnResult {
+        let released = self.release.notified();
+        self.started.notify_one();
+        released.await;
+        ctx.send_activity("done").await?;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn graceful_shutdown_lets_the_request_in_flight_finish() {
+    let connector = Mock::connector().await;
+    let bot = Arc::new(Slow {
+        started: Notify::new(),
+        release: Notify::new(),
+    });
+    let adapter = CloudAdapter::new(&BotConfig::anonymous()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(hosting::serve_with_shutdown(
+        listener,
+        hosting::router(adapter, bot.clone()),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/api/messages");
+    let in_flight = tokio::spawn({
+        let client = client.clone();
+        let url = url.clone();
+        let body = activity(&connector.url());
+        async move { client.post(url).json(&body).send().await }
+    });
+    bot.started.notified().await;
+    stop.send(()).unwrap();
+    // The server is draining; the turn still finishes and its answer arrives.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(
+        !server.is_finished(),
+        "the server waits for the request in flight"
+    );
+    bot.release.notify_one();
+    let response = in_flight.await.unwrap().unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(connector.last().json()["text"], "done");
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    // Stopped: no new connections.
+    assert!(client.post(&url).json(&json!({})).send().await.is_err());
+}
