@@ -1,5 +1,5 @@
 //! Testing dialogs: [`DialogTestClient`] runs one dialog as a bot on a
-//! [`TestAdapter`](botbuilder_core::testing::TestAdapter) and keeps the last turn's
+//! [`TestAdapter`] and keeps the last turn's
 //! [`DialogTurnResult`].
 
 use std::fmt;
