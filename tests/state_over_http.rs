@@ -22,11 +22,13 @@ struct Counter {
 #[async_trait]
 impl ActivityHandler for Counter {
     async fn on_message_activity(&self, ctx: &mut TurnContext) -> TurnResult {
-        let n = self.count.update(ctx, |n| {
-            *n += 1;
-            *n
-        })
-        .await?;
+        let n = self
+            .count
+            .update(ctx, |n| {
+                *n += 1;
+                *n
+            })
+            .await?;
         // Give other requests a chance to interleave with this read-modify-write.
         tokio::task::yield_now().await;
         ctx.send_activity(format!("{n}")).await?;
@@ -66,7 +68,13 @@ async fn hammer(ordered: bool, requests: usize) -> (Vec<u16>, u32, Mock) {
             "from": {"id": "user"}, "recipient": {"id": "bot"},
         });
         tasks.push(tokio::spawn(async move {
-            http.post(&url).json(&body).send().await.unwrap().status().as_u16()
+            http.post(&url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
         }));
     }
     let mut statuses = Vec::new();
@@ -100,7 +108,11 @@ async fn concurrent_requests_in_one_conversation_count_every_one() {
         .map(|r| r.json()["text"].as_str().unwrap().parse().unwrap())
         .collect();
     replies.sort_unstable();
-    assert_eq!(replies, (1..=100).collect::<Vec<u32>>(), "each turn saw the previous one's count");
+    assert_eq!(
+        replies,
+        (1..=100).collect::<Vec<u32>>(),
+        "each turn saw the previous one's count"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
