@@ -81,6 +81,7 @@ pub use botbuilder_schema as schema;
 /// `axum`, on by default). The same module as `botbuilder::connector::hosting`.
 #[cfg(feature = "axum")]
 pub use botbuilder_connector::hosting;
+pub mod storage;
 
 /// The names most bots need, in one import: `use botbuilder::prelude::*;`.
 pub mod prelude {

@@ -1,0 +1,542 @@
+//! [`PostgresStorage`]: bot state in PostgreSQL, shared by every instance of a bot.
+//!
+//! Run several instances of a bot behind a load balancer and point them all at one
+//! database: each conditional write is **one SQL statement** whose `WHERE` (or
+//! `ON CONFLICT`) clause checks the eTag, so the server decides atomically which of two
+//! concurrent writers wins; the other gets
+//! [`Error::StorageConflict`] and retries.
+//!
+//! - Async, over a pool of connections (`deadpool-postgres` on `tokio-postgres`). Clones
+//!   share the pool.
+//! - The table is created on first use, if missing (see [`PostgresStorageBuilder::table`]
+//!   and [`PostgresStorageBuilder::create_table`]).
+//! - No TLS: meant for a database on the same host or a private network. (Terminate TLS
+//!   in a local proxy if the database is remote.)
+//!
+//! ```no_run
+//! use botbuilder_core::storage::{Storage, StoreItems};
+//! use botbuilder_storage_postgres::PostgresStorage;
+//! use serde_json::json;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), botbuilder_core::Error> {
+//! let store = PostgresStorage::builder("postgres://bot:secret@127.0.0.1/bot")
+//!     .table("echo_bot_state")
+//!     .connect()
+//!     .await?;
+//! store
+//!     .write(StoreItems::from([("emulator/users/ada".to_owned(), json!({"name": "Ada"}))]))
+//!     .await?;
+//! let read = store.read(&["emulator/users/ada"]).await?;
+//! assert_eq!(read["emulator/users/ada"]["name"], "Ada");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Layout
+//!
+//! ```sql
+//! CREATE TABLE IF NOT EXISTS "botbuilder_storage" (
+//!     key        text COLLATE "C" PRIMARY KEY,      -- the storage key, verbatim
+//!     e_tag      text NOT NULL,                     -- random 128-bit hex, new on every write
+//!     document   json NOT NULL,                     -- the JSON object, without its eTag
+//!     updated_at timestamptz NOT NULL DEFAULT now() -- when it was last written
+//! )
+//! ```
+//!
+//! Documents are stored as `json`, not `jsonb`: `jsonb` cannot hold the character U+0000 in
+//! a string, and it rewrites numbers (a float `1e10` reads back as the integer
+//! `10000000000`), so documents would not read back as written. `json` keeps the exact text;
+//! its operators (`document->>'count'`) and `document::jsonb` (for indexing or queries)
+//! work on every document without U+0000 in it.
+//!
+//! Limits of PostgreSQL's `text`: a key cannot contain U+0000 (such a key is never found,
+//! and writing it is [`Error::InvalidDocument`]),
+//! and an index entry holds at most about 2 700 bytes, so a key longer than that (1 000
+//! four-byte characters) is refused by the server.
+//!
+//! A batch write runs in one transaction: here a batch *is* atomic (if one document
+//! conflicts, none is written), though the [`Storage`] contract does not promise it.
+
+#![warn(clippy::unwrap_used)]
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use botbuilder_core::Error;
+use botbuilder_core::storage::{
+    ETags, Storage, StoreItems, WriteCondition, document_with_e_tag, prepare_write,
+};
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use serde_json::{Map, Value};
+use tokio_postgres::NoTls;
+
+/// The table documents are kept in unless [`PostgresStorageBuilder::table`] says otherwise.
+pub const DEFAULT_TABLE: &str = "botbuilder_storage";
+
+/// The most connections a store opens at once, unless
+/// [`PostgresStorageBuilder::max_connections`] says otherwise.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 16;
+
+/// How long connecting, or waiting for a free pooled connection, may take, unless
+/// [`PostgresStorageBuilder::timeout`] says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A [`Storage`] in a PostgreSQL table. See the [crate docs](crate).
+///
+/// Cheap to clone: clones share the connection pool. Two `PostgresStorage` values connected
+/// separately are two clients of one store, as two bot instances are.
+#[derive(Clone)]
+pub struct PostgresStorage {
+    pool: Pool,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    table: String,
+    sql: Sql,
+}
+
+struct Sql {
+    select: String,
+    upsert: String,
+    insert_new: String,
+    update_matching: String,
+    delete: String,
+}
+
+/// Options for connecting a [`PostgresStorage`]:
+/// `PostgresStorage::builder(url).table("bot_state").connect().await?`.
+///
+/// ```no_run
+/// use botbuilder_storage_postgres::PostgresStorage;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), botbuilder_core::Error> {
+/// let store = PostgresStorage::builder("host=127.0.0.1 user=bot password=secret dbname=bot")
+///     .table("bots.echo_state")
+///     .max_connections(32)
+///     .connect()
+///     .await?;
+/// assert_eq!(store.table(), "bots.echo_state");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct PostgresStorageBuilder {
+    url: String,
+    table: String,
+    max_connections: usize,
+    timeout: Duration,
+    create_table: bool,
+}
+
+impl PostgresStorageBuilder {
+    /// The table to keep documents in, optionally schema-qualified (`schema.table`): each
+    /// part ASCII letters, digits and `_`, not starting with a digit, at most 63 characters,
+    /// used as written (quoted, so case matters). Default [`DEFAULT_TABLE`].
+    pub fn table(mut self, table: impl Into<String>) -> Self {
+        self.table = table.into();
+        self
+    }
+
+    /// The most connections the pool opens at once. Default [`DEFAULT_MAX_CONNECTIONS`].
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+
+    /// How long connecting, or waiting for a pooled connection, may take before an
+    /// operation fails with [`Error::Storage`]. Default [`DEFAULT_TIMEOUT`].
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Whether [`connect`](Self::connect) creates the table when it is missing (default
+    /// `true`). Turn it off when migrations are run separately and the bot's database user
+    /// may not create tables; the crate docs show the table.
+    pub fn create_table(mut self, create: bool) -> Self {
+        self.create_table = create;
+        self
+    }
+
+    /// Connects (checking the URL, the server and the credentials with one connection) and
+    /// creates the table if it is missing.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the URL or table name is invalid, the server cannot be
+    /// reached, refuses the credentials, or the table cannot be created.
+    pub async fn connect(self) -> Result<PostgresStorage, Error> {
+        let table = quote_table_name(&self.table)?;
+        let mut config: tokio_postgres::Config = self
+            .url
+            .parse()
+            .map_err(|e| Error::storage("reading the postgres url", e))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(self.timeout);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("botbuilder");
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(self.max_connections)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(self.timeout))
+            .create_timeout(Some(self.timeout))
+            .build()
+            .map_err(|e| Error::storage("creating the postgres connection pool", e))?;
+        let store = PostgresStorage {
+            pool,
+            inner: Arc::new(Inner {
+                sql: Sql::new(&table),
+                table: self.table,
+            }),
+        };
+        let mut client = store.client().await?;
+        if self.create_table {
+            let failed = |e| Error::storage("creating the postgres table", e);
+            // Concurrent `CREATE TABLE IF NOT EXISTS` can fail in PostgreSQL; instances
+            // starting together take turns.
+            let tx = client.transaction().await.map_err(failed)?;
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(hashtext($1))",
+                &[&format!("botbuilder-storage {table}")],
+            )
+            .await
+            .map_err(failed)?;
+            tx.batch_execute(&create_table_sql(&table))
+                .await
+                .map_err(failed)?;
+            tx.commit().await.map_err(failed)?;
+        }
+        tracing::debug!(table = %store.inner.table, "connected postgres storage");
+        Ok(store)
+    }
+}
+
+impl fmt::Debug for PostgresStorageBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL may hold a password: it is not shown.
+        f.debug_struct("PostgresStorageBuilder")
+            .field("table", &self.table)
+            .field("max_connections", &self.max_connections)
+            .field("timeout", &self.timeout)
+            .field("create_table", &self.create_table)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresStorage {
+    /// Connects to the database at `url` with the default options: see
+    /// [`PostgresStorageBuilder::connect`].
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the URL is invalid, the server cannot be reached, or the table
+    /// cannot be created.
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        Self::builder(url).connect().await
+    }
+
+    /// Options for connecting to the database at `url`, in either form `tokio-postgres`
+    /// accepts: `postgres://user:password@host:port/dbname?options` or
+    /// `host=... user=... password=... dbname=...`.
+    pub fn builder(url: impl Into<String>) -> PostgresStorageBuilder {
+        PostgresStorageBuilder {
+            url: url.into(),
+            table: DEFAULT_TABLE.to_owned(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            timeout: DEFAULT_TIMEOUT,
+            create_table: true,
+        }
+    }
+
+    /// The table documents are kept in, as given to [`PostgresStorageBuilder::table`].
+    #[must_use]
+    pub fn table(&self) -> &str {
+        &self.inner.table
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Client, Error> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| Error::storage("connecting to postgres", e))
+    }
+}
+
+impl Sql {
+    fn new(table: &str) -> Self {
+        Self {
+            select: format!(
+                "SELECT key, e_tag, document::text FROM {table} WHERE key = ANY($1::text[])"
+            ),
+            upsert: format!(
+                "INSERT INTO {table} (key, e_tag, document, updated_at) \
+                 VALUES ($1, $2, $3::text::json, now()) \
+                 ON CONFLICT (key) DO UPDATE SET e_tag = EXCLUDED.e_tag, \
+                 document = EXCLUDED.document, updated_at = EXCLUDED.updated_at"
+            ),
+            insert_new: format!(
+                "INSERT INTO {table} (key, e_tag, document, updated_at) \
+                 VALUES ($1, $2, $3::text::json, now()) ON CONFLICT (key) DO NOTHING"
+            ),
+            update_matching: format!(
+                "UPDATE {table} SET e_tag = $2, document = $3::text::json, updated_at = now() \
+                 WHERE key = $1 AND e_tag = $4"
+            ),
+            delete: format!("DELETE FROM {table} WHERE key = ANY($1::text[])"),
+        }
+    }
+}
+
+/// The statement that creates the table (used by [`PostgresStorageBuilder::connect`]).
+fn create_table_sql(table: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table} (\
+         key text COLLATE \"C\" PRIMARY KEY, \
+         e_tag text NOT NULL, \
+         document json NOT NULL, \
+         updated_at timestamptz NOT NULL DEFAULT now())"
+    )
+}
+
+/// Writes one document under its condition, in one statement; `Ok(false)` on a conflict.
+async fn write_one(
+    client: &impl GenericClient,
+    sql: &Sql,
+    key: &str,
+    e_tag: &str,
+    json: &str,
+    condition: &WriteCondition,
+) -> Result<bool, tokio_postgres::Error> {
+    let written = match condition {
+        WriteCondition::Any => {
+            let statement = client.prepare_cached(&sql.upsert).await?;
+            client.execute(&statement, &[&key, &e_tag, &json]).await?
+        }
+        WriteCondition::Absent => {
+            let statement = client.prepare_cached(&sql.insert_new).await?;
+            client.execute(&statement, &[&key, &e_tag, &json]).await?
+        }
+        WriteCondition::Matches(expected) => {
+            let statement = client.prepare_cached(&sql.update_matching).await?;
+            client
+                .execute(&statement, &[&key, &e_tag, &json, expected])
+                .await?
+        }
+    };
+    Ok(written == 1)
+}
+
+#[async_trait]
+impl Storage for PostgresStorage {
+    async fn read(&self, keys: &[&str]) -> Result<StoreItems, Error> {
+        // A key PostgreSQL cannot hold is never stored.
+        let keys: Vec<&str> = keys.iter().copied().filter(|k| storable(k)).collect();
+        if keys.is_empty() {
+            return Ok(StoreItems::new());
+        }
+        let failed = |e| Error::storage("reading from postgres", e);
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&self.inner.sql.select)
+            .await
+            .map_err(failed)?;
+        let rows = client.query(&statement, &[&keys]).await.map_err(failed)?;
+        let mut items = StoreItems::new();
+        for row in rows {
+            let key: String = row.try_get(0).map_err(failed)?;
+            let e_tag: String = row.try_get(1).map_err(failed)?;
+            let document: String = row.try_get(2).map_err(failed)?;
+            let body = parse_stored(&key, &document)?;
+            items.insert(key, document_with_e_tag(body, e_tag));
+        }
+        Ok(items)
+    }
+
+    async fn write(&self, changes: StoreItems) -> Result<ETags, Error> {
+        if changes.is_empty() {
+            return Ok(ETags::new());
+        }
+        let mut prepared = Vec::with_capacity(changes.len());
+        for (key, document) in changes {
+            let (body, condition) = prepare_write(&key, document)?;
+            if !storable(&key) {
+                return Err(Error::InvalidDocument {
+                    key,
+                    reason: "postgres text cannot hold U+0000, so this key cannot be stored"
+                        .to_owned(),
+                });
+            }
+            prepared.push((key, Value::Object(body).to_string(), condition));
+        }
+        let failed = |e| Error::storage("writing to postgres", e);
+        let mut client = self.client().await?;
+        let mut e_tags = ETags::new();
+        if let [(key, json, condition)] = prepared.as_slice() {
+            let e_tag = new_e_tag();
+            if !write_one(&client, &self.inner.sql, key, &e_tag, json, condition)
+                .await
+                .map_err(failed)?
+            {
+                return Err(Error::StorageConflict { key: key.clone() });
+            }
+            e_tags.insert(key.clone(), e_tag);
+            return Ok(e_tags);
+        }
+        // Keys come sorted (a BTreeMap), so concurrent batches lock rows in one order and
+        // cannot deadlock.
+        let tx = client.transaction().await.map_err(failed)?;
+        for (key, json, condition) in prepared {
+            let e_tag = new_e_tag();
+            if !write_one(&tx, &self.inner.sql, &key, &e_tag, &json, &condition)
+                .await
+                .map_err(failed)?
+            {
+                // Dropping the transaction rolls the whole batch back.
+                return Err(Error::StorageConflict { key });
+            }
+            e_tags.insert(key, e_tag);
+        }
+        tx.commit().await.map_err(failed)?;
+        Ok(e_tags)
+    }
+
+    async fn delete(&self, keys: &[&str]) -> Result<(), Error> {
+        let keys: Vec<&str> = keys.iter().copied().filter(|k| storable(k)).collect();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let failed = |e| Error::storage("deleting from postgres", e);
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&self.inner.sql.delete)
+            .await
+            .map_err(failed)?;
+        client.execute(&statement, &[&keys]).await.map_err(failed)?;
+        Ok(())
+    }
+}
+
+impl fmt::Debug for PostgresStorage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let status = self.pool.status();
+        f.debug_struct("PostgresStorage")
+            .field("table", &self.inner.table)
+            .field("connections", &status.size)
+            .field("max_connections", &status.max_size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether PostgreSQL's `text` can hold the key.
+fn storable(key: &str) -> bool {
+    !key.contains('\0')
+}
+
+/// A new eTag: 128 random bits in hex, so that no two writes (from any instance) share one.
+fn new_e_tag() -> String {
+    format!("{:032x}", fastrand::u128(..))
+}
+
+fn parse_stored(key: &str, document: &str) -> Result<Map<String, Value>, Error> {
+    match serde_json::from_str(document) {
+        Ok(Value::Object(body)) => Ok(body),
+        Ok(_) => Err(Error::InvalidDocument {
+            key: key.to_owned(),
+            reason: "the stored document is not a JSON object".to_owned(),
+        }),
+        Err(e) => Err(Error::InvalidDocument {
+            key: key.to_owned(),
+            reason: format!("the stored document is not valid JSON: {e}"),
+        }),
+    }
+}
+
+/// Checks `table` (`name` or `schema.name`) and quotes each part.
+fn quote_table_name(table: &str) -> Result<String, Error> {
+    let parts: Vec<&str> = table.split('.').collect();
+    let valid_part = |part: &str| {
+        let mut chars = part.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && part.len() <= 63
+    };
+    if parts.len() <= 2 && parts.iter().all(|p| valid_part(p)) {
+        Ok(parts
+            .iter()
+            .map(|p| format!("\"{p}\""))
+            .collect::<Vec<_>>()
+            .join("."))
+    } else {
+        Err(Error::storage(
+            "configuring postgres storage",
+            format!(
+                "invalid table name {table:?}: use `name` or `schema.name`, each ASCII \
+                 letters, digits and `_` (not first), at most 63 characters"
+            ),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_are_checked_and_quoted() {
+        assert_eq!(
+            quote_table_name("botbuilder_storage").unwrap(),
+            "\"botbuilder_storage\""
+        );
+        assert_eq!(
+            quote_table_name("bots.State").unwrap(),
+            "\"bots\".\"State\""
+        );
+        for bad in [
+            "",
+            "a.b.c",
+            ".t",
+            "t.",
+            "1t",
+            "a-b",
+            "t\"; DROP TABLE x; --",
+            &"a".repeat(64),
+        ] {
+            let e = quote_table_name(bad).unwrap_err();
+            assert!(e.to_string().contains("invalid table name"), "{e}");
+        }
+    }
+
+    #[test]
+    fn debug_hides_the_url() {
+        let builder = PostgresStorage::builder("postgres://bot:hunter2@127.0.0.1/bot");
+        let shown = format!("{builder:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[tokio::test]
+    async fn an_invalid_url_is_an_error_not_a_panic() {
+        for url in [
+            "postgres://[::1",
+            "host=127.0.0.1 port=notaport",
+            "mysql://x",
+        ] {
+            let e = PostgresStorage::connect(url).await.unwrap_err();
+            assert!(matches!(e, Error::Storage { .. }), "{url}: {e:?}");
+        }
+    }
+}

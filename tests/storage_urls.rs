@@ -1,0 +1,209 @@
+//! `botbuilder::storage::open`: a store chosen by URL, as an application configures it.
+//! Redis and PostgreSQL cases run when `BOTBUILDER_TEST_REDIS_URL` /
+//! `BOTBUILDER_TEST_POSTGRES_URL` are set (see `.ci/run`), and say they were skipped
+//! otherwise, unless `BOTBUILDER_REQUIRE_SERVERS=1`.
+
+use botbuilder::storage::{self, StorageUrlError, StoreItems};
+use serde_json::json;
+
+/// The server's URL, or `None` (after saying so) when the test is to be skipped.
+#[cfg(any(feature = "redis", feature = "postgres"))]
+fn server_url(var: &str, test: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("BOTBUILDER_REQUIRE_SERVERS").as_deref() == Ok("1") => {
+            panic!("{var} is not set, and BOTBUILDER_REQUIRE_SERVERS=1 requires a server")
+        }
+        _ => {
+            use std::io::Write;
+            // Straight to the terminal: the test harness would hide an `eprintln!`.
+            let _ = writeln!(std::io::stderr(), "{test}: skipped: set {var} to run it");
+            None
+        }
+    }
+}
+
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "redis", feature = "postgres")),
+    allow(dead_code)
+)]
+fn unique(name: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{name}-{}-{nanos:x}", std::process::id())
+}
+
+/// Writes a document, "restarts" (drops the store and opens the URL again), and reads it.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "redis", feature = "postgres")),
+    allow(dead_code)
+)]
+async fn survives_a_restart(url: &str) {
+    let key = format!("test/conversations/{}", unique("restart"));
+    let e_tags = {
+        let store = storage::open(url).await.unwrap();
+        store
+            .write(StoreItems::from([(
+                key.clone(),
+                json!({"jobs": ["backup"]}),
+            )]))
+            .await
+            .unwrap()
+    };
+    let store = storage::open(url).await.unwrap();
+    let read = store.read(&[&key]).await.unwrap();
+    assert_eq!(
+        read[&key],
+        json!({"jobs": ["backup"], "eTag": e_tags[&key]})
+    );
+    store.delete(&[&key]).await.unwrap();
+}
+
+#[tokio::test]
+async fn memory_does_not_survive_a_restart() {
+    let store = storage::open("memory").await.unwrap();
+    store
+        .write(StoreItems::from([("k".to_owned(), json!({}))]))
+        .await
+        .unwrap();
+    let again = storage::open("memory").await.unwrap();
+    assert!(again.read(&["k"]).await.unwrap().is_empty());
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn sqlite_survives_a_restart() {
+    let dir = std::env::temp_dir().join(unique("botbuilder-urls"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bot.db");
+    assert!(path.is_absolute());
+    survives_a_restart(&format!("sqlite:{}", path.display())).await;
+    // `sqlite://` + an absolute path (`sqlite:///tmp/...`) names the same file.
+    survives_a_restart(&format!("sqlite://{}", path.display())).await;
+    assert!(path.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn a_file_that_cannot_be_created_is_an_open_error() {
+    let err = storage::open("sqlite:/nonexistent-dir-botbuilder/x/bot.db")
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            err,
+            StorageUrlError::Open {
+                scheme: "sqlite",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().starts_with(
+            "could not open the sqlite store at \"sqlite:/nonexistent-dir-botbuilder/x/bot.db\": "
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn malformed_urls_are_typed_errors() {
+    for url in ["", "bot.db", "sqlite:", "sqlite::memory:", "memory:extra"] {
+        let err = storage::open(url).await.err().unwrap();
+        assert!(
+            matches!(err, StorageUrlError::Malformed { .. }),
+            "{url}: {err}"
+        );
+    }
+    let err = storage::open("mongodb://u:secret@127.0.0.1/db")
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(err, StorageUrlError::UnknownScheme { ref scheme, .. } if scheme == "mongodb"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("secret"), "{err}");
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn redis_survives_a_restart_and_takes_its_options() {
+    use botbuilder::storage::{RedisStorage, Storage};
+    let Some(url) = server_url("BOTBUILDER_TEST_REDIS_URL", "redis_survives_a_restart") else {
+        return;
+    };
+    let prefix = format!("{}:", unique("botbuilder-urls"));
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let with_options = format!("{url}{sep}prefix={prefix}&ttl=600");
+    survives_a_restart(&with_options).await;
+
+    let store = storage::open(&with_options).await.unwrap();
+    store
+        .write(StoreItems::from([("k".to_owned(), json!({"v": 1}))]))
+        .await
+        .unwrap();
+    let direct = RedisStorage::builder(&url)
+        .prefix(&prefix)
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(direct.read(&["k"]).await.unwrap()["k"]["v"], 1);
+    direct.delete(&["k"]).await.unwrap();
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_survives_a_restart_and_takes_its_options() {
+    use botbuilder::storage::{PostgresStorage, Storage};
+    let Some(url) = server_url(
+        "BOTBUILDER_TEST_POSTGRES_URL",
+        "postgres_survives_a_restart",
+    ) else {
+        return;
+    };
+    // One table for every run of this test; keys are unique to the run and deleted.
+    let table = "botbuilder_test_urls";
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let with_options = format!("{url}{sep}table={table}&max_connections=2");
+    survives_a_restart(&with_options).await;
+
+    let store = storage::open(&with_options).await.unwrap();
+    let key = unique("k");
+    store
+        .write(StoreItems::from([(key.clone(), json!({"v": 1}))]))
+        .await
+        .unwrap();
+    let direct = PostgresStorage::builder(&url)
+        .table(table)
+        .create_table(false)
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(direct.read(&[&key]).await.unwrap()[&key]["v"], 1);
+    direct.delete(&[&key]).await.unwrap();
+
+    // A wrong password: an open error that does not show it.
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let host_and_db = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    let wrong = format!("{scheme}://nobody:hunter2-wrong@{host_and_db}");
+    let err = storage::open(&wrong).await.err().unwrap();
+    assert!(
+        matches!(
+            err,
+            StorageUrlError::Open {
+                scheme: "postgres",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(shown.contains("nobody:***@"), "{shown}");
+}
