@@ -9,6 +9,10 @@ mod bot;
 #[path = "../crates/botbuilder-connector/tests/support/mod.rs"]
 mod support;
 
+#[path = "../examples/shared/host.rs"]
+#[allow(dead_code)]
+mod host;
+
 use std::sync::Arc;
 
 use bot::{MultiTurnBot, UserProfile};
@@ -190,6 +194,79 @@ async fn a_restarted_bot_resumes_at_the_same_question() {
             "I have your mode of transport as Bicycle, your name as Ada and your age as 29.",
         )
         .await;
+}
+
+#[tokio::test]
+async fn a_restart_on_the_examples_durable_store_resumes_at_the_same_question() {
+    let dir = std::env::temp_dir().join(format!(
+        "botbuilder-multi-turn-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The example's own settings pick the store: SQLite in BOT_STATE_DIR.
+    let values =
+        std::collections::HashMap::from([("BOT_STATE_DIR".to_owned(), dir.display().to_string())]);
+    let settings =
+        host::Settings::from_values(&values, BotConfig::anonymous(), "multi-turn-prompt.db")
+            .unwrap();
+    assert!(
+        settings.storage_url.starts_with("sqlite:"),
+        "{}",
+        settings.storage_url
+    );
+    {
+        let storage = botbuilder::storage::open(&settings.storage_url)
+            .await
+            .unwrap();
+        TestFlow::new(TestAdapter::new(), MultiTurnBot::new(storage))
+            .test("hi", TRANSPORT)
+            .test("bus", NAME)
+            .await;
+    }
+    let storage = botbuilder::storage::open(&settings.storage_url)
+        .await
+        .unwrap();
+    TestFlow::new(TestAdapter::new(), MultiTurnBot::new(storage))
+        .send("Ada")
+        .assert_reply("Thanks, Ada.")
+        .assert_reply(GIVE_AGE)
+        .await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_example_is_served_like_the_flagship() {
+    use std::collections::HashMap;
+    let anonymous = BotConfig::anonymous();
+    let settings = host::Settings::from_values(&HashMap::new(), anonymous.clone(), "x.db").unwrap();
+    assert_eq!(settings.address.to_string(), "127.0.0.1:3978");
+    assert_eq!(
+        settings.storage_url,
+        format!(
+            "sqlite:{}",
+            std::path::Path::new(".").join("x.db").display()
+        )
+    );
+    let values = HashMap::from([
+        ("PORT".to_owned(), "4000".to_owned()),
+        ("HOST".to_owned(), "0.0.0.0".to_owned()),
+        (
+            "BOT_STORAGE".to_owned(),
+            "redis://:secret@cache:6379".to_owned(),
+        ),
+    ]);
+    let settings = host::Settings::from_values(&values, anonymous.clone(), "x.db").unwrap();
+    assert_eq!(settings.address.to_string(), "0.0.0.0:4000");
+    assert_eq!(host::describe_store(&settings.storage_url), "redis");
+    let bad = HashMap::from([("PORT".to_owned(), "eighty".to_owned())]);
+    let error = host::Settings::from_values(&bad, anonymous, "x.db")
+        .err()
+        .unwrap();
+    assert!(error.to_string().contains("`PORT`"), "{error}");
 }
 
 #[tokio::test]

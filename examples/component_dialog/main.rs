@@ -26,35 +26,43 @@
 //! ```
 //!
 //! Run it with `cargo run --example component_dialog` and talk to it from the Bot Framework
-//! Emulator at `http://localhost:3978/api/messages`. Settings come from the environment or a
-//! `.env` file (`MicrosoftAppId`, `MicrosoftAppPassword`, ...; none means anonymous, for the
-//! Emulator); `PORT` sets the port (default 3978).
+//! Emulator at `http://localhost:3978/api/messages`. It is served like the other examples: bot
+//! settings with BotBuilder's keys (`MicrosoftAppId`, `MicrosoftAppPassword`, ...; none means
+//! anonymous, for the Emulator) from the environment or `.env`, `PORT` (default 3978), `HOST`.
 //!
-//! The dialog stack is kept in memory here, so a restart forgets bookings in progress; with a
-//! durable `Storage` passed to `BookingBot::new` instead, a restart resumes each conversation
-//! at the question it was on.
+//! The dialog stack is kept in `component-dialog.db` (SQLite) in the working directory, or
+//! under `BOT_STATE_DIR`, so a restart resumes each booking at the question it was on;
+//! `BOT_STORAGE` picks another store by URL (`memory`, `sqlite:PATH`, `redis://…`,
+//! `postgres://…`).
 
 mod bot;
+#[path = "../shared/host.rs"]
+mod host;
 
+use std::process::ExitCode;
 use std::sync::Arc;
 
-use botbuilder::core::storage::MemoryStorage;
-use botbuilder::prelude::*;
+use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let port: u16 = match std::env::var("PORT") {
-        Ok(port) => port.parse().map_err(|e| format!("PORT={port:?}: {e}"))?,
-        Err(_) => 3978,
+    let run = async {
+        let settings = host::Settings::from_env("component-dialog.db")?;
+        host::serve("Booking bot", settings, |storage| {
+            Arc::new(bot::BookingBot::new(storage))
+        })
+        .await
     };
-    let adapter = CloudAdapter::from_env()?;
-    let bot = bot::BookingBot::new(Arc::new(MemoryStorage::new()));
-    botbuilder::hosting::serve(("0.0.0.0", port), adapter, Arc::new(bot)).await?;
-    Ok(())
+    match run.await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }
