@@ -10,6 +10,7 @@
 //! | [`schema`] | `botbuilder-schema` | the Activity protocol types, wire-exact |
 //! | [`core`] | `botbuilder-core` | turns, `ActivityHandler`, middleware, state, testing |
 //! | [`connector`] | `botbuilder-connector` | the Bot Connector client, authentication, HTTP hosting |
+//! | [`dialogs`] | `botbuilder-dialogs` | waterfalls, prompts, component dialogs (feature `dialogs`) |
 //!
 //! Start with the [`prelude`]:
 //!
@@ -67,11 +68,14 @@
 //! |---|---|---|
 //! | `axum` | yes | [`hosting`]: the `/api/messages` axum `Router`, `serve` with graceful shutdown |
 //! | `directline` | yes | [`directline`]: a local Direct Line 3.0 endpoint and a built-in chat page, to chat with the bot in a browser (implies `axum`) |
+//! | `dialogs` | yes | [`dialogs`]: multi-turn conversations (`docs/dialogs.md`) |
 
 #![warn(clippy::unwrap_used)]
 
 pub use botbuilder_connector as connector;
 pub use botbuilder_core as core;
+#[cfg(feature = "dialogs")]
+pub use botbuilder_dialogs as dialogs;
 pub use botbuilder_schema as schema;
 
 /// axum hosting: `router(adapter, bot)` for `POST /api/messages`, and `serve` (feature
@@ -93,6 +97,12 @@ pub mod prelude {
     pub use botbuilder_core::{
         ActivityHandler, Bot, BotAdapter, BoxError, ContinueLogic, Middleware, MiddlewareSet, Next,
         TurnContext, TurnResult, async_trait,
+    };
+    #[cfg(feature = "dialogs")]
+    pub use botbuilder_dialogs::{
+        AttachmentPrompt, ChoicePrompt, ComponentDialog, ConfirmPrompt, DateTimePrompt, Dialog,
+        DialogContext, DialogSet, DialogState, DialogTurnResult, DialogTurnStatus, NumberPrompt,
+        PromptOptions, TextPrompt, WaterfallDialog, WaterfallStepContext, run_dialog,
     };
     pub use botbuilder_schema::{
         Activity, ActivityTypes, Attachment, CardAction, ChannelAccount, ChannelId,

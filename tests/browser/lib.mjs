@@ -53,7 +53,7 @@ export async function startBot(extraEnv = {}) {
   const child = spawn(BOT_BINARY, [], {
     cwd: repoRoot,
     env: {
-      ...process.env, PORT: String(port), HOST: '127.0.0.1', BOT_STORAGE: 'memory', RUST_LOG: 'info', ...extraEnv,
+      ...process.env, PORT: String(port), HOST: '127.0.0.1', BOT_STORAGE: 'memory', RUST_LOG: 'info', NO_COLOR: '1', ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -135,6 +135,25 @@ struct TokenErrorAnswer {
 const ASSUMED_LIFETIME: Duration = Duration::from_secs(10 * 60);
 
 /// Reads an OAuth token endpoint's (or IMDS's) answer.
+/// A transport failure while asking for a token, as a token error saying which endpoint
+/// could not be reached; other errors pass through.
+pub(crate) fn unreachable_token_endpoint(
+    error: ConnectorError,
+    endpoint: &str,
+    message: &str,
+) -> ConnectorError {
+    match error {
+        ConnectorError::Transport { source, .. } => ConnectorError::Token {
+            endpoint: endpoint.to_owned(),
+            status: None,
+            code: None,
+            message: Some(message.to_owned()),
+            source: Some(source),
+        },
+        other => other,
+    }
+}
+
 pub(crate) fn read_token_answer(
     answer: &Answer,
     endpoint: &str,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use reqwest::Url;
 
-use crate::auth::cache::{TokenCache, read_token_answer};
+use crate::auth::cache::{TokenCache, read_token_answer, unreachable_token_endpoint};
 use crate::auth::settings::resource_of;
 use crate::auth::{AccessToken, AppCredentials, default_scope_for};
 use crate::clock::{Clock, SystemClock};
@@ -130,15 +130,12 @@ impl ManagedIdentityCredentials {
                 self.http.get(url.clone()).header("Metadata", "true")
             })
             .await
-            .map_err(|e| match e {
-                ConnectorError::Transport { source, .. } => ConnectorError::Token {
-                    endpoint: endpoint.to_owned(),
-                    status: None,
-                    code: None,
-                    message: Some("the managed identity endpoint could not be reached".into()),
-                    source: Some(source),
-                },
-                other => other,
+            .map_err(|e| {
+                unreachable_token_endpoint(
+                    e,
+                    endpoint,
+                    "the managed identity endpoint could not be reached",
+                )
             })?;
         read_token_answer(&answer, endpoint, self.clock.now())
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use reqwest::Url;
 
-use crate::auth::cache::{TokenCache, read_token_answer};
+use crate::auth::cache::{TokenCache, read_token_answer, unreachable_token_endpoint};
 use crate::auth::{AccessToken, AppCredentials, OutgoingAuthSettings, Secret, default_scope_for};
 use crate::clock::{Clock, SystemClock};
 use crate::retry::{Replay, RetryPolicy};
@@ -135,15 +135,8 @@ impl MicrosoftAppCredentials {
                 self.http.post(self.token_endpoint.clone()).form(&form)
             })
             .await
-            .map_err(|e| match e {
-                ConnectorError::Transport { source, .. } => ConnectorError::Token {
-                    endpoint: endpoint.to_owned(),
-                    status: None,
-                    code: None,
-                    message: Some("the token endpoint could not be reached".into()),
-                    source: Some(source),
-                },
-                other => other,
+            .map_err(|e| {
+                unreachable_token_endpoint(e, endpoint, "the token endpoint could not be reached")
             })?;
         read_token_answer(&answer, endpoint, self.clock.now())
     }

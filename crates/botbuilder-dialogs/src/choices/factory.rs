@@ -1,20 +1,19 @@
 //! Rendering a list of choices as a message.
 
 use botbuilder_schema::{
-    ActionTypes, Activity, ActivityTypes, Attachment, CardAction, ChannelId, InputHints,
+    ActionTypes, Activity, ActivityTypes, CardAction, ChannelId, HeroCard, InputHints,
     SuggestedActions,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{Choice, channel};
 use crate::recognizers::{Language, Locale};
 
-/// The content type of a hero card attachment.
-///
-/// `botbuilder-schema` has no typed `HeroCard` yet, so [`ChoiceFactory::hero_card`] writes the
-/// card's JSON (`{"text": ..., "buttons": [...]}`) directly under this content type.
-pub const HERO_CARD_CONTENT_TYPE: &str = "application/vnd.microsoft.card.hero";
+/// The content type of a hero card attachment (the schema's
+/// [`content_types::HERO_CARD`](botbuilder_schema::cards::content_types::HERO_CARD)), which
+/// [`ChoiceFactory::hero_card`] sends.
+pub const HERO_CARD_CONTENT_TYPE: &str = botbuilder_schema::cards::content_types::HERO_CARD;
 
 /// How to show a list of choices (BotBuilder's `ListStyle`).
 ///
@@ -309,33 +308,29 @@ impl ChoiceFactory {
 
     /// A hero card holding the text and one button per choice.
     ///
-    /// The attachment's content is the hero card JSON, `{"text": ..., "buttons": [...]}`
-    /// (see [`HERO_CARD_CONTENT_TYPE`]); the activity itself has no text.
+    /// The attachment is a [`HeroCard`] with the text and the buttons (no title); the
+    /// activity itself has no text.
     ///
     /// ```
-    /// use botbuilder_dialogs::choices::{Choice, ChoiceFactory, HERO_CARD_CONTENT_TYPE};
+    /// use botbuilder_dialogs::choices::{Choice, ChoiceFactory};
+    /// use botbuilder_schema::HeroCard;
     ///
     /// let message = ChoiceFactory::hero_card(&["Car", "Bus"].map(Choice::from), "Pick one");
-    /// let card = &message.attachments()[0];
-    /// assert_eq!(card.content_type, HERO_CARD_CONTENT_TYPE);
-    /// let content = card.content.as_ref().unwrap();
-    /// assert_eq!(content["text"], "Pick one");
-    /// assert_eq!(content["buttons"][0]["type"], "imBack");
+    /// let card = message.attachments()[0].as_card::<HeroCard>().transpose()?.expect("a hero card");
+    /// assert_eq!(card.text.as_deref(), Some("Pick one"));
+    /// assert_eq!(card.buttons.map(|b| b.len()), Some(2));
+    /// # Ok::<(), botbuilder_schema::SchemaError>(())
     /// ```
     #[must_use]
     pub fn hero_card(choices: &[Choice], text: &str) -> Activity {
-        let mut card = Map::new();
-        if !text.is_empty() {
-            card.insert("text".to_owned(), Value::String(text.to_owned()));
-        }
-        let buttons = ChoiceFactory::to_actions(choices)
-            .into_iter()
-            .filter_map(|a| serde_json::to_value(a).ok())
-            .collect();
-        card.insert("buttons".to_owned(), Value::Array(buttons));
+        let card = HeroCard {
+            text: Some(text.to_owned()).filter(|t| !t.is_empty()),
+            buttons: Some(ChoiceFactory::to_actions(choices)),
+            ..HeroCard::default()
+        };
         Activity::new(ActivityTypes::Message)
             .with_input_hint(InputHints::ExpectingInput)
-            .with_attachment(Attachment::new(HERO_CARD_CONTENT_TYPE, Value::Object(card)))
+            .with_attachment(card.into_attachment())
     }
 
     /// The button of each choice: its action, completed as BotBuilder does (type `imBack`,

@@ -85,6 +85,98 @@ impl DateTimeResolution {
             }
         }
     }
+
+    /// Reads back what [`timex`](Self::timex) writes: `2026-12-01`, `T15:30`,
+    /// `2026-12-01T15:30`, an RFC 3339 date-time with offset, `P2W`, `P3D`, `PT2H`, `PT90M`,
+    /// `PT30S` (with an optional leading `-`). `None` for anything else.
+    ///
+    /// ```
+    /// use botbuilder_dialogs::recognizers::DateTimeResolution;
+    /// use chrono::{NaiveDate, TimeDelta};
+    ///
+    /// assert_eq!(DateTimeResolution::from_timex("2026-12-01"), NaiveDate::from_ymd_opt(2026, 12, 1).map(DateTimeResolution::Date));
+    /// assert_eq!(DateTimeResolution::from_timex("PT90M"), Some(DateTimeResolution::Duration(TimeDelta::minutes(90))));
+    /// assert_eq!(DateTimeResolution::from_timex("next week"), None);
+    /// ```
+    #[must_use]
+    pub fn from_timex(timex: &str) -> Option<Self> {
+        let timex = timex.trim();
+        let (negative, body) = match timex.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, timex),
+        };
+        if let Some(period) = body.strip_prefix('P') {
+            let (amount, unit_seconds) = match period.strip_prefix('T') {
+                Some(time) => {
+                    let unit = time.chars().last()?;
+                    let seconds = match unit {
+                        'H' => 3_600,
+                        'M' => 60,
+                        'S' => 1,
+                        _ => return None,
+                    };
+                    (&time[..time.len() - 1], seconds)
+                }
+                None => {
+                    let unit = period.chars().last()?;
+                    let seconds = match unit {
+                        'W' => 604_800,
+                        'D' => 86_400,
+                        _ => return None,
+                    };
+                    (&period[..period.len() - 1], seconds)
+                }
+            };
+            if amount.is_empty() || !amount.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let seconds = amount.parse::<i64>().ok()?.checked_mul(unit_seconds)?;
+            let seconds = if negative { -seconds } else { seconds };
+            return TimeDelta::try_seconds(seconds).map(DateTimeResolution::Duration);
+        }
+        if negative {
+            return None;
+        }
+        if let Some(time) = body.strip_prefix('T') {
+            return NaiveTime::parse_from_str(time, "%H:%M:%S")
+                .or_else(|_| NaiveTime::parse_from_str(time, "%H:%M"))
+                .ok()
+                .map(DateTimeResolution::Time);
+        }
+        if let Ok(dt) = DateTime::parse_from_rfc3339(body) {
+            return Some(DateTimeResolution::DateTimeOffset(dt));
+        }
+        if let Ok(dt) = NaiveDateTime::parse_from_str(body, "%Y-%m-%dT%H:%M:%S")
+            .or_else(|_| NaiveDateTime::parse_from_str(body, "%Y-%m-%dT%H:%M"))
+        {
+            return Some(DateTimeResolution::DateTime(dt));
+        }
+        NaiveDate::parse_from_str(body, "%Y-%m-%d")
+            .ok()
+            .map(DateTimeResolution::Date)
+    }
+}
+
+/// Written as its [`timex`](DateTimeResolution::timex) string, as a date/time prompt's result
+/// is stored (`"2026-12-01T09:00"`).
+impl serde::Serialize for DateTimeResolution {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.timex())
+    }
+}
+
+/// Read from a [`timex`](DateTimeResolution::timex) string
+/// ([`DateTimeResolution::from_timex`]).
+impl<'de> serde::Deserialize<'de> for DateTimeResolution {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let timex = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        DateTimeResolution::from_timex(&timex).ok_or_else(|| {
+            serde::de::Error::invalid_value(
+                serde::de::Unexpected::Str(&timex),
+                &"a TIMEX date, time, date-time or duration",
+            )
+        })
+    }
 }
 
 /// Finds every date, time, date-time and duration in `utterance`, in order, resolved against

@@ -1,0 +1,68 @@
+//! Component dialog: a booking dialog made of a waterfall and prompts, run by a main dialog,
+//! with `help` and `cancel` available at every question (BotBuilder's `CancelAndHelpDialog`
+//! and `BookingDialog`, from the core bot sample).
+//!
+//! ```text
+//! user> hi
+//! bot>  Where would you like to travel to?
+//! user> help
+//! bot>  I can book a trip: tell me where to, where from and when. Say cancel to stop.
+//! bot>  Where would you like to travel to?
+//! user> Paris
+//! bot>  Where are you traveling from?
+//! user> London
+//! bot>  On what date would you like to travel?
+//! user> at noon
+//! bot>  Please give a day and a month, such as 12 December.
+//! user> 12 December
+//! bot>  Please confirm: to Paris from London on 2026-12-12. Is this correct? (1) Yes or (2) No
+//! user> yes
+//! bot>  I have you booked to Paris from London on 2026-12-12.
+//!
+//! user> book a flight to Rome from Oslo     (what the first message says is not asked)
+//! bot>  On what date would you like to travel?
+//! user> cancel
+//! bot>  Cancelling.
+//! ```
+//!
+//! Run it with `cargo run --example component_dialog` and talk to it from the Bot Framework
+//! Emulator at `http://localhost:3978/api/messages`. It is served like the other examples: bot
+//! settings with BotBuilder's keys (`MicrosoftAppId`, `MicrosoftAppPassword`, ...; none means
+//! anonymous, for the Emulator) from the environment or `.env`, `PORT` (default 3978), `HOST`.
+//!
+//! The dialog stack is kept in `component-dialog.db` (SQLite) in the working directory, or
+//! under `BOT_STATE_DIR`, so a restart resumes each booking at the question it was on;
+//! `BOT_STORAGE` picks another store by URL (`memory`, `sqlite:PATH`, `redis://…`,
+//! `postgres://…`).
+
+mod bot;
+#[path = "../shared/host.rs"]
+mod host;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let run = async {
+        let settings = host::Settings::from_env("component-dialog.db")?;
+        host::serve("Booking bot", settings, |storage| {
+            Arc::new(bot::BookingBot::new(storage))
+        })
+        .await
+    };
+    match run.await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
