@@ -8,6 +8,8 @@
 #[path = "../examples/reminders/bot.rs"]
 #[allow(dead_code)]
 mod bot;
+#[path = "../examples/common/shared_document.rs"]
+mod shared_document;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -61,7 +63,7 @@ async fn a_reminder_fires_in_the_conversation_that_set_it() {
         // ...and the reminder, as a new message (no replyToId), when it is (t = 10 s).
         .delay(Duration::from_secs(1))
         .assert_reply_that("the reminder", is_proactive_reminder("Reminder: stretch"))
-        .test("reminders", &format!("No reminders pending here. {USAGE}"))
+        .test("reminders", format!("No reminders pending here. {USAGE}"))
         .in_conversation("elsewhere")
         .assert_no_reply()
         .delay(Duration::from_secs(120))

@@ -5,7 +5,8 @@
 //! one fixed key, [`PENDING_KEY`]: the store cannot list its keys, so the one place every
 //! pending reminder can be found after a restart must be known in advance. Every conversation
 //! writes that document, so a save can meet another conversation's change (an eTag
-//! conflict): each change reloads and is redone until it saves (`update_pending`).
+//! conflict): each change reloads and is redone until it saves (see
+//! `examples/common/shared_document.rs`).
 //!
 //! On start, [`RemindersBot::start`] reads the pending reminders and schedules them again;
 //! those that fell due while the bot was down fire at once. A reminder fires in a proactive
@@ -21,11 +22,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use botbuilder::core::state::{BotState, StatePropertyAccessor};
 use botbuilder::core::storage::Storage;
 use botbuilder::core::{ContinueLogic, Error as CoreError};
 use botbuilder::prelude::*;
 use serde::{Deserialize, Serialize};
+
+use crate::shared_document::SharedDocument;
 
 /// The storage key of the pending reminders: one document for every conversation.
 pub(crate) const PENDING_KEY: &str = "RemindersBot.Pending";
@@ -36,10 +38,6 @@ pub(crate) const PENDING_PROPERTY: &str = "reminders";
 pub(crate) const MAX_DELAY: Duration = Duration::from_secs(7 * 24 * 3600);
 /// The most reminders pending in one conversation.
 pub(crate) const MAX_PER_CONVERSATION: usize = 20;
-/// How often a change to the pending reminders is tried before giving up. Each conflict means
-/// another save succeeded, so `n` conversations saving at the same moment need at most `n`
-/// attempts each.
-const CONFLICT_RETRIES: usize = 32;
 
 /// One pending reminder.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -178,15 +176,14 @@ type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 /// Sets reminders and delivers them when due.
 #[derive(Clone)]
 pub(crate) struct RemindersBot {
-    state: BotState,
-    pending: StatePropertyAccessor<Pending>,
+    pending: SharedDocument<Pending>,
     clock: Clock,
 }
 
 impl fmt::Debug for RemindersBot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RemindersBot")
-            .field("state", &self.state)
+            .field("pending", &self.pending)
             .finish_non_exhaustive()
     }
 }
@@ -194,10 +191,8 @@ impl fmt::Debug for RemindersBot {
 impl RemindersBot {
     /// A bot keeping its pending reminders in `storage`.
     pub(crate) fn new(storage: Arc<dyn Storage>) -> Self {
-        let state = BotState::with_fixed_key(storage, PENDING_KEY);
         Self {
-            pending: state.create_property(PENDING_PROPERTY),
-            state,
+            pending: SharedDocument::new(storage, PENDING_KEY, PENDING_PROPERTY),
             clock: Arc::new(SystemTime::now),
         }
     }
@@ -221,19 +216,7 @@ impl RemindersBot {
     /// # Errors
     /// When the store cannot be read, or holds something else under [`PENDING_KEY`].
     pub(crate) async fn pending_reminders(&self) -> Result<Pending, CoreError> {
-        let mut items = self.state.storage().read(&[PENDING_KEY]).await?;
-        let stored = items.remove(PENDING_KEY).and_then(|mut document| {
-            document
-                .get_mut(PENDING_PROPERTY)
-                .map(serde_json::Value::take)
-        });
-        match stored {
-            None => Ok(Pending::new()),
-            Some(value) => serde_json::from_value(value).map_err(|source| CoreError::StateRead {
-                property: PENDING_PROPERTY.to_owned(),
-                source,
-            }),
-        }
+        self.pending.read().await
     }
 
     /// Schedules every pending reminder (at start-up): each fires when due, at once if it is
@@ -282,13 +265,13 @@ impl RemindersBot {
                     Box::pin(async move {
                         // Another timer (or a bot instance sharing the store) may have
                         // delivered it already; the same id and due time mean the same one.
-                        bot.state.load(ctx, true).await?;
-                        let pending = bot.pending.get_or_default(ctx).await?;
+                        let pending = bot.pending.reload(ctx).await?;
                         if pending.get(&id).is_none_or(|r| r.due_at != due_at) {
                             return Ok(());
                         }
                         let sent = ctx.send_activity(text).await;
-                        bot.update_pending(ctx, |pending| pending.remove(&id))
+                        bot.pending
+                            .update(ctx, |pending| pending.remove(&id))
                             .await?;
                         sent?;
                         seen.store(true, std::sync::atomic::Ordering::Release);
@@ -300,32 +283,14 @@ impl RemindersBot {
         Ok(delivered.load(std::sync::atomic::Ordering::Acquire))
     }
 
-    /// Changes the pending reminders with `change` and saves them, reloading and redoing the
-    /// change when another conversation saved meanwhile (an eTag conflict).
-    async fn update_pending<R>(
-        &self,
-        ctx: &mut TurnContext,
-        mut change: impl FnMut(&mut Pending) -> R,
-    ) -> Result<R, CoreError> {
-        let mut attempt = 0;
-        loop {
-            self.state.load(ctx, attempt > 0).await?;
-            let result = self.pending.update(ctx, &mut change).await?;
-            match self.state.save_changes(ctx, false).await {
-                Ok(()) => return Ok(result),
-                Err(e) if e.is_conflict() && attempt + 1 < CONFLICT_RETRIES => attempt += 1,
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
     async fn remind(&self, ctx: &mut TurnContext, delay: Duration, text: String) -> TurnResult {
         let reference = ctx.conversation_reference().clone();
         let conversation_id = reference.conversation_id().unwrap_or_default().to_owned();
         let now = self.now();
         let due_at = now.saturating_add(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX));
         let added = self
-            .update_pending(ctx, |pending| {
+            .pending
+            .update(ctx, |pending| {
                 let here = pending
                     .values()
                     .filter(|r| r.conversation.conversation_id() == Some(&conversation_id))
@@ -366,7 +331,7 @@ impl RemindersBot {
         let now = self.now();
         let mut here: Vec<Reminder> = self
             .pending
-            .get_or_default(ctx)
+            .get(ctx)
             .await?
             .into_values()
             .filter(|r| r.conversation.conversation_id() == conversation_id.as_deref())
