@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | `PORT` | 3978 | the port to listen on |
 //! | `HOST` | `127.0.0.1` when anonymous, else `0.0.0.0` | the address to listen on |
-//! | `BOT_STORAGE` | `sqlite:<example>.db` | the store of examples that keep state (`memory`, `sqlite:PATH`, `redis://…`, `postgres://…`) |
+//! | `BOT_STORAGE` | `sqlite:<name>-bot.db` | the store of examples that keep state (`memory`, `sqlite:PATH`, `redis://…`, `postgres://…`) |
 //! | `BOT_STATE_DIR` | `.` | where the default SQLite file goes |
 //! | `RUST_LOG` | `info` | log filter |
 //!

@@ -14,9 +14,9 @@
 //!
 //! Who was welcomed is kept in user state (`{channelId}/users/{userId}`, property
 //! `DidBotWelcomeUser`), in `welcome-bot.db` (SQLite) in the working directory, or under
-//! `BOT_STATE_DIR`; `BOT_STORAGE` picks another store by URL. With the Emulator, "Restart
-//! conversation - same user ID" shows the "welcome back", "new user ID" the card. Listening and
-//! bot settings are the echo example's (`PORT`, `MicrosoftAppId`, ...).
+//! `BOT_STATE_DIR`; `BOT_STORAGE` picks another store by URL. With the Emulator, restarting the
+//! conversation with the same user id shows the "welcome back", with a new user id the card.
+//! Listening and bot settings are the echo example's (`PORT`, `MicrosoftAppId`, ...).
 
 mod bot;
 #[path = "../common/mod.rs"]
