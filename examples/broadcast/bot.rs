@@ -1,0 +1,374 @@
+//! The broadcast bot: remembers every conversation that talks to it, and `broadcast <text>`
+//! sends the text to all of them, at a limited pace, then reports what was delivered and
+//! what failed, and why.
+//!
+//! The conversations are kept in the store under one fixed key, [`AUDIENCE_KEY`]: a
+//! broadcast must find every conversation, and the store cannot list its keys, so one
+//! document holds them all (a key per conversation would be found by nobody). It is written
+//! only when a conversation is new or its reference changed (a new service URL), not on every
+//! message, and each write retries on eTag conflicts with other conversations (see
+//! `examples/common/shared_document.rs`). One document suits thousands of conversations;
+//! beyond that, keep them in a table of your own.
+//!
+//! The pace: a new send starts at most [`Pace::per_second`] times a second, and at most
+//! [`Pace::concurrency`] are in flight. Channels limit bots (Teams: about 50 requests a
+//! second per bot and tenant, a few per second per conversation); a send the channel still
+//! throttles is retried by the connector client, which waits what its 429 answer's
+//! `Retry-After` asks (up to 3 retries, each wait at most 60 s, by default); a send still
+//! refused after that is reported as failed, with the wait the channel asked for.
+//!
+//! No HTTP here: `main.rs` serves it, and `tests/example_broadcast.rs` plays it with
+//! `TestFlow`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use botbuilder::core::storage::Storage;
+use botbuilder::core::{ContinueLogic, Error as CoreError, dispatch_activity};
+use botbuilder::prelude::*;
+use tokio::sync::Semaphore;
+use tokio::time::MissedTickBehavior;
+
+use crate::shared_document::SharedDocument;
+
+/// The storage key of the conversations the bot knows.
+pub(crate) const AUDIENCE_KEY: &str = "BroadcastBot.Conversations";
+/// The property of that document holding them, by `{channelId}/{conversationId}`.
+pub(crate) const AUDIENCE_PROPERTY: &str = "conversations";
+
+/// Every conversation the bot can broadcast to, by `{channelId}/{conversationId}`.
+pub(crate) type Audience = BTreeMap<String, ConversationReference>;
+
+/// How fast a broadcast goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Pace {
+    /// New sends started per second, at most.
+    pub(crate) per_second: u32,
+    /// Sends in flight at once, at most.
+    pub(crate) concurrency: usize,
+}
+
+impl Default for Pace {
+    /// 10 sends a second, 4 at a time: well under Teams' limits.
+    fn default() -> Self {
+        Self {
+            per_second: 10,
+            concurrency: 4,
+        }
+    }
+}
+
+impl Pace {
+    fn spacing(self) -> Duration {
+        Duration::from_secs(1) / self.per_second.max(1)
+    }
+}
+
+/// What a broadcast came to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Report {
+    /// The conversations that got the message.
+    pub(crate) delivered: Vec<String>,
+    /// The conversations that did not, with the reason.
+    pub(crate) failed: Vec<(String, String)>,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Broadcast to {} conversations: delivered {}, failed {}.",
+            self.delivered.len() + self.failed.len(),
+            self.delivered.len(),
+            self.failed.len()
+        )?;
+        for (conversation, reason) in &self.failed {
+            write!(f, "\n- {conversation}: {reason}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The audience key of a conversation.
+fn audience_key(reference: &ConversationReference) -> Option<String> {
+    let channel = reference.channel_id.as_ref()?;
+    Some(format!("{channel}/{}", reference.conversation_id()?))
+}
+
+/// Whether two references send to the same place (the user and activity they were taken
+/// from do not matter to a broadcast).
+fn same_destination(a: &ConversationReference, b: &ConversationReference) -> bool {
+    a.service_url == b.service_url && a.bot == b.bot && a.conversation == b.conversation
+}
+
+/// The help message.
+pub(crate) const HELP: &str = "I send announcements to every conversation I know. \
+    `broadcast <text>` sends one; `audience` says how many conversations will get it.";
+
+/// Remembers conversations and broadcasts to them.
+#[derive(Clone, Debug)]
+pub(crate) struct BroadcastBot {
+    audience: SharedDocument<Audience>,
+    pace: Pace,
+}
+
+impl BroadcastBot {
+    /// A bot keeping its audience in `storage`, broadcasting at the default pace.
+    pub(crate) fn new(storage: Arc<dyn Storage>) -> Self {
+        Self {
+            audience: SharedDocument::new(storage, AUDIENCE_KEY, AUDIENCE_PROPERTY),
+            pace: Pace::default(),
+        }
+    }
+
+    /// Broadcasts at this pace.
+    pub(crate) fn with_pace(mut self, pace: Pace) -> Self {
+        self.pace = pace;
+        self
+    }
+
+    /// The conversations known now (outside any turn).
+    ///
+    /// # Errors
+    /// When the store cannot be read, or holds something else under [`AUDIENCE_KEY`].
+    pub(crate) async fn known_conversations(&self) -> Result<Audience, CoreError> {
+        self.audience.read().await
+    }
+
+    /// Adds this turn's conversation to the audience, or removes it when the bot was removed
+    /// from it (a conversationUpdate removing the bot, an uninstall). Writes only on a change.
+    async fn track(&self, ctx: &mut TurnContext) -> Result<(), CoreError> {
+        let mut reference = ctx.conversation_reference().clone();
+        reference.activity_id = None;
+        let Some(key) = audience_key(&reference) else {
+            return Ok(());
+        };
+        let activity = ctx.activity();
+        let bot_id = activity.recipient.as_ref().map(|r| r.id.as_str());
+        let bot_removed = activity
+            .members_removed()
+            .iter()
+            .any(|m| Some(m.id.as_str()) == bot_id)
+            || (activity.activity_type == ActivityTypes::InstallationUpdate
+                && activity
+                    .action
+                    .as_deref()
+                    .is_some_and(|a| a.starts_with("remove")));
+        let known = self.audience.get(ctx).await?;
+        match known.get(&key) {
+            Some(_) if bot_removed => {
+                self.audience
+                    .update(ctx, |audience| audience.remove(&key))
+                    .await?;
+            }
+            Some(old) if same_destination(old, &reference) => {}
+            _ if bot_removed => {}
+            _ => {
+                self.audience
+                    .update(ctx, |audience| {
+                        audience.insert(key.clone(), reference.clone())
+                    })
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends `text` to every known conversation at the bot's pace, and reports.
+    ///
+    /// # Errors
+    /// When the audience cannot be read; a failed send is in the report, not an error.
+    pub(crate) async fn broadcast(
+        &self,
+        adapter: Arc<dyn BotAdapter>,
+        text: &str,
+    ) -> Result<Report, CoreError> {
+        let audience = self.known_conversations().await?;
+        let mut ticks = tokio::time::interval(self.pace.spacing());
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let in_flight = Arc::new(Semaphore::new(self.pace.concurrency.max(1)));
+        let mut sends = Vec::with_capacity(audience.len());
+        for (conversation, reference) in audience {
+            ticks.tick().await;
+            let Ok(permit) = in_flight.clone().acquire_owned().await else {
+                break; // the semaphore is never closed
+            };
+            let (adapter, text) = (adapter.clone(), format!("Announcement: {text}"));
+            let send = tokio::spawn(async move {
+                let outcome = send_one(adapter.as_ref(), reference, text).await;
+                drop(permit);
+                outcome
+            });
+            sends.push((conversation, send));
+        }
+        let mut report = Report::default();
+        for (conversation, send) in sends {
+            match send.await {
+                Ok(Ok(())) => report.delivered.push(conversation),
+                Ok(Err(reason)) => report.failed.push((conversation, reason)),
+                Err(e) => report
+                    .failed
+                    .push((conversation, format!("the send failed: {e}"))),
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs a broadcast after this turn, in a task of its own, and reports in this
+    /// conversation. Awaiting it here, inside this conversation's turn, could make two
+    /// conversations broadcasting at once wait for each other (each turn holds its
+    /// conversation while sending into the other's).
+    fn broadcast_in_background(&self, ctx: &TurnContext, text: String) {
+        let bot = self.clone();
+        let adapter = ctx.adapter().clone();
+        let requester = ctx.conversation_reference().clone();
+        tokio::spawn(async move {
+            let report = match bot.broadcast(adapter.clone(), &text).await {
+                Ok(report) => report.to_string(),
+                Err(error) => {
+                    tracing::error!(%error, "broadcast failed");
+                    format!("The broadcast failed: {error}")
+                }
+            };
+            tracing::info!(%report, "broadcast done");
+            let result = adapter
+                .continue_conversation(
+                    requester,
+                    ContinueLogic::new(move |ctx| {
+                        Box::pin(async move {
+                            ctx.send_activity(report).await?;
+                            Ok(())
+                        })
+                    }),
+                )
+                .await;
+            if let Err(error) = result {
+                tracing::error!(%error, "could not deliver the broadcast report");
+            }
+        });
+    }
+}
+
+/// Sends one message in a proactive turn; the reason, on one line, when it fails.
+async fn send_one(
+    adapter: &dyn BotAdapter,
+    reference: ConversationReference,
+    text: String,
+) -> Result<(), String> {
+    // The send's own error is kept aside: returned from the turn, it would go to
+    // `on_turn_error`, which would try to tell a conversation we cannot reach.
+    let outcome = Arc::new(Mutex::new(None));
+    let slot = outcome.clone();
+    let turn = adapter
+        .continue_conversation(
+            reference,
+            ContinueLogic::new(move |ctx| {
+                Box::pin(async move {
+                    let sent = ctx.send_activity(text).await;
+                    *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(sent.map(|_| ()));
+                    Ok(())
+                })
+            }),
+        )
+        .await;
+    let sent = outcome
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    match (turn, sent) {
+        (Err(error), _) | (Ok(()), Some(Err(error))) => Err(error.to_string()),
+        (Ok(()), Some(Ok(()))) => Ok(()),
+        (Ok(()), None) => Err("the proactive turn did not run".to_owned()),
+    }
+}
+
+#[async_trait]
+impl ActivityHandler for BroadcastBot {
+    /// Every incoming activity adds its conversation to the audience, then goes to the
+    /// handler methods (BotBuilder's `base.OnTurnAsync`).
+    async fn on_turn(&self, ctx: &mut TurnContext) -> TurnResult {
+        self.track(ctx).await?;
+        dispatch_activity(self, ctx).await
+    }
+
+    async fn on_message_activity(&self, ctx: &mut TurnContext) -> TurnResult {
+        let text = ctx.activity().text().trim().to_owned();
+        let (command, rest) = text.split_once(char::is_whitespace).unwrap_or((&text, ""));
+        match command.to_lowercase().as_str() {
+            "broadcast" => {
+                let message = rest.trim().to_owned();
+                if message.is_empty() {
+                    ctx.send_activity("Say what to broadcast: `broadcast <text>`.")
+                        .await?;
+                    return Ok(());
+                }
+                let count = self.audience.get(ctx).await?.len();
+                ctx.send_activity(format!(
+                    "Broadcasting to {count} conversations, at most {} a second. I will report here.",
+                    self.pace.per_second
+                ))
+                .await?;
+                self.broadcast_in_background(ctx, message);
+            }
+            "audience" => {
+                let count = self.audience.get(ctx).await?.len();
+                ctx.send_activity(format!("{count} conversations will get a broadcast."))
+                    .await?;
+            }
+            _ => {
+                ctx.send_activity(HELP).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn on_members_added(
+        &self,
+        _members_added: Vec<ChannelAccount>,
+        ctx: &mut TurnContext,
+    ) -> TurnResult {
+        ctx.send_activity(format!("Welcome! {HELP}")).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_count_and_explain() {
+        let report = Report {
+            delivered: vec!["test/a".into(), "test/b".into()],
+            failed: vec![(
+                "test/c".into(),
+                "the connector service refused the request (403 Forbidden)".into(),
+            )],
+        };
+        assert_eq!(
+            report.to_string(),
+            "Broadcast to 3 conversations: delivered 2, failed 1.\n\
+             - test/c: the connector service refused the request (403 Forbidden)"
+        );
+        assert_eq!(
+            Report::default().to_string(),
+            "Broadcast to 0 conversations: delivered 0, failed 0."
+        );
+    }
+
+    #[test]
+    fn the_pace_spaces_sends() {
+        let pace = Pace {
+            per_second: 4,
+            concurrency: 1,
+        };
+        assert_eq!(pace.spacing(), Duration::from_millis(250));
+        let zero = Pace {
+            per_second: 0,
+            concurrency: 0,
+        };
+        assert_eq!(zero.spacing(), Duration::from_secs(1));
+    }
+}

@@ -1,0 +1,88 @@
+//! The broadcast bot: `cargo run --example broadcast`.
+//!
+//! ```text
+//! window 1  user: hi
+//!           bot:  I send announcements to every conversation I know. `broadcast <text>` ...
+//! window 2  user: hello
+//!           bot:  I send announcements to every conversation I know. ...
+//! window 1  user: broadcast Lunch is served
+//!           bot:  Broadcasting to 2 conversations, at most 10 a second. I will report here.
+//!           bot:  Announcement: Lunch is served                   <- proactive
+//! window 2  bot:  Announcement: Lunch is served                   <- proactive
+//! window 1  bot:  Broadcast to 2 conversations: delivered 2, failed 0.
+//! ```
+//!
+//! A conversation the bot cannot reach any more is reported with the reason, for example
+//! `- msteams/a:1Xy…: send activities failed: the connector service refused the request
+//! (403 Forbidden): BotNotInConversationRoster` (the bot was removed from it).
+//!
+//! The conversations are kept in `broadcast-bot.db` (SQLite) in the working directory, or
+//! under `BOT_STATE_DIR`; `BOT_STORAGE` picks another store by URL. `BROADCAST_PER_SECOND`
+//! (default 10) and `BROADCAST_CONCURRENCY` (default 4) set the pace. Listening and bot
+//! settings are the echo example's (`PORT`, `MicrosoftAppId`, ...). With the Emulator, open two
+//! conversations (two tabs) and broadcast from one.
+
+mod bot;
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../common/shared_document.rs"]
+mod shared_document;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use botbuilder::prelude::*;
+use common::{Settings, SettingsError};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    common::init_tracing();
+    common::exit_code(run().await)
+}
+
+/// A positive number from the settings, or `default`.
+fn positive<T>(settings: &Settings, key: &'static str, default: T) -> Result<T, SettingsError>
+where
+    T: std::str::FromStr + Default + PartialOrd,
+{
+    match settings.get(key) {
+        None => Ok(default),
+        Some(value) => value
+            .parse::<T>()
+            .ok()
+            .filter(|n| *n > T::default())
+            .ok_or(SettingsError {
+                key,
+                message: format!("`{value}` is not a positive whole number"),
+            }),
+    }
+}
+
+async fn run() -> Result<(), BoxError> {
+    let settings = Settings::from_env()?;
+    let defaults = bot::Pace::default();
+    let pace = bot::Pace {
+        per_second: positive(&settings, "BROADCAST_PER_SECOND", defaults.per_second)?,
+        concurrency: positive(&settings, "BROADCAST_CONCURRENCY", defaults.concurrency)?,
+    };
+    let store_url = settings.storage_url("broadcast-bot.db");
+    let bot = bot::BroadcastBot::new(botbuilder::storage::open(&store_url).await?).with_pace(pace);
+    let known = bot.known_conversations().await?.len();
+    let adapter = CloudAdapter::new(&settings.bot)?;
+    let notes = [
+        format!("State:    {}", common::describe_store(&store_url)),
+        format!(
+            "Audience: {known} conversation(s); {} sends a second, {} at a time",
+            pace.per_second, pace.concurrency
+        ),
+    ];
+    common::serve(
+        &settings,
+        "Broadcast bot",
+        "hi",
+        &notes,
+        adapter,
+        Arc::new(bot),
+    )
+    .await
+}

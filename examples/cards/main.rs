@@ -1,0 +1,49 @@
+//! The cards bot: `cargo run --example cards`.
+//!
+//! ```text
+//! bot:  Welcome! Which card would you like to see?     [hero] [thumbnail] [adaptive] [all]
+//! user: hero
+//! bot:  [hero card: large image, "Hero card", buttons thumbnail | About cards]
+//! user: thumbnail
+//! bot:  [thumbnail card: small image, "Thumbnail card", button adaptive]
+//! user: adaptive
+//! bot:  [Adaptive Card: title, text, facts, a 1-5 rating, Send | Adaptive Cards designer]
+//! user: (picks 4, taps Send)                          <- a message whose value is the form
+//! bot:  Thanks! You rated this example 4 out of 5.
+//! user: all
+//! bot:  [the three cards in a carousel]
+//! ```
+//!
+//! Hero and thumbnail cards are built with `HeroCard` / `ThumbnailCard`, the Adaptive Card from
+//! its JSON with `CardFactory::adaptive_card`, the messages with `MessageFactory`. How a card
+//! looks is up to the channel (the Emulator and Web Chat render all three). Listening and bot
+//! settings are the echo example's (`PORT`, `MicrosoftAppId`, ...).
+
+mod bot;
+#[path = "../common/mod.rs"]
+mod common;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use botbuilder::prelude::*;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    common::init_tracing();
+    common::exit_code(run().await)
+}
+
+async fn run() -> Result<(), BoxError> {
+    let settings = common::Settings::from_env()?;
+    let adapter = CloudAdapter::new(&settings.bot)?;
+    common::serve(
+        &settings,
+        "Cards bot",
+        "hero",
+        &[],
+        adapter,
+        Arc::new(bot::CardsBot),
+    )
+    .await
+}

@@ -1,0 +1,294 @@
+//! What every example's `main` shares, so each `main.rs` shows only its bot's wiring:
+//! settings from the environment (and `.env`), logging, and serving `/api/messages` with a
+//! start banner until ctrl-c or SIGTERM. Included with
+//! `#[path = "../common/mod.rs"] mod common;`.
+//!
+//! | key | default | meaning |
+//! |---|---|---|
+//! | `PORT` | 3978 | the port to listen on |
+//! | `HOST` | `127.0.0.1` when anonymous, else `0.0.0.0` | the address to listen on |
+//! | `BOT_STORAGE` | `sqlite:<name>-bot.db` | the store of examples that keep state (`memory`, `sqlite:PATH`, `redis://…`, `postgres://…`) |
+//! | `BOT_STATE_DIR` | `.` | where the default SQLite file goes |
+//! | `RUST_LOG` | `info` | log filter |
+//!
+//! and BotBuilder's keys (`MicrosoftAppId`, `MicrosoftAppPassword`, ...): see
+//! `docs/configuration.md`.
+
+// The start banner is for the person who ran the example.
+#![allow(clippy::print_stdout)]
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use botbuilder::prelude::*;
+use tracing_subscriber::EnvFilter;
+
+/// The port used when `PORT` is not set, as BotBuilder's samples and the Emulator expect.
+pub(crate) const DEFAULT_PORT: u16 = 3978;
+
+/// The example's settings: where to listen, the bot's identity, and any other key.
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    pub(crate) host: IpAddr,
+    pub(crate) port: u16,
+    pub(crate) bot: BotConfig,
+    /// Every value from `.env` and the environment, for the example's own keys. Not printed
+    /// by `Debug` (it holds the app password).
+    values: Values,
+}
+
+#[derive(Clone, Default)]
+struct Values(HashMap<String, String>);
+
+impl fmt::Debug for Values {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{} values>", self.0.len())
+    }
+}
+
+/// A bad setting, naming its key.
+#[derive(Debug)]
+pub(crate) struct SettingsError {
+    pub(crate) key: &'static str,
+    pub(crate) message: String,
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid setting `{}`: {}", self.key, self.message)
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+impl Settings {
+    /// Reads BotBuilder's keys with [`BotConfig::from_env`], and the rest from the process
+    /// environment over a `.env` file in the working directory.
+    pub(crate) fn from_env() -> Result<Self, BoxError> {
+        let bot = BotConfig::from_env()?;
+        let mut values = HashMap::new();
+        if let Ok(iter) = dotenvy::dotenv_iter() {
+            for item in iter {
+                let (key, value) = item?;
+                values.insert(key, value);
+            }
+        }
+        values.extend(std::env::vars());
+        Ok(Self::from_values(values, bot)?)
+    }
+
+    /// The settings from a map of values (the tests' way in).
+    pub(crate) fn from_values(
+        values: HashMap<String, String>,
+        bot: BotConfig,
+    ) -> Result<Self, SettingsError> {
+        let values = Values(values);
+        let port = match get(&values, "PORT") {
+            None => DEFAULT_PORT,
+            Some(p) => p.parse::<u16>().map_err(|_| SettingsError {
+                key: "PORT",
+                message: format!("`{p}` is not a port number (1-65535)"),
+            })?,
+        };
+        let host = match get(&values, "HOST") {
+            Some(h) => h.parse::<IpAddr>().map_err(|_| SettingsError {
+                key: "HOST",
+                message: format!("`{h}` is not an IP address (such as 127.0.0.1 or 0.0.0.0)"),
+            })?,
+            // Local development listens on loopback only; a bot with an app id is meant to
+            // be reached by a channel.
+            None if bot.is_anonymous() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            None => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        };
+        Ok(Self {
+            host,
+            port,
+            bot,
+            values,
+        })
+    }
+
+    /// An example's own setting, trimmed; `None` when unset or empty.
+    #[allow(dead_code)] // not every example has settings of its own
+    pub(crate) fn get(&self, key: &str) -> Option<String> {
+        get(&self.values, key)
+    }
+
+    /// The store URL: `BOT_STORAGE`, or a SQLite file named `default_file` in `BOT_STATE_DIR`
+    /// (default: the working directory).
+    #[allow(dead_code)] // not every example keeps state
+    pub(crate) fn storage_url(&self, default_file: &str) -> String {
+        self.get("BOT_STORAGE").unwrap_or_else(|| {
+            let dir = self
+                .get("BOT_STATE_DIR")
+                .map_or_else(|| PathBuf::from("."), PathBuf::from);
+            format!("sqlite:{}", dir.join(default_file).display())
+        })
+    }
+
+    pub(crate) fn address(&self) -> SocketAddr {
+        SocketAddr::new(self.host, self.port)
+    }
+}
+
+fn get(values: &Values, key: &str) -> Option<String> {
+    values
+        .0
+        .get(key)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
+pub(crate) fn init_tracing() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+}
+
+/// Exit code 0, or 1 after printing the error on one line.
+pub(crate) fn exit_code(result: Result<(), BoxError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// How a store URL is shown: SQLite paths and `memory` as they are, a server's URL (which may
+/// hold a password) by its scheme only.
+#[allow(dead_code)] // not every example keeps state
+pub(crate) fn describe_store(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, _)) if !scheme.eq_ignore_ascii_case("sqlite") => {
+            format!("{scheme} (from BOT_STORAGE)")
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Binds the settings' address, prints a short banner (how to reach the bot, and `notes`),
+/// and serves `POST /api/messages` and `GET /healthz` until ctrl-c or SIGTERM.
+pub(crate) async fn serve(
+    settings: &Settings,
+    title: &str,
+    first_message: &str,
+    notes: &[String],
+    adapter: CloudAdapter,
+    bot: Arc<dyn Bot>,
+) -> Result<(), BoxError> {
+    let address = settings.address();
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|e| format!("cannot listen on {address} (set PORT or HOST): {e}"))?;
+    let bound = listener.local_addr()?;
+    let shown = if bound.ip().is_unspecified() {
+        format!("localhost:{}", bound.port())
+    } else {
+        bound.to_string()
+    };
+    println!("{title} listening on http://{bound}");
+    println!("  Emulator: open http://{shown}/api/messages (no app id or password)");
+    println!(
+        "  curl:     curl -s http://{shown}/api/messages -H 'Content-Type: application/json' -d \
+         '{{\"type\":\"message\",\"text\":\"{first_message}\",\"channelId\":\"emulator\",\
+         \"serviceUrl\":\"http://localhost\",\"conversation\":{{\"id\":\"c1\"}},\
+         \"from\":{{\"id\":\"u1\"}},\"recipient\":{{\"id\":\"bot\"}},\
+         \"deliveryMode\":\"expectReplies\"}}'"
+    );
+    for note in notes {
+        println!("  {note}");
+    }
+    if settings.bot.is_anonymous() {
+        println!(
+            "  Mode:     anonymous (set MicrosoftAppId and MicrosoftAppPassword to connect a channel)"
+        );
+    }
+    botbuilder::hosting::serve_with_shutdown(
+        listener,
+        botbuilder::hosting::router(adapter, bot),
+        botbuilder::hosting::shutdown_signal(),
+    )
+    .await?;
+    println!("Stopped.");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let s = Settings::from_values(HashMap::new(), BotConfig::anonymous()).unwrap();
+        assert_eq!(s.address(), "127.0.0.1:3978".parse().unwrap());
+        assert_eq!(s.storage_url("echo.db"), "sqlite:./echo.db");
+        assert_eq!(s.get("BROADCAST_PER_SECOND"), None);
+    }
+
+    #[test]
+    fn a_bot_with_an_app_id_listens_on_every_interface() {
+        let bot = BotConfig::new("app-id", "password");
+        let s = Settings::from_values(HashMap::new(), bot).unwrap();
+        assert_eq!(s.host, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    }
+
+    #[test]
+    fn settings_name_the_bad_key() {
+        let err = Settings::from_values(values(&[("PORT", "eighty")]), BotConfig::anonymous())
+            .unwrap_err();
+        assert_eq!(err.key, "PORT");
+        assert_eq!(
+            err.to_string(),
+            "invalid setting `PORT`: `eighty` is not a port number (1-65535)"
+        );
+        let err = Settings::from_values(values(&[("HOST", "localhost")]), BotConfig::anonymous())
+            .unwrap_err();
+        assert_eq!(err.key, "HOST");
+    }
+
+    #[test]
+    fn storage_and_state_dir() {
+        let s = Settings::from_values(
+            values(&[("BOT_STATE_DIR", "/var/lib/bot"), ("PORT", " 8080 ")]),
+            BotConfig::anonymous(),
+        )
+        .unwrap();
+        assert_eq!(s.port, 8080);
+        assert_eq!(s.storage_url("state.db"), "sqlite:/var/lib/bot/state.db");
+        let s = Settings::from_values(values(&[("BOT_STORAGE", "memory")]), BotConfig::anonymous())
+            .unwrap();
+        assert_eq!(s.storage_url("state.db"), "memory");
+    }
+
+    #[test]
+    fn store_urls_are_shown_without_credentials() {
+        assert_eq!(describe_store("sqlite:./a.db"), "sqlite:./a.db");
+        assert_eq!(describe_store("memory"), "memory");
+        assert_eq!(
+            describe_store("postgres://bot:s3cret@db/bot"),
+            "postgres (from BOT_STORAGE)"
+        );
+        let s = Settings::from_values(
+            values(&[("MicrosoftAppPassword", "s3cret")]),
+            BotConfig::anonymous(),
+        )
+        .unwrap();
+        assert!(!format!("{s:?}").contains("s3cret"));
+    }
+}

@@ -1,0 +1,64 @@
+//! The reminders bot: `cargo run --example reminders`.
+//!
+//! ```text
+//! user: remind me in 10 seconds to stretch
+//! bot:  OK, I will remind you to stretch in 10 seconds.
+//! user: remind me to call Bob in 2 minutes
+//! bot:  OK, I will remind you to call Bob in 2 minutes.
+//! user: reminders
+//! bot:  Pending reminders:
+//!       - stretch, in 7 seconds
+//!       - call Bob, in 1 minute 57 seconds
+//! (10 seconds after the first message)
+//! bot:  Reminder: stretch                     <- a proactive message
+//! (stop the bot, start it again a few minutes later)
+//! bot:  Reminder: call Bob                    <- overdue: sent as soon as the bot is back
+//! ```
+//!
+//! Pending reminders survive restarts: they are kept in `reminders-bot.db` (SQLite) in the
+//! working directory, or under `BOT_STATE_DIR`; `BOT_STORAGE` picks another store by URL
+//! (`memory`, `sqlite:PATH`, `redis://…`, `postgres://…`). On start the bot schedules them
+//! again. Listening and bot settings are the echo example's (`PORT`, `MicrosoftAppId`, ...).
+//! With the Emulator, leave the conversation open: the reminder is sent to it. `curl` with
+//! `expectReplies` cannot show a reminder (it arrives after the response); see
+//! `docs/proactive.md`.
+
+mod bot;
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../common/shared_document.rs"]
+mod shared_document;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use botbuilder::prelude::*;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    common::init_tracing();
+    common::exit_code(run().await)
+}
+
+async fn run() -> Result<(), BoxError> {
+    let settings = common::Settings::from_env()?;
+    let store_url = settings.storage_url("reminders-bot.db");
+    let bot = bot::RemindersBot::new(botbuilder::storage::open(&store_url).await?);
+    let adapter = CloudAdapter::new(&settings.bot)?;
+    // Reminders set before a restart: schedule them again (overdue ones fire at once).
+    let pending = bot.start(Arc::new(adapter.clone())).await?;
+    let notes = [
+        format!("State:    {}", common::describe_store(&store_url)),
+        format!("Pending:  {pending} reminder(s) rescheduled"),
+    ];
+    let first = "remind me in 10 seconds to stretch";
+    common::serve(
+        &settings,
+        "Reminders bot",
+        first,
+        &notes,
+        adapter,
+        Arc::new(bot),
+    )
+    .await
+}

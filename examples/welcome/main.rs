@@ -1,0 +1,51 @@
+//! The welcome bot: `cargo run --example welcome`.
+//!
+//! ```text
+//! (Ada opens the chat for the first time)
+//! bot:  Welcome, Ada! Here is what I can do.
+//!       [card: Welcome to botbuilder-rs | intro | Get started | Bot Framework docs]
+//! user: hi
+//! bot:  Hi Ada!
+//! (Ada comes back in a new conversation)
+//! bot:  Welcome back, Ada!
+//! user: intro
+//! bot:  [card: Welcome to botbuilder-rs | ...]
+//! ```
+//!
+//! Who was welcomed is kept in user state (`{channelId}/users/{userId}`, property
+//! `DidBotWelcomeUser`), in `welcome-bot.db` (SQLite) in the working directory, or under
+//! `BOT_STATE_DIR`; `BOT_STORAGE` picks another store by URL. With the Emulator, restarting the
+//! conversation with the same user id shows the "welcome back", with a new user id the card.
+//! Listening and bot settings are the echo example's (`PORT`, `MicrosoftAppId`, ...).
+
+mod bot;
+#[path = "../common/mod.rs"]
+mod common;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use botbuilder::prelude::*;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    common::init_tracing();
+    common::exit_code(run().await)
+}
+
+async fn run() -> Result<(), BoxError> {
+    let settings = common::Settings::from_env()?;
+    let store_url = settings.storage_url("welcome-bot.db");
+    let bot = bot::WelcomeBot::new(botbuilder::storage::open(&store_url).await?);
+    let adapter = CloudAdapter::new(&settings.bot)?.with_middleware(bot.auto_save());
+    let notes = [format!("State:    {}", common::describe_store(&store_url))];
+    common::serve(
+        &settings,
+        "Welcome bot",
+        "hi",
+        &notes,
+        adapter,
+        Arc::new(bot),
+    )
+    .await
+}
