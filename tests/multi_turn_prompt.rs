@@ -9,9 +9,9 @@ mod bot;
 #[path = "../crates/botbuilder-connector/tests/support/mod.rs"]
 mod support;
 
-#[path = "../examples/shared/host.rs"]
-#[allow(dead_code)]
-mod host;
+#[path = "../examples/common/mod.rs"]
+#[allow(dead_code)] // the tests use the settings, not `Host`
+mod common;
 
 use std::sync::Arc;
 
@@ -210,26 +210,17 @@ async fn a_restart_on_the_examples_durable_store_resumes_at_the_same_question() 
     // The example's own settings pick the store: SQLite in BOT_STATE_DIR.
     let values =
         std::collections::HashMap::from([("BOT_STATE_DIR".to_owned(), dir.display().to_string())]);
-    let settings =
-        host::Settings::from_values(&values, BotConfig::anonymous(), "multi-turn-prompt.db")
-            .unwrap();
-    assert!(
-        settings.storage_url.starts_with("sqlite:"),
-        "{}",
-        settings.storage_url
-    );
+    let settings = common::Settings::from_values(values, BotConfig::anonymous()).unwrap();
+    let storage_url = settings.storage_url("multi-turn-prompt.db");
+    assert!(storage_url.starts_with("sqlite:"), "{storage_url}");
     {
-        let storage = botbuilder::storage::open(&settings.storage_url)
-            .await
-            .unwrap();
+        let storage = botbuilder::storage::open(&storage_url).await.unwrap();
         TestFlow::new(TestAdapter::new(), MultiTurnBot::new(storage))
             .test("hi", TRANSPORT)
             .test("bus", NAME)
             .await;
     }
-    let storage = botbuilder::storage::open(&settings.storage_url)
-        .await
-        .unwrap();
+    let storage = botbuilder::storage::open(&storage_url).await.unwrap();
     TestFlow::new(TestAdapter::new(), MultiTurnBot::new(storage))
         .send("Ada")
         .assert_reply("Thanks, Ada.")
@@ -242,10 +233,10 @@ async fn a_restart_on_the_examples_durable_store_resumes_at_the_same_question() 
 fn the_example_is_served_like_the_flagship() {
     use std::collections::HashMap;
     let anonymous = BotConfig::anonymous();
-    let settings = host::Settings::from_values(&HashMap::new(), anonymous.clone(), "x.db").unwrap();
-    assert_eq!(settings.address.to_string(), "127.0.0.1:3978");
+    let settings = common::Settings::from_values(HashMap::new(), anonymous.clone()).unwrap();
+    assert_eq!(settings.address().to_string(), "127.0.0.1:3978");
     assert_eq!(
-        settings.storage_url,
+        settings.storage_url("x.db"),
         format!(
             "sqlite:{}",
             std::path::Path::new(".").join("x.db").display()
@@ -259,13 +250,14 @@ fn the_example_is_served_like_the_flagship() {
             "redis://:secret@cache:6379".to_owned(),
         ),
     ]);
-    let settings = host::Settings::from_values(&values, anonymous.clone(), "x.db").unwrap();
-    assert_eq!(settings.address.to_string(), "0.0.0.0:4000");
-    assert_eq!(host::describe_store(&settings.storage_url), "redis");
+    let settings = common::Settings::from_values(values, anonymous.clone()).unwrap();
+    assert_eq!(settings.address().to_string(), "0.0.0.0:4000");
+    assert_eq!(
+        common::describe_store(&settings.storage_url("x.db")),
+        "redis://:***@cache:6379"
+    );
     let bad = HashMap::from([("PORT".to_owned(), "eighty".to_owned())]);
-    let error = host::Settings::from_values(&bad, anonymous, "x.db")
-        .err()
-        .unwrap();
+    let error = common::Settings::from_values(bad, anonymous).err().unwrap();
     assert!(error.to_string().contains("`PORT`"), "{error}");
 }
 

@@ -13,6 +13,8 @@
 mod app;
 #[path = "../examples/proactive/bot.rs"]
 mod bot;
+#[path = "../examples/common/mod.rs"]
+mod common;
 #[path = "../crates/botbuilder-connector/tests/support/mod.rs"]
 mod support;
 
@@ -37,7 +39,7 @@ impl Server {
         if let Some(key) = jobs_api_key {
             values.insert("JOBS_API_KEY".to_owned(), key.to_owned());
         }
-        let settings = app::Settings::from_values(&values, BotConfig::anonymous()).unwrap();
+        let settings = common::Settings::from_values(values, BotConfig::anonymous()).unwrap();
         let app = app::App::build(&settings).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());

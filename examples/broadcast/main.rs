@@ -69,20 +69,13 @@ async fn run() -> Result<(), BoxError> {
     let bot = bot::BroadcastBot::new(botbuilder::storage::open(&store_url).await?).with_pace(pace);
     let known = bot.known_conversations().await?.len();
     let adapter = CloudAdapter::new(&settings.bot)?;
-    let notes = [
-        format!("State:    {}", common::describe_store(&store_url)),
-        format!(
-            "Audience: {known} conversation(s); {} sends a second, {} at a time",
-            pace.per_second, pace.concurrency
-        ),
-    ];
-    common::serve(
-        &settings,
-        "Broadcast bot",
-        "hi",
-        &notes,
-        adapter,
-        Arc::new(bot),
-    )
-    .await
+    let audience = format!(
+        "{known} conversation(s); {} sends a second, {} at a time",
+        pace.per_second, pace.concurrency
+    );
+    common::Host::new("Broadcast bot", "hi")
+        .note("State", common::describe_store(&store_url))
+        .note("Audience", audience)
+        .serve(&settings, adapter, Arc::new(bot))
+        .await
 }

@@ -37,13 +37,7 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), BoxError> {
     let settings = common::Settings::from_env()?;
     let adapter = CloudAdapter::new(&settings.bot)?;
-    common::serve(
-        &settings,
-        "Cards bot",
-        "hero",
-        &[],
-        adapter,
-        Arc::new(bot::CardsBot),
-    )
-    .await
+    common::Host::new("Cards bot", "hero")
+        .serve(&settings, adapter, Arc::new(bot::CardsBot))
+        .await
 }

@@ -1,18 +1,20 @@
 //! What every example's `main` shares, so each `main.rs` shows only its bot's wiring:
-//! settings from the environment (and `.env`), logging, and serving `/api/messages` with a
-//! start banner until ctrl-c or SIGTERM. Included with
+//! settings from the environment (and `.env`), logging, and [`Host`], which serves the bot
+//! (`/api/messages`, the chat page and its local Direct Line endpoint, and any routes of the
+//! example's own) with a start banner until ctrl-c or SIGTERM. Included with
 //! `#[path = "../common/mod.rs"] mod common;`.
 //!
 //! | key | default | meaning |
 //! |---|---|---|
 //! | `PORT` | 3978 | the port to listen on |
 //! | `HOST` | `127.0.0.1` when anonymous, else `0.0.0.0` | the address to listen on |
-//! | `BOT_STORAGE` | `sqlite:<name>-bot.db` | the store of examples that keep state (`memory`, `sqlite:PATH`, `redis://…`, `postgres://…`) |
+//! | `BOT_STORAGE` | `sqlite:<name>.db` | the store of examples that keep state (`memory`, `sqlite:PATH`, `redis://…`, `postgres://…`) |
 //! | `BOT_STATE_DIR` | `.` | where the default SQLite file goes |
+//! | `DirectLineSecret` | none | the chat page's secret, needed to serve it beyond loopback |
 //! | `RUST_LOG` | `info` | log filter |
 //!
 //! and BotBuilder's keys (`MicrosoftAppId`, `MicrosoftAppPassword`, ...): see
-//! `docs/configuration.md`.
+//! `docs/configuration.md`. An example reads keys of its own with [`Settings::get`].
 
 // The start banner is for the person who ran the example.
 #![allow(clippy::print_stdout)]
@@ -24,6 +26,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use axum::Router;
+use botbuilder::directline::DirectLine;
 use botbuilder::prelude::*;
 use tracing_subscriber::EnvFilter;
 
@@ -143,7 +147,7 @@ fn get(values: &Values, key: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
+/// Logs to stdout, filtered by `RUST_LOG` (default `info`).
 pub(crate) fn init_tracing() {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -163,63 +167,155 @@ pub(crate) fn exit_code(result: Result<(), BoxError>) -> ExitCode {
     }
 }
 
-/// How a store URL is shown: SQLite paths and `memory` as they are, a server's URL (which may
-/// hold a password) by its scheme only.
+/// A store URL fit to print: SQLite paths and `memory` as they are, a server's URL with its
+/// password (in the user info or a `password` parameter) replaced by `***`
+/// (`postgres://bot:***@db/bot`).
 #[allow(dead_code)] // not every example keeps state
 pub(crate) fn describe_store(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, _)) if !scheme.eq_ignore_ascii_case("sqlite") => {
-            format!("{scheme} (from BOT_STORAGE)")
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let rest = match rest.split_once('?') {
+        Some((before, query)) => {
+            let pairs: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{before}?{}", pairs.join("&"))
         }
-        _ => url.to_owned(),
+        None => rest.to_owned(),
+    };
+    // Everything before the last `@` is taken for the user info, so that a password holding
+    // `@` or `/` is hidden whole (at worst, more than the password is hidden).
+    match rest.rsplit_once('@') {
+        Some((user_info, after)) => match user_info.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{after}"),
+            None => format!("{scheme}://{rest}"),
+        },
+        None => format!("{scheme}://{rest}"),
     }
 }
 
-/// Binds the settings' address, prints a short banner (how to reach the bot, and `notes`),
-/// and serves `POST /api/messages` and `GET /healthz` until ctrl-c or SIGTERM.
-pub(crate) async fn serve(
-    settings: &Settings,
-    title: &str,
-    first_message: &str,
-    notes: &[String],
-    adapter: CloudAdapter,
-    bot: Arc<dyn Bot>,
-) -> Result<(), BoxError> {
-    let address = settings.address();
-    let listener = tokio::net::TcpListener::bind(address)
-        .await
-        .map_err(|e| format!("cannot listen on {address} (set PORT or HOST): {e}"))?;
-    let bound = listener.local_addr()?;
-    let shown = if bound.ip().is_unspecified() {
-        format!("localhost:{}", bound.port())
-    } else {
-        bound.to_string()
-    };
-    println!("{title} listening on http://{bound}");
-    println!("  Emulator: open http://{shown}/api/messages (no app id or password)");
-    println!(
-        "  curl:     curl -s http://{shown}/api/messages -H 'Content-Type: application/json' -d \
-         '{{\"type\":\"message\",\"text\":\"{first_message}\",\"channelId\":\"emulator\",\
-         \"serviceUrl\":\"http://localhost\",\"conversation\":{{\"id\":\"c1\"}},\
-         \"from\":{{\"id\":\"u1\"}},\"recipient\":{{\"id\":\"bot\"}},\
-         \"deliveryMode\":\"expectReplies\"}}'"
-    );
-    for note in notes {
-        println!("  {note}");
+/// How an example is served: the banner's title, the first message of its `curl` line, its
+/// notes, and routes of its own. [`Host::serve`] binds the settings' address and serves
+/// `POST /api/messages`, `GET /healthz`, the chat page (`/chat`) and its local Direct Line
+/// endpoint, and the extra routes, until ctrl-c or SIGTERM.
+///
+/// ```text
+/// common::Host::new("Echo bot", "hello")
+///     .note("State", common::describe_store(&store_url))
+///     .serve(&settings, adapter, Arc::new(bot))
+///     .await
+/// ```
+pub(crate) struct Host {
+    title: String,
+    first_message: String,
+    notes: Vec<(&'static str, String)>,
+    routes: Router,
+}
+
+impl Host {
+    /// A host whose banner is titled `title` and whose `curl` line sends `first_message`.
+    pub(crate) fn new(title: impl Into<String>, first_message: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            first_message: first_message.into(),
+            notes: Vec::new(),
+            routes: Router::new(),
+        }
     }
-    if settings.bot.is_anonymous() {
-        println!(
-            "  Mode:     anonymous (set MicrosoftAppId and MicrosoftAppPassword to connect a channel)"
+
+    /// A `label: value` line of the banner, after the chat page's.
+    #[must_use]
+    #[allow(dead_code)] // not every example has notes
+    pub(crate) fn note(mut self, label: &'static str, value: impl Into<String>) -> Self {
+        self.notes.push((label, value.into()));
+        self
+    }
+
+    /// Routes of the example's own, served beside the bot's.
+    #[must_use]
+    #[allow(dead_code)] // only the flagship has routes of its own
+    pub(crate) fn routes(mut self, routes: Router) -> Self {
+        self.routes = self.routes.merge(routes);
+        self
+    }
+
+    /// Binds the settings' address, prints the banner, and serves until ctrl-c or SIGTERM.
+    pub(crate) async fn serve(
+        self,
+        settings: &Settings,
+        adapter: CloudAdapter,
+        bot: Arc<dyn Bot>,
+    ) -> Result<(), BoxError> {
+        let address = settings.address();
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .map_err(|e| format!("cannot listen on {address} (set PORT or HOST): {e}"))?;
+        let bound = listener.local_addr()?;
+        let mut router =
+            botbuilder::hosting::router(adapter.clone(), Arc::clone(&bot)).merge(self.routes);
+        // The chat page and its local Direct Line endpoint (beyond loopback only with a
+        // `DirectLineSecret`); without them the bot still serves its channels.
+        let chat = match DirectLine::from_env(adapter, bot, bound) {
+            Ok(direct_line) => {
+                router = router.merge(direct_line.router());
+                direct_line.chat_url().map_or_else(
+                    || "off (no chat page)".to_owned(),
+                    |url| format!("{url} (each tab is its own conversation)"),
+                )
+            }
+            Err(error) => format!("off ({error})"),
+        };
+
+        let shown = if bound.ip().is_unspecified() {
+            format!("localhost:{}", bound.port())
+        } else {
+            bound.to_string()
+        };
+        let text = serde_json::Value::from(self.first_message);
+        println!("{} listening on http://{bound}", self.title);
+        line(
+            "Emulator",
+            &format!("open http://{shown}/api/messages (no app id or password)"),
         );
+        line(
+            "curl",
+            &format!(
+                "curl -s http://{shown}/api/messages -H 'Content-Type: application/json' -d \
+                 '{{\"type\":\"message\",\"text\":{text},\"channelId\":\"emulator\",\
+                 \"serviceUrl\":\"http://localhost\",\"conversation\":{{\"id\":\"c1\"}},\
+                 \"from\":{{\"id\":\"u1\"}},\"recipient\":{{\"id\":\"bot\"}},\
+                 \"deliveryMode\":\"expectReplies\"}}'"
+            ),
+        );
+        line("Chat in a browser", &chat);
+        for (label, value) in &self.notes {
+            line(label, value);
+        }
+        if settings.bot.is_anonymous() {
+            line(
+                "Mode",
+                "anonymous (set MicrosoftAppId and MicrosoftAppPassword to connect a channel)",
+            );
+        }
+        botbuilder::hosting::serve_with_shutdown(
+            listener,
+            router,
+            botbuilder::hosting::shutdown_signal(),
+        )
+        .await?;
+        println!("Stopped.");
+        Ok(())
     }
-    botbuilder::hosting::serve_with_shutdown(
-        listener,
-        botbuilder::hosting::router(adapter, bot),
-        botbuilder::hosting::shutdown_signal(),
-    )
-    .await?;
-    println!("Stopped.");
-    Ok(())
+}
+
+/// One `label: value` line of the banner, the values lined up.
+fn line(label: &str, value: &str) {
+    println!("  {:<9} {value}", format!("{label}:"));
 }
 
 #[cfg(test)]
@@ -280,15 +376,37 @@ mod tests {
     fn store_urls_are_shown_without_credentials() {
         assert_eq!(describe_store("sqlite:./a.db"), "sqlite:./a.db");
         assert_eq!(describe_store("memory"), "memory");
-        assert_eq!(
-            describe_store("postgres://bot:s3cret@db/bot"),
-            "postgres (from BOT_STORAGE)"
-        );
+        let cases = [
+            ("postgres://bot:s3cret@db/bot", "postgres://bot:***@db/bot"),
+            ("redis://:s3cret@cache:6379/0", "redis://:***@cache:6379/0"),
+            ("redis://u:pa@ss/word@cache/0", "redis://u:***@cache/0"),
+            ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+            ("redis://user@127.0.0.1/0", "redis://user@127.0.0.1/0"),
+            (
+                "postgres://db/bot?user=bot&password=s3cret&table=t",
+                "postgres://db/bot?user=bot&password=***&table=t",
+            ),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(describe_store(url), shown);
+        }
+    }
+
+    #[test]
+    fn debug_shows_no_value() {
         let s = Settings::from_values(
-            values(&[("MicrosoftAppPassword", "s3cret")]),
+            values(&[
+                ("MicrosoftAppPassword", "s3cret"),
+                ("BOT_STORAGE", "postgres://u:pw@h/db"),
+                ("JOBS_API_KEY", "k3y"),
+            ]),
             BotConfig::anonymous(),
         )
         .unwrap();
-        assert!(!format!("{s:?}").contains("s3cret"));
+        let debug = format!("{s:?}");
+        assert!(
+            !debug.contains("s3cret") && !debug.contains("pw@") && !debug.contains("k3y"),
+            "{debug}"
+        );
     }
 }

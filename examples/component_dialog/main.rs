@@ -26,7 +26,8 @@
 //! ```
 //!
 //! Run it with `cargo run --example component_dialog` and talk to it from the Bot Framework
-//! Emulator at `http://localhost:3978/api/messages`. It is served like the other examples: bot
+//! Emulator at `http://localhost:3978/api/messages`, or in a browser at the chat page it prints
+//! (`http://127.0.0.1:3978/chat`). It is served like the other examples: bot
 //! settings with BotBuilder's keys (`MicrosoftAppId`, `MicrosoftAppPassword`, ...; none means
 //! anonymous, for the Emulator) from the environment or `.env`, `PORT` (default 3978), `HOST`.
 //!
@@ -36,33 +37,27 @@
 //! `postgres://…`).
 
 mod bot;
-#[path = "../shared/host.rs"]
-mod host;
+#[path = "../common/mod.rs"]
+mod common;
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use tracing_subscriber::EnvFilter;
+use botbuilder::prelude::*;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
-    let run = async {
-        let settings = host::Settings::from_env("component-dialog.db")?;
-        host::serve("Booking bot", settings, |storage| {
-            Arc::new(bot::BookingBot::new(storage))
-        })
+    common::init_tracing();
+    common::exit_code(run().await)
+}
+
+async fn run() -> Result<(), BoxError> {
+    let settings = common::Settings::from_env()?;
+    let store_url = settings.storage_url("component-dialog.db");
+    let bot = bot::BookingBot::new(botbuilder::storage::open(&store_url).await?);
+    let adapter = CloudAdapter::new(&settings.bot)?;
+    common::Host::new("Booking bot", "hi")
+        .note("State", common::describe_store(&store_url))
+        .serve(&settings, adapter, Arc::new(bot))
         .await
-    };
-    match run.await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
-    }
 }

@@ -10,7 +10,8 @@
 //! ```
 //!
 //! It listens on `http://127.0.0.1:3978/api/messages` (`PORT` and `HOST` change that) and
-//! prints how to reach it with the Bot Framework Emulator or `curl`. Bot settings use
+//! prints how to reach it with the Bot Framework Emulator, `curl` or a browser (its chat page,
+//! `http://127.0.0.1:3978/chat`). Bot settings use
 //! BotBuilder's keys (`MicrosoftAppId`, `MicrosoftAppPassword`, ...) from the environment or
 //! `.env`; with no app id the bot is anonymous, as the Emulator expects. `docs/getting-started.md`
 //! walks through it.
@@ -33,13 +34,7 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), BoxError> {
     let settings = common::Settings::from_env()?;
     let adapter = CloudAdapter::new(&settings.bot)?;
-    common::serve(
-        &settings,
-        "Echo bot",
-        "hello",
-        &[],
-        adapter,
-        Arc::new(bot::EchoBot),
-    )
-    .await
+    common::Host::new("Echo bot", "hello")
+        .serve(&settings, adapter, Arc::new(bot::EchoBot))
+        .await
 }

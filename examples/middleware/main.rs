@@ -42,14 +42,7 @@ async fn run() -> Result<(), BoxError> {
     // Registration order is execution order: TurnLog, CleanText, KeywordFilter, then the bot.
     let stats = Arc::new(bot::Stats::default());
     let adapter = CloudAdapter::new(&settings.bot)?.with_middleware(bot::middleware(stats));
-    let bot = Arc::new(bot::MiddlewareBot);
-    common::serve(
-        &settings,
-        "Middleware bot",
-        "hello   there",
-        &[],
-        adapter,
-        bot,
-    )
-    .await
+    common::Host::new("Middleware bot", "hello   there")
+        .serve(&settings, adapter, Arc::new(bot::MiddlewareBot))
+        .await
 }

@@ -1,10 +1,6 @@
-//! The proactive bot's server: settings from the environment, the store, the adapter, and the
-//! HTTP routes (`/api/messages` and the jobs API).
+//! The proactive bot's running parts: the store, the adapter, the bot, and the jobs API
+//! (`GET /api/jobs`, `POST /api/jobs/{number}/complete`), served beside `/api/messages`.
 
-use std::collections::HashMap;
-use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
@@ -17,140 +13,11 @@ use botbuilder::prelude::*;
 use serde_json::{Value, json};
 
 use crate::bot::{Completion, JobBot};
+use crate::common::Settings;
 
 /// The store used when `BOT_STORAGE` is not set: a SQLite file in the working directory (or
 /// under `BOT_STATE_DIR`).
 pub(crate) const DEFAULT_DB_FILE: &str = "proactive-bot.db";
-
-/// The port used when `PORT` is not set, as BotBuilder's samples and the Emulator expect.
-pub(crate) const DEFAULT_PORT: u16 = 3978;
-
-/// Everything the example reads from the environment (and `.env`).
-#[derive(Clone)]
-pub(crate) struct Settings {
-    pub(crate) host: IpAddr,
-    pub(crate) port: u16,
-    pub(crate) storage_url: String,
-    pub(crate) jobs_api_key: Option<String>,
-    pub(crate) bot: BotConfig,
-}
-
-impl fmt::Debug for Settings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Settings")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("storage", &redact_url(&self.storage_url))
-            .field(
-                "jobs_api_key",
-                &self.jobs_api_key.as_ref().map(|_| "<redacted>"),
-            )
-            .field("bot", &self.bot)
-            .finish()
-    }
-}
-
-/// A bad setting, naming its key.
-#[derive(Debug)]
-pub(crate) struct SettingsError {
-    pub(crate) key: &'static str,
-    pub(crate) message: String,
-}
-
-impl fmt::Display for SettingsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid setting `{}`: {}", self.key, self.message)
-    }
-}
-
-impl std::error::Error for SettingsError {}
-
-impl Settings {
-    /// Reads the settings from the process environment over a `.env` file in the working
-    /// directory (BotBuilder's keys for the bot; `PORT`, `HOST`, `BOT_STORAGE`,
-    /// `BOT_STATE_DIR`, `JOBS_API_KEY` for the example).
-    pub(crate) fn from_env() -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        // BotBuilder's keys, with a clear error for a malformed `.env` or a bad value.
-        let bot = BotConfig::from_env()?;
-        let mut values: HashMap<String, String> = HashMap::new();
-        if let Ok(iter) = dotenvy::dotenv_iter() {
-            for item in iter {
-                let (key, value) = item?;
-                values.insert(key, value);
-            }
-        }
-        values.extend(std::env::vars());
-        Ok(Self::from_values(&values, bot)?)
-    }
-
-    /// The example's own settings from a map of values.
-    pub(crate) fn from_values(
-        values: &HashMap<String, String>,
-        bot: BotConfig,
-    ) -> Result<Self, SettingsError> {
-        let get = |key: &str| {
-            values
-                .get(key)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let port = match get("PORT") {
-            None => DEFAULT_PORT,
-            Some(p) => p.parse::<u16>().map_err(|_| SettingsError {
-                key: "PORT",
-                message: format!("`{p}` is not a port number (1-65535)"),
-            })?,
-        };
-        let host = match get("HOST") {
-            Some(h) => h.parse::<IpAddr>().map_err(|_| SettingsError {
-                key: "HOST",
-                message: format!("`{h}` is not an IP address (such as 127.0.0.1 or 0.0.0.0)"),
-            })?,
-            // An anonymous bot (local development) listens on loopback only; a bot with an
-            // app id is meant to be reached by a channel.
-            None if bot.is_anonymous() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            None => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        };
-        let storage_url = match get("BOT_STORAGE") {
-            Some(url) => url,
-            None => {
-                let dir = get("BOT_STATE_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from);
-                let path = dir.join(DEFAULT_DB_FILE);
-                format!("sqlite:{}", path.display())
-            }
-        };
-        Ok(Self {
-            host,
-            port,
-            storage_url,
-            jobs_api_key: get("JOBS_API_KEY"),
-            bot,
-        })
-    }
-
-    pub(crate) fn address(&self) -> SocketAddr {
-        SocketAddr::new(self.host, self.port)
-    }
-}
-
-/// The URL of a store with any password replaced, for logs and the start banner.
-pub(crate) fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme_end + 3],
-                    &credentials[..colon],
-                    &url[at..]
-                ),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
 
 /// The running parts of the example.
 #[derive(Clone)]
@@ -161,28 +28,31 @@ pub(crate) struct App {
 }
 
 impl App {
-    /// Opens the store and builds the adapter.
-    pub(crate) async fn build(
-        settings: &Settings,
-    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        let storage = botbuilder::storage::open(&settings.storage_url).await?;
+    /// Opens the store (`BOT_STORAGE`, or [`DEFAULT_DB_FILE`]) and builds the adapter;
+    /// `JOBS_API_KEY`, when set, guards the jobs API.
+    pub(crate) async fn build(settings: &Settings) -> Result<Self, BoxError> {
+        let storage = botbuilder::storage::open(&settings.storage_url(DEFAULT_DB_FILE)).await?;
         let adapter = CloudAdapter::new(&settings.bot)?;
         Ok(Self {
             adapter,
             bot: JobBot::new(storage),
-            jobs_api_key: settings.jobs_api_key.clone(),
+            jobs_api_key: settings.get("JOBS_API_KEY"),
         })
     }
 
-    /// `/api/messages` (and the health route) plus the jobs API.
+    /// The jobs API: `GET /api/jobs` and `POST /api/jobs/{number}/complete`.
+    pub(crate) fn jobs_api(&self) -> Router {
+        Router::new()
+            .route("/api/jobs", get(list_jobs))
+            .route("/api/jobs/{number}/complete", post(complete_job))
+            .with_state(self.clone())
+    }
+
+    /// `/api/messages` (and the health route) plus the jobs API, without the chat page.
+    #[allow(dead_code)] // the end-to-end test serves this; `main` serves `jobs_api` with `common::Host`
     pub(crate) fn router(&self) -> Router {
         let bot: Arc<dyn Bot> = Arc::new(self.bot.clone());
-        botbuilder::hosting::router(self.adapter.clone(), bot).merge(
-            Router::new()
-                .route("/api/jobs", get(list_jobs))
-                .route("/api/jobs/{number}/complete", post(complete_job))
-                .with_state(self.clone()),
-        )
+        botbuilder::hosting::router(self.adapter.clone(), bot).merge(self.jobs_api())
     }
 }
 
@@ -300,73 +170,6 @@ async fn complete_job(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn values(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
-
-    #[test]
-    fn defaults_need_no_configuration() {
-        let s = Settings::from_values(&HashMap::new(), BotConfig::anonymous()).unwrap();
-        assert_eq!(s.port, 3978);
-        assert_eq!(s.host, IpAddr::V4(Ipv4Addr::LOCALHOST));
-        assert_eq!(s.storage_url, "sqlite:./proactive-bot.db");
-        assert!(s.jobs_api_key.is_none());
-    }
-
-    #[test]
-    fn settings_name_the_bad_key() {
-        let err = Settings::from_values(&values(&[("PORT", "eighty")]), BotConfig::anonymous())
-            .unwrap_err();
-        assert_eq!(err.key, "PORT");
-        assert!(err.to_string().contains("`PORT`"));
-        let err =
-            Settings::from_values(&values(&[("HOST", "localhost:80")]), BotConfig::anonymous())
-                .unwrap_err();
-        assert_eq!(err.key, "HOST");
-    }
-
-    #[test]
-    fn storage_and_state_dir() {
-        let s = Settings::from_values(
-            &values(&[("BOT_STATE_DIR", "/var/lib/bot")]),
-            BotConfig::anonymous(),
-        )
-        .unwrap();
-        assert_eq!(s.storage_url, "sqlite:/var/lib/bot/proactive-bot.db");
-        let s = Settings::from_values(
-            &values(&[("BOT_STORAGE", "memory")]),
-            BotConfig::anonymous(),
-        )
-        .unwrap();
-        assert_eq!(s.storage_url, "memory");
-    }
-
-    #[test]
-    fn passwords_in_store_urls_are_redacted() {
-        assert_eq!(
-            redact_url("postgres://bot:s3cret@127.0.0.1/bot"),
-            "postgres://bot:***@127.0.0.1/bot"
-        );
-        assert_eq!(
-            redact_url("redis://127.0.0.1:6379/0"),
-            "redis://127.0.0.1:6379/0"
-        );
-        assert_eq!(redact_url("sqlite:bot.db"), "sqlite:bot.db");
-        let s = Settings::from_values(
-            &values(&[
-                ("BOT_STORAGE", "postgres://u:pw@h/db"),
-                ("JOBS_API_KEY", "k3y"),
-            ]),
-            BotConfig::anonymous(),
-        )
-        .unwrap();
-        let debug = format!("{s:?}");
-        assert!(!debug.contains("pw@") && !debug.contains("k3y"), "{debug}");
-    }
 
     #[test]
     fn constant_time_comparison() {

@@ -31,89 +31,36 @@
 //! (`MicrosoftAppId`, `MicrosoftAppPassword`, ...) from the environment or `.env`; with no app
 //! id the bot runs anonymously, as the Bot Framework Emulator expects. `PORT` defaults to 3978.
 
-// An example program talks to its user on the terminal.
-#![allow(clippy::print_stdout)]
-
 mod app;
 mod bot;
+#[path = "../common/mod.rs"]
+mod common;
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use botbuilder::directline::DirectLine;
-use botbuilder::prelude::Bot;
-
-use tracing_subscriber::EnvFilter;
+use botbuilder::prelude::*;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    common::init_tracing();
+    common::exit_code(run().await)
 }
 
-async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let settings = app::Settings::from_env()?;
+async fn run() -> Result<(), BoxError> {
+    let settings = common::Settings::from_env()?;
     let app = app::App::build(&settings).await?;
-    let address = settings.address();
-    let listener = tokio::net::TcpListener::bind(address)
+    let bot = Arc::new(app.bot.clone());
+    common::Host::new("Proactive job bot", "run")
+        .routes(app.jobs_api())
+        .note(
+            "Jobs API",
+            "GET /api/jobs, POST /api/jobs/<number>/complete",
+        )
+        .note(
+            "Job log",
+            common::describe_store(&settings.storage_url(app::DEFAULT_DB_FILE)),
+        )
+        .serve(&settings, app.adapter, bot)
         .await
-        .map_err(|e| format!("cannot listen on {address} (set PORT or HOST): {e}"))?;
-    let bound = listener.local_addr()?;
-    // The chat page and its local Direct Line endpoint (beyond loopback only with a
-    // `DirectLineSecret`).
-    let bot: Arc<dyn Bot> = Arc::new(app.bot.clone());
-    let direct_line = DirectLine::from_env(app.adapter.clone(), bot, bound);
-    let mut router = app.router();
-    if let Ok(direct_line) = &direct_line {
-        router = router.merge(direct_line.router());
-    }
-    let shown = if bound.ip().is_unspecified() {
-        format!("localhost:{}", bound.port())
-    } else {
-        bound.to_string()
-    };
-    println!("Proactive job bot listening on http://{bound}");
-    println!("  Bot Framework Emulator: open http://{shown}/api/messages (no app id or password)");
-    println!("  curl (replies come back in the response, thanks to deliveryMode expectReplies):");
-    println!(
-        "            curl -X POST http://{shown}/api/messages -H 'Content-Type: application/json' \\"
-    );
-    println!(
-        "              -d '{{\"type\":\"message\",\"text\":\"run\",\"channelId\":\"emulator\",\"serviceUrl\":\"http://localhost\",\"conversation\":{{\"id\":\"c1\"}},\"from\":{{\"id\":\"u1\"}},\"recipient\":{{\"id\":\"bot\"}},\"deliveryMode\":\"expectReplies\"}}'"
-    );
-    match &direct_line {
-        Ok(direct_line) => {
-            if let Some(url) = direct_line.chat_url() {
-                println!("  Chat in a browser: {url} (open two tabs: two conversations)");
-            }
-        }
-        Err(error) => println!("  Chat in a browser: off ({error})"),
-    }
-    println!(
-        "  Jobs API: GET http://{shown}/api/jobs, POST http://{shown}/api/jobs/<number>/complete"
-    );
-    println!("  Job log:  {}", app::redact_url(&settings.storage_url));
-    if settings.bot.is_anonymous() {
-        println!(
-            "  Mode:     anonymous (set MicrosoftAppId and MicrosoftAppPassword to connect a channel)"
-        );
-    }
-    botbuilder::hosting::serve_with_shutdown(
-        listener,
-        router,
-        botbuilder::hosting::shutdown_signal(),
-    )
-    .await?;
-    println!("Stopped.");
-    Ok(())
 }

@@ -47,18 +47,9 @@ async fn run() -> Result<(), BoxError> {
     let adapter = CloudAdapter::new(&settings.bot)?;
     // Reminders set before a restart: schedule them again (overdue ones fire at once).
     let pending = bot.start(Arc::new(adapter.clone())).await?;
-    let notes = [
-        format!("State:    {}", common::describe_store(&store_url)),
-        format!("Pending:  {pending} reminder(s) rescheduled"),
-    ];
-    let first = "remind me in 10 seconds to stretch";
-    common::serve(
-        &settings,
-        "Reminders bot",
-        first,
-        &notes,
-        adapter,
-        Arc::new(bot),
-    )
-    .await
+    common::Host::new("Reminders bot", "remind me in 10 seconds to stretch")
+        .note("State", common::describe_store(&store_url))
+        .note("Pending", format!("{pending} reminder(s) rescheduled"))
+        .serve(&settings, adapter, Arc::new(bot))
+        .await
 }

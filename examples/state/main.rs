@@ -43,6 +43,8 @@ async fn run() -> Result<(), BoxError> {
     let bot = bot::StateBot::new(botbuilder::storage::open(&store_url).await?);
     // Saves user and conversation state after every turn that succeeded.
     let adapter = CloudAdapter::new(&settings.bot)?.with_middleware(bot.auto_save());
-    let notes = [format!("State:    {}", common::describe_store(&store_url))];
-    common::serve(&settings, "State bot", "hi", &notes, adapter, Arc::new(bot)).await
+    common::Host::new("State bot", "hi")
+        .note("State", common::describe_store(&store_url))
+        .serve(&settings, adapter, Arc::new(bot))
+        .await
 }

@@ -32,6 +32,7 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), BoxError> {
     let settings = common::Settings::from_env()?;
     let adapter = CloudAdapter::new(&settings.bot)?;
-    let bot = Arc::new(bot::SuggestedActionsBot);
-    common::serve(&settings, "Suggested actions bot", "Red", &[], adapter, bot).await
+    common::Host::new("Suggested actions bot", "Red")
+        .serve(&settings, adapter, Arc::new(bot::SuggestedActionsBot))
+        .await
 }

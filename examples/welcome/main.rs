@@ -38,14 +38,8 @@ async fn run() -> Result<(), BoxError> {
     let store_url = settings.storage_url("welcome-bot.db");
     let bot = bot::WelcomeBot::new(botbuilder::storage::open(&store_url).await?);
     let adapter = CloudAdapter::new(&settings.bot)?.with_middleware(bot.auto_save());
-    let notes = [format!("State:    {}", common::describe_store(&store_url))];
-    common::serve(
-        &settings,
-        "Welcome bot",
-        "hi",
-        &notes,
-        adapter,
-        Arc::new(bot),
-    )
-    .await
+    common::Host::new("Welcome bot", "hi")
+        .note("State", common::describe_store(&store_url))
+        .serve(&settings, adapter, Arc::new(bot))
+        .await
 }
