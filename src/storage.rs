@@ -187,7 +187,7 @@ async fn open_sqlite(url: &str, path: String) -> Result<Arc<dyn Storage>, Storag
         Ok(store) => Ok(Arc::new(store)),
         Err(source) => Err(StorageUrlError::Open {
             scheme: "sqlite",
-            url: redact(url),
+            url: redact_url(url),
             source,
         }),
     }
@@ -216,7 +216,7 @@ async fn open_redis(
         Ok(store) => Ok(Arc::new(store)),
         Err(source) => Err(StorageUrlError::Open {
             scheme: "redis",
-            url: redact(url),
+            url: redact_url(url),
             source,
         }),
     }
@@ -253,7 +253,7 @@ async fn open_postgres(
         Ok(store) => Ok(Arc::new(store)),
         Err(source) => Err(StorageUrlError::Open {
             scheme: "postgres",
-            url: redact(url),
+            url: redact_url(url),
             source,
         }),
     }
@@ -275,7 +275,7 @@ async fn open_postgres(
 /// Reads a URL into what to open, checking what can be checked without opening anything.
 fn plan(url: &str) -> Result<Plan, StorageUrlError> {
     let malformed = |reason: &str| StorageUrlError::Malformed {
-        url: redact(url),
+        url: redact_url(url),
         reason: reason.to_owned(),
     };
     if url == "memory" || url == "memory:" {
@@ -308,7 +308,7 @@ fn plan(url: &str) -> Result<Plan, StorageUrlError> {
         "postgres" | "postgresql" => plan_postgres(url),
         _ => Err(StorageUrlError::UnknownScheme {
             scheme: scheme.to_owned(),
-            url: redact(url),
+            url: redact_url(url),
         }),
     }
 }
@@ -316,7 +316,7 @@ fn plan(url: &str) -> Result<Plan, StorageUrlError> {
 #[cfg(feature = "redis")]
 fn plan_redis(url: &str) -> Result<Plan, StorageUrlError> {
     let malformed = |reason: String| StorageUrlError::Malformed {
-        url: redact(url),
+        url: redact_url(url),
         reason,
     };
     let parsed = parse_server_url(url)?;
@@ -360,7 +360,7 @@ fn plan_redis(_url: &str) -> Result<Plan, StorageUrlError> {
 #[cfg(feature = "postgres")]
 fn plan_postgres(url: &str) -> Result<Plan, StorageUrlError> {
     let malformed = |reason: String| StorageUrlError::Malformed {
-        url: redact(url),
+        url: redact_url(url),
         reason,
     };
     parse_server_url(url)?;
@@ -399,7 +399,7 @@ fn plan_postgres(_url: &str) -> Result<Plan, StorageUrlError> {
 #[cfg(any(feature = "redis", feature = "postgres"))]
 fn parse_server_url(url: &str) -> Result<url::Url, StorageUrlError> {
     let malformed = |reason: String| StorageUrlError::Malformed {
-        url: redact(url),
+        url: redact_url(url),
         reason,
     };
     let parsed = url::Url::parse(url).map_err(|e| malformed(e.to_string()))?;
@@ -442,34 +442,50 @@ fn split_options(url: &str, ours: &[&str]) -> (String, Vec<(String, String)>) {
     (driver_url, options)
 }
 
-/// The URL with its password (in the user info or a `password` parameter) replaced by
-/// `***`, for errors and logs.
-fn redact(url: &str) -> String {
-    let mut out = url.to_owned();
-    if let Some(start) = url.find("://").map(|i| i + 3) {
-        let authority_end = url[start..]
-            .find(['/', '?', '#'])
-            .map_or(url.len(), |i| start + i);
-        let user_info_end = url[start..authority_end].rfind('@').map(|i| start + i);
-        if let Some(at) = user_info_end
-            && let Some(colon) = url[start..at].find(':').map(|i| start + i)
-        {
-            out = format!("{}***{}", &url[..=colon], &url[at..]);
+/// The URL with its password (in the user info or a `password` query parameter) replaced by
+/// `***`, for errors, logs and start banners.
+///
+/// Everything before the last `@` ahead of the query counts as user info, so a password
+/// holding `@` or `/` is hidden whole (at worst, more than the password is hidden).
+///
+/// ```
+/// use botbuilder::storage::redact_url;
+///
+/// assert_eq!(redact_url("postgres://bot:s3cret@db/bot"), "postgres://bot:***@db/bot");
+/// assert_eq!(redact_url("redis://127.0.0.1:6379/0"), "redis://127.0.0.1:6379/0");
+/// assert_eq!(redact_url("sqlite:bot.db"), "sqlite:bot.db");
+/// ```
+#[must_use]
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (before, query) = match rest.split_once('?') {
+        Some((before, query)) => (before, Some(query)),
+        None => (rest, None),
+    };
+    let before = match before.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => before.to_owned(),
+        },
+        None => before.to_owned(),
+    };
+    match query {
+        None => format!("{scheme}://{before}"),
+        Some(query) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|segment| match segment.split_once('=') {
+                    Some((name, _)) if name.eq_ignore_ascii_case("password") => {
+                        format!("{name}=***")
+                    }
+                    _ => segment.to_owned(),
+                })
+                .collect();
+            format!("{scheme}://{before}?{}", query.join("&"))
         }
     }
-    if let Some((base, query)) = out.split_once('?') {
-        let query: Vec<String> = query
-            .split('&')
-            .map(|segment| match segment.split_once('=') {
-                Some((name, _)) if name.eq_ignore_ascii_case("password") => {
-                    format!("{name}=***")
-                }
-                _ => segment.to_owned(),
-            })
-            .collect();
-        out = format!("{base}?{}", query.join("&"));
-    }
-    out
 }
 
 #[cfg(test)]
@@ -494,7 +510,7 @@ mod tests {
             ("sqlite:bot.db", "sqlite:bot.db"),
         ];
         for (url, expected) in cases {
-            assert_eq!(redact(url), expected);
+            assert_eq!(redact_url(url), expected);
         }
     }
 

@@ -172,31 +172,7 @@ pub(crate) fn exit_code(result: Result<(), BoxError>) -> ExitCode {
 /// (`postgres://bot:***@db/bot`).
 #[allow(dead_code)] // not every example keeps state
 pub(crate) fn describe_store(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let rest = match rest.split_once('?') {
-        Some((before, query)) => {
-            let pairs: Vec<String> = query
-                .split('&')
-                .map(|pair| match pair.split_once('=') {
-                    Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
-                    _ => pair.to_owned(),
-                })
-                .collect();
-            format!("{before}?{}", pairs.join("&"))
-        }
-        None => rest.to_owned(),
-    };
-    // Everything before the last `@` is taken for the user info, so that a password holding
-    // `@` or `/` is hidden whole (at worst, more than the password is hidden).
-    match rest.rsplit_once('@') {
-        Some((user_info, after)) => match user_info.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{after}"),
-            None => format!("{scheme}://{rest}"),
-        },
-        None => format!("{scheme}://{rest}"),
-    }
+    botbuilder::storage::redact_url(url)
 }
 
 /// How an example is served: the banner's title, the first message of its `curl` line, its
