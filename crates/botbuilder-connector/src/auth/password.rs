@@ -145,6 +145,12 @@ impl MicrosoftAppCredentials {
                 },
                 other => other,
             })?;
+        // An endpoint that echoes the request must not put the password into the error.
+        let answer = if answer.status.is_success() {
+            answer
+        } else {
+            answer.redacting(self.password.expose())
+        };
         read_token_answer(&answer, endpoint, self.clock.now())
     }
 }
