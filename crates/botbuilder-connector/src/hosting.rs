@@ -73,8 +73,7 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(20);
 /// The default time a client has to send a request body, once its headers arrived: 20 s.
 pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(20);
 /// The default time requests in flight have to finish after a shutdown signal: 25 s, under
-/// the 30 s that container platforms (Kubernetes, Azure Container Apps) wait before killing
-/// the process.
+/// the 30 s Kubernetes waits by default before killing the process.
 pub const DEFAULT_SHUTDOWN_GRACE_PERIOD: Duration = Duration::from_secs(25);
 
 /// How the routes are laid out, and the limits the server puts on clients.
