@@ -6,11 +6,18 @@
 //! |---|---|
 //! | `POST /api/messages` with a JSON activity | what [`CloudAdapter::process`] answers |
 //! | a body over the limit (default 256 KiB) | 413 |
+//! | a body not received within the body timeout (default 20 s) | 408 |
 //! | a `Content-Type` other than JSON | 415 |
 //! | another method on `/api/messages` | 405 |
+//! | another path | 404 |
 //! | `GET /healthz` | 200 `{"status":"ok"}` |
 //!
 //! Error answers have BotBuilder's JSON shape `{"error": {"code": ..., "message": ...}}`.
+//!
+//! [`serve`] and [`serve_with_options`] also bound what a slow or idle client can hold: a
+//! connection whose request headers have not all arrived within the header timeout (default
+//! 20 s) is closed. On shutdown they stop accepting connections at once, let requests in
+//! flight finish for up to a grace period (default 25 s), then close what is left.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -34,18 +41,22 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use botbuilder_core::Bot;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use serde_json::json;
-use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
+use tokio::task::JoinSet;
 
 use crate::ConnectorError;
 use crate::adapter::{AdapterResponse, CloudAdapter};
@@ -57,18 +68,31 @@ pub const HEALTH_PATH: &str = "/healthz";
 /// The default limit on request bodies: 256 KiB (activities are small; attachments are
 /// links).
 pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
+/// The default time a client has to send its request headers: 20 s.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(20);
+/// The default time a client has to send a request body, once its headers arrived: 20 s.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(20);
+/// The default time requests in flight have to finish after a shutdown signal: 25 s, under
+/// the 30 s Kubernetes waits by default before killing the process.
+pub const DEFAULT_SHUTDOWN_GRACE_PERIOD: Duration = Duration::from_secs(25);
 
-/// How the routes are laid out.
+/// How the routes are laid out, and the limits the server puts on clients.
+///
+/// [`router_with`] uses the paths, `body_limit` and `body_read_timeout`;
+/// [`serve_with_options`] uses `header_read_timeout` and `shutdown_grace_period`.
 ///
 /// ```
+/// use std::time::Duration;
 /// use botbuilder_connector::hosting::HostingOptions;
 ///
 /// let options = HostingOptions {
 ///     messages_path: "/bot/messages".into(),
 ///     body_limit: 1024 * 1024,
+///     shutdown_grace_period: Duration::from_secs(10),
 ///     ..HostingOptions::default()
 /// };
 /// assert_eq!(options.health_path.as_deref(), Some("/healthz"));
+/// assert_eq!(options.header_read_timeout, Duration::from_secs(20));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HostingOptions {
@@ -79,6 +103,17 @@ pub struct HostingOptions {
     /// The largest body accepted, in bytes (default [`DEFAULT_BODY_LIMIT`]); larger ones get
     /// 413.
     pub body_limit: usize,
+    /// How long a client may take to send a request body, counted from when its headers
+    /// arrived (default [`DEFAULT_BODY_READ_TIMEOUT`]); a slower one gets 408.
+    pub body_read_timeout: Duration,
+    /// How long a client may take to send a request's headers (default
+    /// [`DEFAULT_HEADER_READ_TIMEOUT`]); the connection of a slower one is closed. It also
+    /// closes keep-alive connections idle for that long.
+    pub header_read_timeout: Duration,
+    /// How long requests in flight may take to finish after the shutdown signal (default
+    /// [`DEFAULT_SHUTDOWN_GRACE_PERIOD`]); the connections still busy then are closed, which
+    /// cancels their turns.
+    pub shutdown_grace_period: Duration,
 }
 
 impl Default for HostingOptions {
@@ -87,6 +122,9 @@ impl Default for HostingOptions {
             messages_path: MESSAGES_PATH.to_owned(),
             health_path: Some(HEALTH_PATH.to_owned()),
             body_limit: DEFAULT_BODY_LIMIT,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            shutdown_grace_period: DEFAULT_SHUTDOWN_GRACE_PERIOD,
         }
     }
 }
@@ -95,6 +133,8 @@ impl Default for HostingOptions {
 struct Endpoint {
     adapter: CloudAdapter,
     bot: Arc<dyn Bot>,
+    body_limit: usize,
+    body_read_timeout: Duration,
 }
 
 /// The bot's routes with the default [`HostingOptions`]: `POST /api/messages` and
@@ -122,7 +162,12 @@ pub fn router(adapter: CloudAdapter, bot: Arc<dyn Bot>) -> Router {
 
 /// The bot's routes laid out as `options` say.
 pub fn router_with(adapter: CloudAdapter, bot: Arc<dyn Bot>, options: &HostingOptions) -> Router {
-    let endpoint = Endpoint { adapter, bot };
+    let endpoint = Endpoint {
+        adapter,
+        bot,
+        body_limit: options.body_limit,
+        body_read_timeout: options.body_read_timeout,
+    };
     let mut router = Router::new().route(
         &options.messages_path,
         post(messages)
@@ -153,36 +198,26 @@ fn is_json(headers: &HeaderMap) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-async fn messages(
-    State(endpoint): State<Endpoint>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    if !is_json(&headers) {
+async fn messages(State(endpoint): State<Endpoint>, request: Request) -> Response {
+    let headers = request.headers();
+    if !is_json(headers) {
         return to_response(AdapterResponse::error(
             415,
             "UnsupportedMediaType",
             "the body must be JSON (Content-Type: application/json)",
         ));
     }
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) => {
-            let status = rejection.status();
-            let (code, message) = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                (
-                    "PayloadTooLarge",
-                    "the body is larger than this bot accepts",
-                )
-            } else {
-                ("BadRequest", "the body could not be read")
-            };
-            return to_response(AdapterResponse::error(status.as_u16(), code, message));
-        }
-    };
+    // A declared length over the limit is refused before reading anything.
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > endpoint.body_limit as u64) {
+        return too_large();
+    }
     let authorization = match headers.get(AUTHORIZATION).map(HeaderValue::to_str) {
         None => None,
-        Some(Ok(value)) => Some(value),
+        Some(Ok(value)) => Some(value.to_owned()),
         Some(Err(_)) => {
             tracing::warn!("refused a request whose Authorization header is not text (401)");
             return to_response(AdapterResponse::error(
@@ -192,11 +227,56 @@ async fn messages(
             ));
         }
     };
+    // The body, within the limit (`DefaultBodyLimit`) and the time allowed.
+    let body = match tokio::time::timeout(
+        endpoint.body_read_timeout,
+        Bytes::from_request(request, &()),
+    )
+    .await
+    {
+        Ok(Ok(body)) => body,
+        Ok(Err(rejection)) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return too_large();
+        }
+        Ok(Err(rejection)) => {
+            tracing::debug!(%rejection, "could not read a request body");
+            return to_response(AdapterResponse::error(
+                400,
+                "BadRequest",
+                "the body could not be read",
+            ));
+        }
+        Err(_elapsed) => {
+            tracing::warn!(
+                timeout_ms =
+                    u64::try_from(endpoint.body_read_timeout.as_millis()).unwrap_or(u64::MAX),
+                "a client did not send its request body in time (408)"
+            );
+            let mut response = to_response(AdapterResponse::error(
+                408,
+                "RequestTimeout",
+                "the body was not received in time",
+            ));
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                HeaderValue::from_static("close"),
+            );
+            return response;
+        }
+    };
     let response = endpoint
         .adapter
-        .process(authorization, &body, endpoint.bot.as_ref())
+        .process(authorization.as_deref(), &body, endpoint.bot.as_ref())
         .await;
     to_response(response)
+}
+
+fn too_large() -> Response {
+    to_response(AdapterResponse::error(
+        413,
+        "PayloadTooLarge",
+        "the body is larger than this bot accepts",
+    ))
 }
 
 fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
@@ -227,11 +307,12 @@ pub fn to_response(response: AdapterResponse) -> Response {
     }
 }
 
-/// Binds `addr`, logs the address, and serves the bot's [`router`] until ctrl-c or SIGTERM,
-/// then stops accepting connections and lets requests in flight finish.
+/// Binds `addr`, logs the address, and serves the bot's [`router`] with the default
+/// [`HostingOptions`] until ctrl-c or SIGTERM, then stops accepting connections and lets
+/// requests in flight finish (see [`serve_with_options`]).
 ///
 /// # Errors
-/// [`ConnectorError::Transport`] when the address cannot be bound or serving fails.
+/// [`ConnectorError::Transport`] when the address cannot be bound.
 pub async fn serve(
     addr: impl ToSocketAddrs,
     adapter: CloudAdapter,
@@ -244,26 +325,142 @@ pub async fn serve(
 }
 
 /// Serves `router` on a bound listener until `shutdown` completes, then lets requests in
-/// flight finish. For tests (bind `127.0.0.1:0`) and custom shutdown triggers.
+/// flight finish; the timeouts and grace period of the default [`HostingOptions`]. For tests
+/// (bind `127.0.0.1:0`) and custom shutdown triggers.
 ///
 /// # Errors
-/// [`ConnectorError::Transport`] when serving fails.
+/// None at present; the `Result` leaves room for failures of future transports.
 pub async fn serve_with_shutdown(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ConnectorError> {
-    let addr: Option<SocketAddr> = listener.local_addr().ok();
-    match addr {
-        Some(addr) => tracing::info!(%addr, "bot listening: POST http://{addr}{MESSAGES_PATH}"),
-        None => tracing::info!("bot listening"),
+    serve_with_options(listener, router, shutdown, &HostingOptions::default()).await
+}
+
+/// Serves `router` on a bound listener (HTTP/1.1) until `shutdown` completes.
+///
+/// - A client has `options.header_read_timeout` to send each request's headers; its
+///   connection is closed otherwise (slow clients cannot hold connections open forever).
+///   Body timeouts are the router's ([`router_with`]).
+/// - A turn runs to its end even when the client hangs up once its request is sent (a
+///   channel that stops waiting after 15 s), so its work and state are not cut in half.
+///   (`axum::serve` cancels the request's future when the client closes the connection.)
+/// - When `shutdown` completes, the listener is closed at once (new connections are
+///   refused), idle connections are closed, and requests in flight have
+///   `options.shutdown_grace_period` to finish (their turns run to the end and save their
+///   state); connections still busy after that are closed, which cancels their turns, and
+///   the function returns.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use botbuilder_connector::adapter::CloudAdapter;
+/// use botbuilder_connector::hosting::{self, HostingOptions};
+/// use botbuilder_core::{bot_fn, Bot};
+///
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let adapter = CloudAdapter::from_env()?;
+/// let bot: Arc<dyn Bot> = Arc::new(bot_fn(|_ctx| Box::pin(async { Ok(()) })));
+/// let options = HostingOptions {
+///     shutdown_grace_period: Duration::from_secs(10),
+///     ..HostingOptions::default()
+/// };
+/// let listener = tokio::net::TcpListener::bind("0.0.0.0:3978").await?;
+/// let app = hosting::router_with(adapter, bot, &options);
+/// hosting::serve_with_options(listener, app, hosting::shutdown_signal(), &options).await?;
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// None at present; the `Result` leaves room for failures of future transports.
+pub async fn serve_with_options(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    options: &HostingOptions,
+) -> Result<(), ConnectorError> {
+    match listener.local_addr() {
+        Ok(addr) => tracing::info!(%addr, "bot listening: POST http://{addr}{MESSAGES_PATH}"),
+        Err(_) => tracing::info!("bot listening"),
     }
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(options.header_read_timeout)
+        // A client that hangs up after sending its request (Teams gives up after about 15 s)
+        // must not cancel the turn: it runs to its end, as BotBuilder's do, and saves its
+        // state. Without this, hyper drops the request's future when it sees the client
+        // close.
+        .half_close(true);
+    let graceful = GracefulShutdown::new();
+    let mut connections = JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = accept(&listener) => accepted,
+        };
+        // Forget the connections that are done, so the set stays as large as the live ones.
+        while connections.try_join_next().is_some() {}
+        let Some((stream, remote)) = stream else {
+            continue;
+        };
+        let connection = http.serve_connection(
+            TokioIo::new(stream),
+            TowerToHyperService::new(router.clone()),
+        );
+        let connection = graceful.watch(connection);
+        connections.spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%remote, %error, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    let busy = graceful.count();
+    tracing::info!(
+        connections = busy,
+        grace_period_ms =
+            u64::try_from(options.shutdown_grace_period.as_millis()).unwrap_or(u64::MAX),
+        "shutting down: no new connections; letting requests in flight finish"
+    );
+    if tokio::time::timeout(options.shutdown_grace_period, graceful.shutdown())
         .await
-        .map_err(|e| ConnectorError::transport("serving the bot", e))?;
+        .is_err()
+    {
+        tracing::warn!(
+            connections = connections.len(),
+            "requests still in flight after the shutdown grace period; closing their connections"
+        );
+    }
+    connections.shutdown().await;
     tracing::info!("bot stopped");
     Ok(())
+}
+
+/// The next connection; `None` after a failed accept (logged, and after a pause when the
+/// process is out of resources).
+async fn accept(listener: &TcpListener) -> Option<(TcpStream, SocketAddr)> {
+    match listener.accept().await {
+        Ok(accepted) => Some(accepted),
+        Err(error)
+            if matches!(
+                error.kind(),
+                std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionRefused
+            ) =>
+        {
+            tracing::debug!(%error, "a connection was dropped before it was accepted");
+            None
+        }
+        Err(error) => {
+            // Out of file descriptors or memory: wait for connections to close.
+            tracing::error!(%error, "cannot accept connections; retrying in 1 s");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            None
+        }
+    }
 }
 
 /// Completes on ctrl-c, or SIGTERM on Unix (what container platforms send to stop a process).

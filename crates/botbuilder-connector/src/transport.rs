@@ -1,5 +1,6 @@
 //! The one place requests go out: retries, backoff, `Retry-After`, bounded bodies.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -7,6 +8,7 @@ use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 use crate::ConnectorError;
+use crate::auth::secret::redact;
 use crate::clock::Clock;
 use crate::retry::{Replay, RetryPolicy, parse_retry_after};
 
@@ -143,6 +145,21 @@ async fn read(mut response: reqwest::Response) -> Result<Answer, ReadError> {
         body: body.freeze(),
         retry_after: None,
     })
+}
+
+impl Answer {
+    /// The answer with `secret` removed from its body (see [`redact`]): for error answers,
+    /// whose text ends up in errors and logs, from services that echo the request.
+    pub(crate) fn redacting(mut self, secret: &str) -> Self {
+        let redacted = match redact(&String::from_utf8_lossy(&self.body), secret) {
+            Cow::Owned(text) => Some(text),
+            Cow::Borrowed(_) => None,
+        };
+        if let Some(text) = redacted {
+            self.body = Bytes::from(text);
+        }
+        self
+    }
 }
 
 impl Transport<'_> {

@@ -189,6 +189,7 @@ async fn options_move_the_routes_and_the_limit() {
         messages_path: "/bot".into(),
         health_path: None,
         body_limit: 64,
+        ..HostingOptions::default()
     };
     let app = axum::Router::new()
         .route("/", axum::routing::get(|| async { "home" }))
@@ -283,4 +284,157 @@ async fn graceful_shutdown_lets_the_request_in_flight_finish() {
         .unwrap();
     // Stopped: no new connections.
     assert!(client.post(&url).json(&json!({})).send().await.is_err());
+}
+
+/// Holds its turn until released, and notes whether the turn was cancelled (its future
+/// dropped) before the end.
+#[derive(Default)]
+struct Gated {
+    started: Notify,
+    release: Notify,
+    cancelled: std::sync::atomic::AtomicBool,
+    finished: std::sync::atomic::AtomicBool,
+}
+
+/// Sets its flag when dropped while armed.
+struct CancelGuard<'a> {
+    flag: &'a std::sync::atomic::AtomicBool,
+    armed: bool,
+}
+
+impl Drop for CancelGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.flag.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+#[async_trait]
+impl Bot for Gated {
+    async fn on_turn(&self, ctx: &mut TurnContext) -> TurnResult {
+        let mut guard = CancelGuard {
+            flag: &self.cancelled,
+            armed: true,
+        };
+        let released = self.release.notified();
+        self.started.notify_one();
+        released.await;
+        ctx.send_activity("done").await?;
+        guard.armed = false;
+        self.finished.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_turn_runs_to_its_end_when_the_client_hangs_up() {
+    use tokio::io::AsyncWriteExt;
+
+    let connector = Mock::connector().await;
+    let bot = Arc::new(Gated::default());
+    let adapter = CloudAdapter::new(&BotConfig::anonymous()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(hosting::serve_with_shutdown(
+        listener,
+        hosting::router(adapter, bot.clone()),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+
+    // A channel posts, then stops waiting (Teams gives up after about 15 s) and hangs up.
+    let body = serde_json::to_vec(&activity(&connector.url())).unwrap();
+    let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /api/messages HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    client.write_all(head.as_bytes()).await.unwrap();
+    client.write_all(&body).await.unwrap();
+    bot.started.notified().await;
+    drop(client);
+    // Give the server time to see the hang-up (a cancelled turn shows at once).
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(
+            !bot.cancelled.load(Ordering::SeqCst),
+            "the turn was cancelled when the client hung up"
+        );
+    }
+    bot.release.notify_one();
+    for _ in 0..200 {
+        if bot.finished.load(Ordering::SeqCst) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        bot.finished.load(Ordering::SeqCst),
+        "the turn ran to its end"
+    );
+    assert!(!bot.cancelled.load(Ordering::SeqCst));
+    assert_eq!(connector.last().json()["text"], "done");
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_closes_what_is_still_busy_after_the_grace_period() {
+    let connector = Mock::connector().await;
+    let bot = Arc::new(Gated::default());
+    let adapter = CloudAdapter::new(&BotConfig::anonymous()).unwrap();
+    let options = HostingOptions {
+        shutdown_grace_period: Duration::from_millis(100),
+        ..HostingOptions::default()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn({
+        let router = hosting::router_with(adapter, bot.clone(), &options);
+        let options = options.clone();
+        async move {
+            hosting::serve_with_options(
+                listener,
+                router,
+                async move {
+                    let _ = stopped.await;
+                },
+                &options,
+            )
+            .await
+        }
+    });
+    let in_flight = tokio::spawn({
+        let body = activity(&connector.url());
+        async move {
+            reqwest::Client::new()
+                .post(format!("http://{addr}/api/messages"))
+                .json(&body)
+                .send()
+                .await
+        }
+    });
+    bot.started.notified().await;
+    // A turn that never ends does not hold the process: after the grace period its
+    // connection is closed (cancelling the turn) and serving returns.
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("serving returns after the grace period")
+        .unwrap()
+        .unwrap();
+    assert!(
+        bot.cancelled.load(Ordering::SeqCst),
+        "the turn was cancelled"
+    );
+    assert!(!bot.finished.load(Ordering::SeqCst));
+    assert!(
+        in_flight.await.unwrap().is_err(),
+        "the client saw the connection close"
+    );
+    assert!(connector.requests().is_empty());
 }

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, UNIX_EPOCH};
 
 use botbuilder_core::middleware::DeduplicationMiddleware;
-use botbuilder_core::schema::{Activity, ChannelId};
+use botbuilder_core::schema::{Activity, ChannelId, ConversationAccount};
 use botbuilder_core::storage::{MemoryStorage, Storage};
 use botbuilder_core::testing::TestAdapter;
 use botbuilder_core::{Bot, BotAdapter, ContinueLogic, TurnContext, TurnResult, async_trait};
@@ -19,8 +19,10 @@ struct Counting {
 impl Bot for Counting {
     async fn on_turn(&self, ctx: &mut TurnContext) -> TurnResult {
         self.turns.fetch_add(1, Ordering::SeqCst);
-        if ctx.activity().text() == "fail" {
-            return Err("bot failed".into());
+        match ctx.activity().text() {
+            "fail" => return Err("bot failed".into()),
+            "panic" => panic!("bot panicked"),
+            _ => {}
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
         Ok(())
@@ -54,12 +56,53 @@ async fn a_second_delivery_of_an_activity_does_not_run_the_bot() {
     let other_channel = delivery("m-1", "hi").with_channel_id(ChannelId::Msteams);
     adapter.process_activity(other_channel, &bot).await.unwrap();
     assert_eq!(bot.turns.load(Ordering::SeqCst), 3);
-    assert!(
-        storage
-            .keys()
-            .iter()
-            .any(|k| k == "botbuilder/dedup/test/m-1")
+    let conversation = adapter
+        .make_activity("x")
+        .conversation_id()
+        .unwrap()
+        .to_owned();
+    let key = DeduplicationMiddleware::key_for("test", &conversation, "m-1");
+    assert!(storage.keys().contains(&key), "{:?}", storage.keys());
+}
+
+#[tokio::test]
+async fn the_same_activity_id_in_another_conversation_runs() {
+    // Teams' message ids are timestamps, unique only within a conversation.
+    let storage = MemoryStorage::new();
+    let adapter = TestAdapter::new().with_middleware(DeduplicationMiddleware::new(
+        storage.clone(),
+        Duration::from_secs(300),
+    ));
+    let bot = Counting::default();
+    for conversation in ["c-1", "c-2", "c-1"] {
+        let mut activity = delivery("1700000000000", "hi");
+        activity.conversation = Some(ConversationAccount::new(conversation));
+        adapter.process_activity(activity, &bot).await.unwrap();
+    }
+    assert_eq!(bot.turns.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_panicking_turn_releases_its_claim() {
+    let storage = MemoryStorage::new();
+    let adapter = TestAdapter::new().with_middleware(DeduplicationMiddleware::new(
+        storage.clone(),
+        Duration::from_secs(300),
+    ));
+    let bot = Counting::default();
+    for _ in 0..2 {
+        let error = adapter
+            .process_activity(delivery("m-1", "panic"), &bot)
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("panicked"), "{error}");
+    }
+    assert_eq!(
+        bot.turns.load(Ordering::SeqCst),
+        2,
+        "the redelivery ran again"
     );
+    assert!(storage.is_empty(), "no claim is left for a panicked turn");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -553,6 +553,18 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// Found by the `activity_json` fuzz target: a float the default JSON parser rounded
+    /// differently the second time (`5.444444444444945e71` became `...946e71`).
+    #[test]
+    fn numbers_read_back_exactly_as_written() {
+        let body = br#"{"type":"message","channelData":{"seq":544444444444494444444444444444444444444444444444444444444444444444440006},"value":[0.1,1e-7,2.2250738585072014e-308,123456789.12345679]}"#;
+        let activity = Activity::from_json(body).unwrap();
+        let written = activity.to_json().unwrap();
+        let again = Activity::from_json(&written).unwrap();
+        assert_eq!(activity, again);
+        assert_eq!(written, again.to_json().unwrap());
+    }
+
     fn incoming() -> Activity {
         Activity::message("<at>Bot</at> run job")
             .with_id("a-1")

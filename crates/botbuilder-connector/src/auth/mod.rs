@@ -16,7 +16,7 @@ mod cache;
 pub mod incoming;
 mod managed_identity;
 mod password;
-mod secret;
+pub(crate) mod secret;
 pub(crate) mod settings;
 
 use std::fmt;

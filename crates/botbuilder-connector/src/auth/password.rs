@@ -138,6 +138,12 @@ impl MicrosoftAppCredentials {
             .map_err(|e| {
                 unreachable_token_endpoint(e, endpoint, "the token endpoint could not be reached")
             })?;
+        // An endpoint that echoes the request must not put the password into the error.
+        let answer = if answer.status.is_success() {
+            answer
+        } else {
+            answer.redacting(self.password.expose())
+        };
         read_token_answer(&answer, endpoint, self.clock.now())
     }
 }

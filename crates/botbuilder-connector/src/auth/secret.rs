@@ -1,8 +1,43 @@
 //! [`Secret`] and [`AccessToken`]: values that never show in `Debug`, `Display` or logs.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
+
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+
+/// What [`redact`] writes in place of a secret.
+pub(crate) const REDACTED: &str = "<redacted>";
+
+/// `text` with every occurrence of `secret` replaced by [`REDACTED`]: as is, JSON-escaped,
+/// form-encoded or percent-encoded, the forms in which a service that echoes its request
+/// (in an error message, say) would give it back.
+pub(crate) fn redact<'a>(text: &'a str, secret: &str) -> Cow<'a, str> {
+    if secret.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    let json = json.trim_matches('"');
+    // `application/x-www-form-urlencoded`, as a token request's body carries the password.
+    let form = reqwest::Url::parse("http://redact.invalid/")
+        .ok()
+        .and_then(|mut url| {
+            url.query_pairs_mut().append_pair("s", secret);
+            url.query()
+                .and_then(|q| q.strip_prefix("s="))
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+    let percent = utf8_percent_encode(secret, NON_ALPHANUMERIC).to_string();
+    let mut out = Cow::Borrowed(text);
+    for form in [secret, json, form.as_str(), percent.as_str()] {
+        if !form.is_empty() && out.contains(form) {
+            out = Cow::Owned(out.replace(form, REDACTED));
+        }
+    }
+    out
+}
 
 /// A secret string (an app password, an access token) that does not print.
 ///
@@ -123,5 +158,30 @@ impl fmt::Debug for AccessToken {
             .field("token", &self.secret)
             .field("expires_at", &self.expires_at)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_every_encoding_of_the_secret() {
+        let secret = "Pa55~w0rd \"x\"/+&";
+        for text in [
+            format!("bad secret {secret}!"),
+            format!(
+                "{{\"error_description\":{}}}",
+                serde_json::to_string(secret).unwrap()
+            ),
+            "client_secret=Pa55%7Ew0rd+%22x%22%2F%2B%26&scope=s".to_owned(),
+            format!("x={}", utf8_percent_encode(secret, NON_ALPHANUMERIC)),
+        ] {
+            let redacted = redact(&text, secret);
+            assert!(redacted.contains(REDACTED), "{text} -> {redacted}");
+            assert!(!redacted.contains("Pa55"), "{text} -> {redacted}");
+        }
+        assert_eq!(redact("nothing here", secret), "nothing here");
+        assert_eq!(redact("text", ""), "text");
     }
 }

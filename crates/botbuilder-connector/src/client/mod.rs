@@ -288,6 +288,11 @@ impl ConnectorClient {
             if answer.status.is_success() {
                 return Ok(answer);
             }
+            // A service that echoes the request must not put the token into the error.
+            let answer = match &token {
+                Some(token) => answer.redacting(token.secret().expose()),
+                None => answer,
+            };
             return Err(service_error(&answer));
         }
     }

@@ -3,10 +3,12 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
+use futures::FutureExt;
 use serde_json::{Value, json};
 
 use crate::storage::{ETAG_FIELD, Storage, StoreItems};
@@ -15,8 +17,8 @@ use crate::{Error, Middleware, Next, TurnContext, TurnResult};
 /// The prefix of the storage keys the middleware writes.
 pub const DEDUP_KEY_PREFIX: &str = "botbuilder/dedup/";
 
-/// Skips an activity the bot has already received, by channel and activity id, within a time
-/// window.
+/// Skips an activity the bot has already received, by channel, conversation and activity id,
+/// within a time window.
 ///
 /// Channels redeliver: Teams retries a request whose turn takes longer than about 15 seconds,
 /// so a slow bot sees the same message twice and answers twice. This middleware claims each
@@ -26,14 +28,22 @@ pub const DEDUP_KEY_PREFIX: &str = "botbuilder/dedup/";
 /// its 200). Because the claim is in the store, this works across bot instances sharing a
 /// store (Redis, PostgreSQL).
 ///
-/// - Activities without an id or channel, and proactive turns, always run.
-/// - When a turn fails, its claim is removed, so a redelivery can try again.
+/// - Activities without an id, channel or conversation, and proactive turns, always run.
+/// - The conversation is part of the key: Teams' message ids are only unique within a
+///   conversation.
+/// - When a turn fails or panics, its claim is removed, so a redelivery can try again.
+/// - When the store cannot be reached, the turn fails (the channel retries later) rather than
+///   risk running twice.
 /// - Claims older than the window no longer count (a redelivery after the window runs again).
 ///   Each instance deletes the claims it wrote once they expire, as it handles later turns,
 ///   so the store does not grow without bound; stores with a TTL can also expire them.
+/// - A turn that never ends (its process was killed) keeps its claim for the window: a
+///   redelivery within it is skipped. Keep the window a few minutes: channels stop retrying
+///   well before that.
 ///
 /// Use it when turns can be slow (long-running calls, large LLM answers) or when the bot runs
-/// several instances; it costs one store write per turn. Put it first in the pipeline.
+/// several instances; it costs one store write per turn (and a delete per expired claim).
+/// Put it first in the pipeline. `docs/state.md` ("Duplicate deliveries") says more.
 ///
 /// ```
 /// use std::time::Duration;
@@ -79,10 +89,29 @@ impl DeduplicationMiddleware {
             .unwrap_or(0)
     }
 
-    /// The storage key of the claim for an activity.
+    /// The storage key of the claim for an activity: the prefix, then the channel,
+    /// conversation and activity ids, each with `%` and `/` escaped so that two different
+    /// activities never share a key.
+    ///
+    /// ```
+    /// use botbuilder_core::middleware::DeduplicationMiddleware;
+    ///
+    /// assert_eq!(
+    ///     DeduplicationMiddleware::key_for("msteams", "19:abc/def", "1700000000000"),
+    ///     "botbuilder/dedup/msteams/19:abc%2Fdef/1700000000000"
+    /// );
+    /// ```
     #[must_use]
-    pub fn key_for(channel_id: &str, activity_id: &str) -> String {
-        format!("{DEDUP_KEY_PREFIX}{channel_id}/{activity_id}")
+    pub fn key_for(channel_id: &str, conversation_id: &str, activity_id: &str) -> String {
+        fn escape(part: &str) -> String {
+            part.replace('%', "%25").replace('/', "%2F")
+        }
+        format!(
+            "{DEDUP_KEY_PREFIX}{}/{}/{}",
+            escape(channel_id),
+            escape(conversation_id),
+            escape(activity_id)
+        )
     }
 
     fn window_millis(&self) -> u64 {
@@ -178,14 +207,17 @@ impl DeduplicationMiddleware {
 impl Middleware for DeduplicationMiddleware {
     async fn on_turn(&self, ctx: &mut TurnContext, next: Next<'_>) -> TurnResult {
         let activity = ctx.activity();
-        let (Some(channel), Some(id)) = (activity.channel_id.as_ref(), activity.id.as_deref())
-        else {
+        let (Some(channel), Some(conversation), Some(id)) = (
+            activity.channel_id.as_ref(),
+            activity.conversation_id(),
+            activity.id.as_deref(),
+        ) else {
             return next.run(ctx).await;
         };
         if ctx.is_proactive() || id.is_empty() {
             return next.run(ctx).await;
         }
-        let key = Self::key_for(channel.as_str(), id);
+        let key = Self::key_for(channel.as_str(), conversation, id);
         let now = self.now_millis();
         if !self.claim(&key, now).await? {
             tracing::info!(
@@ -201,13 +233,17 @@ impl Middleware for DeduplicationMiddleware {
         {
             tracing::warn!(%error, "could not delete expired deduplication claims");
         }
-        let result = next.run(ctx).await;
-        if result.is_err()
-            && let Err(error) = self.storage.delete(&[key.as_str()]).await
-        {
+        // A panic is caught here too (and passed on), so that it releases the claim as an
+        // error does.
+        let outcome = AssertUnwindSafe(next.run(ctx)).catch_unwind().await;
+        let failed = !matches!(outcome, Ok(Ok(())));
+        if failed && let Err(error) = self.storage.delete(&[key.as_str()]).await {
             tracing::warn!(%error, "could not release the deduplication claim of a failed turn");
         }
-        result
+        match outcome {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
 }
 
