@@ -52,7 +52,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use botbuilder_core::Bot;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
@@ -392,7 +391,9 @@ pub async fn serve_with_options(
         // state. Without this, hyper drops the request's future when it sees the client
         // close.
         .half_close(true);
-    let graceful = GracefulShutdown::new();
+    // Connections hear of the shutdown through this channel and finish what is in flight.
+    // (hyper-util's `GracefulShutdown` cannot watch connections that allow upgrades.)
+    let (stopping, stop_signal) = tokio::sync::watch::channel(false);
     let mut connections = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -405,26 +406,41 @@ pub async fn serve_with_options(
         let Some((stream, remote)) = stream else {
             continue;
         };
-        let connection = http.serve_connection(
-            TokioIo::new(stream),
-            TowerToHyperService::new(router.clone()),
-        );
-        let connection = graceful.watch(connection);
+        // `with_upgrades`: WebSocket upgrades (the Direct Line stream) need the connection
+        // handed over once the handshake is answered.
+        let connection = http
+            .serve_connection(
+                TokioIo::new(stream),
+                TowerToHyperService::new(router.clone()),
+            )
+            .with_upgrades();
+        let mut stop_signal = stop_signal.clone();
         connections.spawn(async move {
-            if let Err(error) = connection.await {
+            let mut connection = std::pin::pin!(connection);
+            let ended = tokio::select! {
+                ended = connection.as_mut() => ended,
+                _ = stop_signal.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(error) = ended {
                 tracing::debug!(%remote, %error, "connection ended with an error");
             }
         });
     }
     drop(listener);
-    let busy = graceful.count();
+    while connections.try_join_next().is_some() {}
+    let busy = connections.len();
     tracing::info!(
         connections = busy,
         grace_period_ms =
             u64::try_from(options.shutdown_grace_period.as_millis()).unwrap_or(u64::MAX),
         "shutting down: no new connections; letting requests in flight finish"
     );
-    if tokio::time::timeout(options.shutdown_grace_period, graceful.shutdown())
+    let _ = stopping.send(true);
+    let drained = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(options.shutdown_grace_period, drained)
         .await
         .is_err()
     {

@@ -990,9 +990,12 @@ async fn serve(options: DirectLineOptions) -> Served {
     let addr = listener.local_addr().unwrap();
     let e = endpoint_with(options, None, &addr.to_string());
     let app = e.app.clone();
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
+    // Through the SDK's own server (not `axum::serve`): WebSocket upgrades must work there.
+    tokio::spawn(botbuilder_connector::hosting::serve_with_shutdown(
+        listener,
+        app,
+        std::future::pending::<()>(),
+    ));
     Served {
         e,
         addr,
