@@ -453,7 +453,7 @@ impl CloudAdapter {
                 );
             }
         };
-        self.process_activity(identity, activity, bot).await
+        self.run_incoming(identity, activity, bot).await
     }
 
     /// Runs a turn for an activity whose sender is already authenticated (`identity`): for
@@ -466,12 +466,23 @@ impl CloudAdapter {
     pub async fn process_activity(
         &self,
         identity: ClaimsIdentity,
-        mut activity: Activity,
+        activity: Activity,
         bot: &dyn Bot,
     ) -> AdapterResponse {
         if let Err(message) = check_required(&activity) {
             return AdapterResponse::error(400, "BadRequest", message);
         }
+        self.run_incoming(identity, activity, bot).await
+    }
+
+    /// [`process_activity`](Self::process_activity) for an activity whose required fields
+    /// were checked.
+    async fn run_incoming(
+        &self,
+        identity: ClaimsIdentity,
+        mut activity: Activity,
+        bot: &dyn Bot,
+    ) -> AdapterResponse {
         activity.caller_id = if identity.is_authenticated() {
             self.inner.caller_id.clone()
         } else {

@@ -213,13 +213,17 @@ impl ConnectorClient {
 
     /// `{service URL}/{segments...}`, each segment percent-encoded.
     fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Result<Url, ConnectorError> {
-        let mut text = self.inner.base.as_str().trim_end_matches('/').to_owned();
+        // The base was parsed and normalised once; only the path is new. Every segment is
+        // percent-encoded (`/`, `?`, `#` and `%` included), so setting the path cannot change
+        // the scheme, host or query, and the host is not parsed again.
+        let base = &self.inner.base;
+        let mut path = base.path().trim_end_matches('/').to_owned();
         for segment in segments {
-            text.push('/');
-            text.extend(utf8_percent_encode(segment, SEGMENT));
+            path.push('/');
+            path.extend(utf8_percent_encode(segment, SEGMENT));
         }
-        let mut url = Url::parse(&text)
-            .map_err(|e| ConnectorError::invalid_url(text.clone(), e.to_string()))?;
+        let mut url = base.clone();
+        url.set_path(&path);
         if !query.is_empty() {
             let mut pairs = url.query_pairs_mut();
             for (k, v) in query {
