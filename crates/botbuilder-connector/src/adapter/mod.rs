@@ -10,6 +10,7 @@
 mod outbound;
 
 use std::fmt;
+use std::future::Future;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -425,8 +426,10 @@ impl CloudAdapter {
         body: &[u8],
         bot: &dyn Bot,
     ) -> AdapterResponse {
+        // Boxed: the activity (over 2 KB) is kept across the authentication; inline, it
+        // would make this future (and every future it is part of) that much larger.
         let activity = match parse_activity(body) {
-            Ok(activity) => activity,
+            Ok(activity) => Box::new(activity),
             Err(message) => {
                 tracing::debug!(%message, "refused a malformed activity");
                 return AdapterResponse::error(400, "BadRequest", message);
@@ -472,17 +475,20 @@ impl CloudAdapter {
         if let Err(message) = check_required(&activity) {
             return AdapterResponse::error(400, "BadRequest", message);
         }
-        self.run_incoming(identity, activity, bot).await
+        self.run_incoming(identity, Box::new(activity), bot).await
     }
 
     /// [`process_activity`](Self::process_activity) for an activity whose required fields
     /// were checked.
-    async fn run_incoming(
-        &self,
+    ///
+    /// Not an `async fn`: the activity is moved into the turn context before the future is
+    /// made, so the future holds the context only, not a second reference to the activity.
+    fn run_incoming<'a>(
+        &'a self,
         identity: ClaimsIdentity,
-        mut activity: Activity,
-        bot: &dyn Bot,
-    ) -> AdapterResponse {
+        mut activity: Box<Activity>,
+        bot: &'a dyn Bot,
+    ) -> impl Future<Output = AdapterResponse> + Send + 'a {
         activity.caller_id = if identity.is_authenticated() {
             self.inner.caller_id.clone()
         } else {
@@ -499,6 +505,16 @@ impl CloudAdapter {
         let is_invoke = activity.activity_type == ActivityTypes::Invoke;
         let mut ctx = TurnContext::new(Arc::new(self.clone()), activity);
         ctx.turn_state_mut().insert(identity);
+        self.finish_incoming(ctx, is_invoke, bot)
+    }
+
+    /// Runs an incoming turn and makes the HTTP answer.
+    async fn finish_incoming(
+        &self,
+        mut ctx: TurnContext,
+        is_invoke: bool,
+        bot: &dyn Bot,
+    ) -> AdapterResponse {
         if let Err(error) = self.run_turn(&mut ctx, bot).await {
             tracing::error!(%error, "the turn failed; answering 500");
             return AdapterResponse::error(
@@ -635,8 +651,11 @@ impl BotAdapter for CloudAdapter {
         ctx: &TurnContext,
         activities: Vec<Activity>,
     ) -> Result<Vec<ResourceResponse>, Error> {
+        let mut activities = activities;
         let mut responses = Vec::with_capacity(activities.len());
-        for mut activity in activities {
+        // By reference: moving each activity (over 2 KB) into the send would copy it into
+        // this future, and make the future that large.
+        for activity in &mut activities {
             activity.id = None;
             let response = self
                 .inner
