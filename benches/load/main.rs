@@ -529,6 +529,7 @@ fn measure_all(
         let _ = std::io::stdout().flush();
         let load = load_for(server, 0, options.warmup);
         let warm = generator::run(generator, runtime, workload, &load, scratch)?;
+        settle(mock);
         if warm.ok == 0 {
             println!();
             return Err(format!(
@@ -548,15 +549,8 @@ fn measure_all(
             let cpu_before = procfs::cpu_time(server.pid())?;
             let load = load_for(server, round, options.duration);
             let result = generator::run(generator, runtime, workload, &load, scratch)?;
-            // Let turns the generator gave up on at the end (wrk) finish before counting.
-            let settle = Instant::now();
-            let mut delta = mock.counters.snapshot().since(&before);
-            while delta.replies < result.ok && settle.elapsed() < Duration::from_secs(5) {
-                std::thread::sleep(Duration::from_millis(20));
-                delta = mock.counters.snapshot().since(&before);
-            }
-            std::thread::sleep(Duration::from_millis(100));
-            delta = mock.counters.snapshot().since(&before);
+            // Turns the generator gave up on at the end (wrk) finish before counting.
+            let delta = settle(mock).since(&before);
             let cpu = procfs::cpu_time(server.pid())?.saturating_sub(cpu_before);
             let sample = Sample {
                 round,
@@ -586,6 +580,25 @@ fn measure_all(
     }
     println!();
     Ok((samples, ok))
+}
+
+/// Waits until the mock connector has seen nothing new for 200 ms (turns still running when
+/// the load stopped have finished), at most 5 s, and returns its counters.
+fn settle(mock: &MockConnector) -> mock::Snapshot {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut last = mock.counters.snapshot();
+    let mut quiet_since = Instant::now();
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        let now = mock.counters.snapshot();
+        if now != last {
+            last = now;
+            quiet_since = Instant::now();
+        } else if quiet_since.elapsed() >= Duration::from_millis(200) {
+            break;
+        }
+    }
+    last
 }
 
 /// What went wrong in a round: failed requests, replies missing or malformed, tokens where
