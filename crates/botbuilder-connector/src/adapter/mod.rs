@@ -428,7 +428,7 @@ impl CloudAdapter {
     ) -> AdapterResponse {
         // Boxed: the activity (over 2 KB) is kept across the authentication; inline, it
         // would make this future (and every future it is part of) that much larger.
-        let activity = match parse_activity(body) {
+        let activity = match parse_activity(body, |url| self.is_known_service_url(url)) {
             Ok(activity) => Box::new(activity),
             Err(message) => {
                 tracing::debug!(%message, "refused a malformed activity");
@@ -472,7 +472,7 @@ impl CloudAdapter {
         activity: Activity,
         bot: &dyn Bot,
     ) -> AdapterResponse {
-        if let Err(message) = check_required(&activity) {
+        if let Err(message) = check_required(&activity, |url| self.is_known_service_url(url)) {
             return AdapterResponse::error(400, "BadRequest", message);
         }
         self.run_incoming(identity, Box::new(activity), bot).await
@@ -571,6 +571,15 @@ impl CloudAdapter {
         }
     }
 
+    /// Whether replies already went to this service URL, spelled this way: it was
+    /// validated then, and need not be parsed again.
+    fn is_known_service_url(&self, service_url: &str) -> bool {
+        self.inner
+            .outbound
+            .factory()
+            .is_known_service_url(service_url)
+    }
+
     /// The locks that order turns per conversation, unless ordering was turned off.
     #[must_use]
     pub fn conversation_locks(&self) -> Option<&ConversationLocks> {
@@ -603,7 +612,9 @@ impl CloudAdapter {
 }
 
 /// Reads the body as an activity, or says why it is not one.
-fn parse_activity(body: &[u8]) -> Result<Activity, String> {
+///
+/// `known` says whether a service URL is one already validated (it is not parsed again).
+fn parse_activity(body: &[u8], known: impl Fn(&str) -> bool) -> Result<Activity, String> {
     let activity = Activity::from_json(body).map_err(|e| {
         // The schema error names line and column; its source says what was wrong.
         let detail = std::error::Error::source(&e)
@@ -611,13 +622,13 @@ fn parse_activity(body: &[u8]) -> Result<Activity, String> {
             .unwrap_or_else(|| e.to_string());
         format!("the body is not an activity: {}", one_line(&detail, 200))
     })?;
-    check_required(&activity)?;
+    check_required(&activity, known)?;
     Ok(activity)
 }
 
 /// The fields a turn needs: `type`, `conversation.id`, `serviceUrl` (an http(s) URL) and
 /// `channelId`.
-fn check_required(activity: &Activity) -> Result<(), String> {
+fn check_required(activity: &Activity, known: impl Fn(&str) -> bool) -> Result<(), String> {
     if activity.activity_type.as_str().trim().is_empty() {
         return Err("the activity has no type".into());
     }
@@ -631,7 +642,7 @@ fn check_required(activity: &Activity) -> Result<(), String> {
     else {
         return Err("the activity has no serviceUrl".into());
     };
-    if parse_service_url(service_url).is_err() {
+    if !known(service_url) && parse_service_url(service_url).is_err() {
         return Err("the activity's serviceUrl is not an http(s) URL".into());
     }
     if activity
@@ -767,7 +778,8 @@ mod tests {
     #[test]
     fn required_fields() {
         let ok = br#"{"type":"message","conversation":{"id":"c"},"serviceUrl":"https://x.example/","channelId":"test"}"#;
-        assert!(parse_activity(ok).is_ok());
+        assert!(parse_activity(ok, |_| false).is_ok());
+        assert!(parse_activity(ok, |url| url == "https://x.example/").is_ok());
         for (body, needle) in [
             (&br#"{"conversation":{"id":"c"}}"#[..], "not an activity"),
             (br#"{"type":"","conversation":{"id":"c"},"serviceUrl":"https://x/","channelId":"t"}"#, "no type"),
@@ -781,7 +793,7 @@ mod tests {
             (b"[1,2]", "not an activity"),
             (b"\xff\xfe", "not an activity"),
         ] {
-            let message = parse_activity(body).unwrap_err();
+            let message = parse_activity(body, |_| false).unwrap_err();
             assert!(message.contains(needle), "{message}");
         }
     }

@@ -161,6 +161,18 @@ impl ConnectorClientFactory {
         Ok(client)
     }
 
+    /// Whether a client for this service URL, spelled exactly so, is cached for the
+    /// default scope (the spelling was validated when the client was made).
+    pub(crate) fn is_known_service_url(&self, service_url: &str) -> bool {
+        let scope = self.inner.shared.credentials.oauth_scope();
+        self.inner
+            .cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(scope, service_url)
+            .is_some()
+    }
+
     /// The credentials every client sends.
     #[must_use]
     pub fn credentials(&self) -> &Arc<dyn AppCredentials> {
