@@ -38,7 +38,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -151,11 +151,10 @@ fn is_json(headers: &HeaderMap) -> bool {
                 && subtype[subtype.len() - "+json".len()..].eq_ignore_ascii_case("+json")))
 }
 
-async fn messages(
-    State(endpoint): State<Endpoint>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+async fn messages(State(endpoint): State<Endpoint>, request: Request) -> Response {
+    // The headers are moved out of the request (the `HeaderMap` extractor would copy them).
+    let (mut parts, body) = request.into_parts();
+    let headers = std::mem::take(&mut parts.headers);
     if !is_json(&headers) {
         return to_response(AdapterResponse::error(
             415,
@@ -163,6 +162,8 @@ async fn messages(
             "the body must be JSON (Content-Type: application/json)",
         ));
     }
+    let body: Result<Bytes, BytesRejection> =
+        Bytes::from_request(Request::from_parts(parts, body), &()).await;
     let body = match body {
         Ok(body) => body,
         Err(rejection) => {

@@ -241,7 +241,10 @@ impl ConnectorClient {
     async fn call(&self, call: Call<'_>) -> Result<Answer, ConnectorError> {
         let shared = &self.inner.shared;
         let url = self.url(call.segments, call.query)?;
-        let what = format!("{} {}", call.method, url);
+        let what = RequestName {
+            method: &call.method,
+            url: &url,
+        };
         let authenticated = shared.credentials.app_id().is_some();
         if authenticated {
             shared.trusted.check(&url)?;
@@ -298,6 +301,18 @@ impl ConnectorClient {
             }
             return Err(service_error(&answer));
         }
+    }
+}
+
+/// `METHOD url`, the name of a request in logs and errors, written out only when needed.
+struct RequestName<'a> {
+    method: &'a Method,
+    url: &'a Url,
+}
+
+impl fmt::Display for RequestName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method, self.url)
     }
 }
 
