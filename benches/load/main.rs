@@ -129,6 +129,8 @@ struct Options {
     conversations: u64,
     json: Option<String>,
     wrap_server: Option<String>,
+    /// Run by `cargo test`: a quick check that the harness works.
+    smoke: bool,
 }
 
 impl Default for Options {
@@ -145,6 +147,7 @@ impl Default for Options {
             conversations: 100_000,
             json: None,
             wrap_server: None,
+            smoke: false,
         }
     }
 }
@@ -172,6 +175,7 @@ fn parse_args(args: Vec<String>) -> Result<Task, String> {
     let mut args = args.into_iter();
     let mut options = Options::default();
     if !benching {
+        options.smoke = true;
         options.duration = Duration::from_millis(1000);
         options.warmup = Duration::from_millis(300);
         options.rounds = 1;
@@ -398,6 +402,11 @@ fn run(options: &Options) -> Result<bool, String> {
         ))
     );
     println!("  generator:   {}", generator.describe());
+    if options.smoke {
+        println!(
+            "  note:        a check of the harness (not run by `cargo bench`): short rounds, a test build; the figures mean nothing"
+        );
+    }
     println!(
         "  rounds:      {} x {:.1} s per mode (after a {:.1} s warm-up), {} connections, alternating {}",
         options.rounds,
