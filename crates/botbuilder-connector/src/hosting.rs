@@ -187,14 +187,14 @@ fn is_json(headers: &HeaderMap) -> bool {
     let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    // Compared in place, without allocating a lower-case copy (this runs on every request);
+    // `to_str` succeeded, so the value is visible ASCII and every slice is on a char boundary.
+    let essence = value.split(';').next().unwrap_or("").trim();
+    let (kind, subtype) = essence.split_at(essence.len().min("application/".len()));
+    kind.eq_ignore_ascii_case("application/")
+        && (subtype.eq_ignore_ascii_case("json")
+            || (subtype.len() > "+json".len()
+                && subtype[subtype.len() - "+json".len()..].eq_ignore_ascii_case("+json")))
 }
 
 async fn messages(State(endpoint): State<Endpoint>, request: Request) -> Response {

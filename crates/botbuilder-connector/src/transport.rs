@@ -36,10 +36,11 @@ impl Transport<'_> {
     ///
     /// Returns the last answer, whatever its status, once it is not retryable or the retries
     /// are spent; transport failures that are not retried (or are the last) are errors.
-    /// `what` names the request in logs and errors (method and URL; never a secret).
+    /// `what` names the request in logs and errors (method and URL; never a secret); it is
+    /// written out only when a log line or an error needs it.
     pub(crate) async fn send(
         &self,
-        what: &str,
+        what: &(dyn std::fmt::Display + Sync),
         replay: Replay,
         build: &(dyn Fn() -> reqwest::RequestBuilder + Send + Sync),
     ) -> Result<Answer, ConnectorError> {
@@ -83,7 +84,7 @@ impl Transport<'_> {
                 }
                 Err(ReadError::Http(e)) => {
                     if !replay.retries_transport(&e) || retry >= self.retry.max_retries {
-                        return Err(ConnectorError::transport(what.to_owned(), e));
+                        return Err(ConnectorError::transport(what.to_string(), e));
                     }
                     let wait = self.retry.backoff(retry);
                     tracing::warn!(
@@ -97,7 +98,7 @@ impl Transport<'_> {
                 }
                 Err(ReadError::TooLarge) => {
                     return Err(ConnectorError::InvalidResponse {
-                        context: what.to_owned(),
+                        context: what.to_string(),
                         source: format!("body larger than {MAX_BODY_BYTES} bytes").into(),
                     });
                 }

@@ -552,6 +552,57 @@ async fn key_rotation_is_picked_up() {
     assert_eq!(h.channel_keys.key_fetches(), 3);
 }
 
+/// A channel sends one token with every request until it renews it; its signature is
+/// verified once, but everything else is checked on every request, and a key replaced under
+/// the same id sends the token through full verification again.
+#[tokio::test]
+async fn a_token_seen_before_is_still_checked_on_every_request() {
+    let h = Harness::new().await;
+    let mut claims = channel_claims(h.clock.now(), &h.service_url());
+    claims["exp"] = json!(unix(h.clock.now()) + 48 * 3600);
+    let token = TestKey::A.sign(KID, &claims);
+    assert_eq!(
+        h.post_token(&token, &h.activity("msteams")).await.status,
+        200
+    );
+    let mut elsewhere = h.activity("msteams");
+    elsewhere["serviceUrl"] = json!("https://evil.example/");
+    let response = h.post_token(&token, &elsewhere).await;
+    assert_eq!(response.status, 401, "another service URL");
+    let response = h.post_token(&token, &h.activity("slack")).await;
+    assert_eq!(
+        response.status, 401,
+        "a channel the key is not endorsed for"
+    );
+    assert_eq!(
+        h.post_token(&token, &h.activity("webchat")).await.status,
+        200
+    );
+    assert_eq!(h.channel_keys.key_fetches(), 1);
+
+    // The daily refresh finds another key under the same id: the token no longer verifies.
+    h.channel_keys
+        .set_keys(vec![TestKey::B.jwk(KID, &["msteams", "webchat"])]);
+    h.clock.advance(Duration::from_secs(25 * 3600));
+    let turns = h.bot.turns();
+    let response = h.post_token(&token, &h.activity("msteams")).await;
+    assert_eq!(response.status, 401, "a key replaced under the same id");
+    assert_eq!(h.bot.turns(), turns);
+    assert_eq!(h.channel_keys.key_fetches(), 2);
+
+    // And past its expiry (plus the skew), a token that verified is refused.
+    let token = TestKey::B.sign(KID, &channel_claims(h.clock.now(), &h.service_url()));
+    assert_eq!(
+        h.post_token(&token, &h.activity("msteams")).await.status,
+        200
+    );
+    h.clock.advance(Duration::from_secs(3600 + 301));
+    assert_eq!(
+        h.post_token(&token, &h.activity("msteams")).await.status,
+        401
+    );
+}
+
 #[tokio::test]
 async fn a_failed_refresh_keeps_the_known_keys() {
     let h = Harness::new().await;

@@ -48,10 +48,12 @@ pub struct ConversationLocks {
 
 struct Inner {
     id: u64,
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: Mutex<HashMap<Arc<str>, Entry>>,
 }
 
 struct Entry {
+    /// The map's key, shared with the registrations.
+    key: Arc<str>,
     mutex: Arc<tokio::sync::Mutex<()>>,
     /// Turns holding or waiting for this conversation's lock.
     users: usize,
@@ -59,7 +61,7 @@ struct Entry {
 
 /// Keys held by the current task, so that a turn does not wait for itself.
 #[derive(Clone, Default)]
-struct Held(Vec<(u64, String)>);
+struct Held(Vec<(u64, Arc<str>)>);
 
 tokio::task_local! {
     static HELD: Held;
@@ -128,13 +130,15 @@ impl ConversationLocks {
         if held
             .0
             .iter()
-            .any(|(id, k)| *id == self.inner.id && k == key)
+            .any(|(id, k)| *id == self.inner.id && &**k == key)
         {
             return turn.await;
         }
-        let _guard = self.lock(key).await;
+        let guard = self.lock(key).await;
         let mut now_held = held;
-        now_held.0.push((self.inner.id, key.to_owned()));
+        now_held
+            .0
+            .push((self.inner.id, Arc::clone(&guard.registration.key)));
         HELD.scope(now_held, turn).await
     }
 
@@ -151,29 +155,43 @@ impl ConversationLocks {
     }
 
     async fn lock(&self, key: &str) -> Guard {
-        let mutex = {
+        // One allocation of the key, shared by the map, the registration and `HELD`.
+        let (key, mutex) = {
             let mut entries = self.entries();
-            let entry = entries.entry(key.to_owned()).or_insert_with(|| Entry {
-                mutex: Arc::new(tokio::sync::Mutex::new(())),
-                users: 0,
-            });
-            entry.users += 1;
-            entry.mutex.clone()
+            match entries.get_mut(key) {
+                Some(entry) => {
+                    entry.users += 1;
+                    (Arc::clone(&entry.key), entry.mutex.clone())
+                }
+                None => {
+                    let shared: Arc<str> = Arc::from(key);
+                    let mutex = Arc::new(tokio::sync::Mutex::new(()));
+                    entries.insert(
+                        Arc::clone(&shared),
+                        Entry {
+                            key: Arc::clone(&shared),
+                            mutex: mutex.clone(),
+                            users: 1,
+                        },
+                    );
+                    (shared, mutex)
+                }
+            }
         };
         // From here the registration is undone on drop, even if this future is dropped while
         // waiting.
         let registration = Registration {
             locks: self.clone(),
-            key: key.to_owned(),
+            key,
         };
         let held = mutex.lock_owned().await;
         Guard {
             _held: held,
-            _registration: registration,
+            registration,
         }
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, Entry>> {
         // Nothing panics while the lock is held; if something did, the map is still whole.
         self.inner
             .entries
@@ -183,28 +201,36 @@ impl ConversationLocks {
 }
 
 fn key(channel_id: &str, conversation_id: &str) -> Option<String> {
-    (!channel_id.is_empty()).then(|| format!("{channel_id}/conversations/{conversation_id}"))
+    const MIDDLE: &str = "/conversations/";
+    (!channel_id.is_empty()).then(|| {
+        let mut key =
+            String::with_capacity(channel_id.len() + MIDDLE.len() + conversation_id.len());
+        key.push_str(channel_id);
+        key.push_str(MIDDLE);
+        key.push_str(conversation_id);
+        key
+    })
 }
 
 /// Holds a conversation's lock; fields drop in order: the lock, then the registration.
 struct Guard {
     _held: OwnedMutexGuard<()>,
-    _registration: Registration,
+    registration: Registration,
 }
 
 /// One turn holding or waiting for a conversation's lock.
 struct Registration {
     locks: ConversationLocks,
-    key: String,
+    key: Arc<str>,
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
         let mut entries = self.locks.entries();
-        if let Some(entry) = entries.get_mut(&self.key) {
+        if let Some(entry) = entries.get_mut(&*self.key) {
             entry.users -= 1;
             if entry.users == 0 {
-                entries.remove(&self.key);
+                entries.remove(&*self.key);
             }
         }
     }

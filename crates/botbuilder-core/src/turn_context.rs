@@ -320,7 +320,8 @@ impl fmt::Debug for DeleteNext<'_> {
 /// as the turn's [`InvokeResponse`].
 pub struct TurnContext {
     adapter: Arc<dyn BotAdapter>,
-    activity: Activity,
+    /// Boxed: an `Activity` is over 2 KB, and a context lives in the futures of the turn.
+    activity: Box<Activity>,
     reference: ConversationReference,
     proactive: bool,
     responded: AtomicBool,
@@ -333,9 +334,11 @@ pub struct TurnContext {
 }
 
 impl TurnContext {
-    /// A context for a turn started by an incoming activity. Adapters call this.
+    /// A context for a turn started by an incoming activity. Adapters call this; one that
+    /// holds the activity in a `Box` already passes the box, which is kept as it is.
     #[must_use]
-    pub fn new(adapter: Arc<dyn BotAdapter>, activity: Activity) -> Self {
+    pub fn new(adapter: Arc<dyn BotAdapter>, activity: impl Into<Box<Activity>>) -> Self {
+        let activity = activity.into();
         let reference = activity.conversation_reference();
         Self {
             adapter,
@@ -459,15 +462,15 @@ impl TurnContext {
         &self,
         activities: Vec<Activity>,
     ) -> Result<Vec<ResourceResponse>, Error> {
-        let completed: Vec<Activity> = activities
-            .into_iter()
-            .map(|activity| self.complete_outgoing(activity))
-            .collect();
+        let mut activities = activities;
+        for activity in &mut activities {
+            self.complete_outgoing(activity);
+        }
         SendNext {
             ctx: self,
             hooks: &self.send_hooks,
         }
-        .run(completed)
+        .run(activities)
         .await
     }
 
@@ -550,10 +553,9 @@ impl TurnContext {
         *lock(&self.invoke_response) = Some(response);
     }
 
-    fn complete_outgoing(&self, mut activity: Activity) -> Activity {
+    fn complete_outgoing(&self, activity: &mut Activity) {
         activity.id = None;
         activity.apply_conversation_reference(&self.reference, false);
-        activity
     }
 
     /// The end of the send chain: capture invoke responses, buffer `expectReplies`, hand the
@@ -562,10 +564,30 @@ impl TurnContext {
         let sent_non_trace = activities
             .iter()
             .any(|a| a.activity_type != ActivityTypes::Trace);
+        let buffer = self.expects_replies();
+        // The usual case: everything goes to the adapter, as it is (no second list).
+        if !buffer
+            && activities
+                .iter()
+                .all(|a| a.activity_type != ActivityTypes::InvokeResponse)
+        {
+            let count = activities.len();
+            let mut responses = if count == 0 {
+                Vec::new()
+            } else {
+                self.adapter.send_activities(self, activities).await?
+            };
+            // One response per activity, whatever the adapter returned.
+            responses.truncate(count);
+            responses.resize(count, ResourceResponse::default());
+            if sent_non_trace {
+                self.responded.store(true, Ordering::Release);
+            }
+            return Ok(responses);
+        }
         let mut responses = vec![ResourceResponse::default(); activities.len()];
         let mut to_send = Vec::with_capacity(activities.len());
         let mut positions = Vec::with_capacity(activities.len());
-        let buffer = self.expects_replies();
         for (i, activity) in activities.into_iter().enumerate() {
             if activity.activity_type == ActivityTypes::InvokeResponse {
                 self.set_invoke_response(invoke_response_of(&activity));

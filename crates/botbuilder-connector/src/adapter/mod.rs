@@ -10,6 +10,7 @@
 mod outbound;
 
 use std::fmt;
+use std::future::Future;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -425,8 +426,10 @@ impl CloudAdapter {
         body: &[u8],
         bot: &dyn Bot,
     ) -> AdapterResponse {
-        let activity = match parse_activity(body) {
-            Ok(activity) => activity,
+        // Boxed: the activity (over 2 KB) is kept across the authentication; inline, it
+        // would make this future (and every future it is part of) that much larger.
+        let activity = match parse_activity(body, |url| self.is_known_service_url(url)) {
+            Ok(activity) => Box::new(activity),
             Err(message) => {
                 tracing::debug!(%message, "refused a malformed activity");
                 return AdapterResponse::error(400, "BadRequest", message);
@@ -453,7 +456,7 @@ impl CloudAdapter {
                 );
             }
         };
-        self.process_activity(identity, activity, bot).await
+        self.run_incoming(identity, activity, bot).await
     }
 
     /// Runs a turn for an activity whose sender is already authenticated (`identity`): for
@@ -466,12 +469,26 @@ impl CloudAdapter {
     pub async fn process_activity(
         &self,
         identity: ClaimsIdentity,
-        mut activity: Activity,
+        activity: Activity,
         bot: &dyn Bot,
     ) -> AdapterResponse {
-        if let Err(message) = check_required(&activity) {
+        if let Err(message) = check_required(&activity, |url| self.is_known_service_url(url)) {
             return AdapterResponse::error(400, "BadRequest", message);
         }
+        self.run_incoming(identity, Box::new(activity), bot).await
+    }
+
+    /// [`process_activity`](Self::process_activity) for an activity whose required fields
+    /// were checked.
+    ///
+    /// Not an `async fn`: the activity is moved into the turn context before the future is
+    /// made, so the future holds the context only, not a second reference to the activity.
+    fn run_incoming<'a>(
+        &'a self,
+        identity: ClaimsIdentity,
+        mut activity: Box<Activity>,
+        bot: &'a dyn Bot,
+    ) -> impl Future<Output = AdapterResponse> + Send + 'a {
         activity.caller_id = if identity.is_authenticated() {
             self.inner.caller_id.clone()
         } else {
@@ -488,6 +505,16 @@ impl CloudAdapter {
         let is_invoke = activity.activity_type == ActivityTypes::Invoke;
         let mut ctx = TurnContext::new(Arc::new(self.clone()), activity);
         ctx.turn_state_mut().insert(identity);
+        self.finish_incoming(ctx, is_invoke, bot)
+    }
+
+    /// Runs an incoming turn and makes the HTTP answer.
+    async fn finish_incoming(
+        &self,
+        mut ctx: TurnContext,
+        is_invoke: bool,
+        bot: &dyn Bot,
+    ) -> AdapterResponse {
         if let Err(error) = self.run_turn(&mut ctx, bot).await {
             tracing::error!(%error, "the turn failed; answering 500");
             return AdapterResponse::error(
@@ -544,6 +571,15 @@ impl CloudAdapter {
         }
     }
 
+    /// Whether replies already went to this service URL, spelled this way: it was
+    /// validated then, and need not be parsed again.
+    fn is_known_service_url(&self, service_url: &str) -> bool {
+        self.inner
+            .outbound
+            .factory()
+            .is_known_service_url(service_url)
+    }
+
     /// The locks that order turns per conversation, unless ordering was turned off.
     #[must_use]
     pub fn conversation_locks(&self) -> Option<&ConversationLocks> {
@@ -576,7 +612,9 @@ impl CloudAdapter {
 }
 
 /// Reads the body as an activity, or says why it is not one.
-fn parse_activity(body: &[u8]) -> Result<Activity, String> {
+///
+/// `known` says whether a service URL is one already validated (it is not parsed again).
+fn parse_activity(body: &[u8], known: impl Fn(&str) -> bool) -> Result<Activity, String> {
     let activity = Activity::from_json(body).map_err(|e| {
         // The schema error names line and column; its source says what was wrong.
         let detail = std::error::Error::source(&e)
@@ -584,13 +622,13 @@ fn parse_activity(body: &[u8]) -> Result<Activity, String> {
             .unwrap_or_else(|| e.to_string());
         format!("the body is not an activity: {}", one_line(&detail, 200))
     })?;
-    check_required(&activity)?;
+    check_required(&activity, known)?;
     Ok(activity)
 }
 
 /// The fields a turn needs: `type`, `conversation.id`, `serviceUrl` (an http(s) URL) and
 /// `channelId`.
-fn check_required(activity: &Activity) -> Result<(), String> {
+fn check_required(activity: &Activity, known: impl Fn(&str) -> bool) -> Result<(), String> {
     if activity.activity_type.as_str().trim().is_empty() {
         return Err("the activity has no type".into());
     }
@@ -604,7 +642,7 @@ fn check_required(activity: &Activity) -> Result<(), String> {
     else {
         return Err("the activity has no serviceUrl".into());
     };
-    if parse_service_url(service_url).is_err() {
+    if !known(service_url) && parse_service_url(service_url).is_err() {
         return Err("the activity's serviceUrl is not an http(s) URL".into());
     }
     if activity
@@ -624,8 +662,11 @@ impl BotAdapter for CloudAdapter {
         ctx: &TurnContext,
         activities: Vec<Activity>,
     ) -> Result<Vec<ResourceResponse>, Error> {
+        let mut activities = activities;
         let mut responses = Vec::with_capacity(activities.len());
-        for mut activity in activities {
+        // By reference: moving each activity (over 2 KB) into the send would copy it into
+        // this future, and make the future that large.
+        for activity in &mut activities {
             activity.id = None;
             let response = self
                 .inner
@@ -737,7 +778,8 @@ mod tests {
     #[test]
     fn required_fields() {
         let ok = br#"{"type":"message","conversation":{"id":"c"},"serviceUrl":"https://x.example/","channelId":"test"}"#;
-        assert!(parse_activity(ok).is_ok());
+        assert!(parse_activity(ok, |_| false).is_ok());
+        assert!(parse_activity(ok, |url| url == "https://x.example/").is_ok());
         for (body, needle) in [
             (&br#"{"conversation":{"id":"c"}}"#[..], "not an activity"),
             (br#"{"type":"","conversation":{"id":"c"},"serviceUrl":"https://x/","channelId":"t"}"#, "no type"),
@@ -751,7 +793,7 @@ mod tests {
             (b"[1,2]", "not an activity"),
             (b"\xff\xfe", "not an activity"),
         ] {
-            let message = parse_activity(body).unwrap_err();
+            let message = parse_activity(body, |_| false).unwrap_err();
             assert!(message.contains(needle), "{message}");
         }
     }

@@ -203,9 +203,12 @@ impl Outbound {
     /// Delivers one activity of a turn, as BotBuilder's CloudAdapter does: a `delay` waits,
     /// an `invokeResponse` is kept for the HTTP answer (`on_invoke`), a trace goes only to the
     /// Emulator, anything else is sent (as a reply when it names `replyToId`).
+    ///
+    /// Takes the activity by reference (it is moved out only for an in-process target), so
+    /// that the future does not carry a copy of it.
     pub(crate) async fn send(
         &self,
-        activity: Activity,
+        activity: &mut Activity,
         on_invoke: impl FnOnce(InvokeResponse),
     ) -> Result<ResourceResponse, Error> {
         if activity.activity_type == "delay" {
@@ -218,7 +221,7 @@ impl Outbound {
             return Ok(ResourceResponse::default());
         }
         if activity.activity_type == ActivityTypes::InvokeResponse {
-            on_invoke(invoke_response_of(&activity));
+            on_invoke(invoke_response_of(activity));
             return Ok(ResourceResponse::default());
         }
         if activity.activity_type == ActivityTypes::Trace
@@ -237,7 +240,7 @@ impl Outbound {
             .map_err(|e| adapter_error(OPERATION, e))?
         {
             Route::InProcess(target) => target
-                .send_activity(activity)
+                .send_activity(std::mem::take(activity))
                 .await
                 .map_err(|e| adapter_error(OPERATION, e)),
             Route::Connector(client) => {
@@ -245,12 +248,12 @@ impl Outbound {
                 let sent = match reply_to {
                     Some(reply_to) => {
                         conversations
-                            .reply_to_activity(conversation_id, reply_to, &activity)
+                            .reply_to_activity(conversation_id, reply_to, activity)
                             .await
                     }
                     None => {
                         conversations
-                            .send_to_conversation(conversation_id, &activity)
+                            .send_to_conversation(conversation_id, activity)
                             .await
                     }
                 };

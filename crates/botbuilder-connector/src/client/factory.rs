@@ -13,7 +13,8 @@ use crate::retry::RetryPolicy;
 use crate::throttle::ConversationThrottle;
 use crate::trust::TrustedHosts;
 
-/// Clients cached before the cache is emptied (bounds memory when service URLs vary).
+/// Cache entries (service URL spellings, in all scopes) kept before the cache is emptied
+/// (bounds memory when service URLs vary).
 const MAX_CACHED: usize = 256;
 
 /// Makes [`ConnectorClient`]s, one per service URL and scope, cached; all share one HTTP
@@ -47,7 +48,38 @@ pub struct ConnectorClientFactory {
 
 struct FactoryInner {
     shared: Arc<Shared>,
-    cache: Mutex<HashMap<(String, String), ConnectorClient>>,
+    cache: Mutex<ClientCache>,
+}
+
+/// Clients by scope, then by service URL. A client is filed under its normalised service
+/// URL and under each spelling it was asked for, so that the usual lookup (the service URL
+/// of an activity, spelled as the channel spells it) is one hash lookup, with no URL parsing
+/// and no allocation.
+#[derive(Default)]
+struct ClientCache {
+    by_scope: HashMap<String, HashMap<String, ConnectorClient>>,
+    /// Entries in all scopes.
+    len: usize,
+}
+
+impl ClientCache {
+    fn get(&self, scope: &str, service_url: &str) -> Option<&ConnectorClient> {
+        self.by_scope.get(scope)?.get(service_url)
+    }
+
+    fn insert(&mut self, scope: &str, service_url: String, client: ConnectorClient) {
+        if self.len >= MAX_CACHED {
+            self.by_scope.clear();
+            self.len = 0;
+        }
+        let clients = match self.by_scope.get_mut(scope) {
+            Some(clients) => clients,
+            None => self.by_scope.entry(scope.to_owned()).or_default(),
+        };
+        if clients.insert(service_url, client).is_none() {
+            self.len += 1;
+        }
+    }
 }
 
 impl fmt::Debug for ConnectorClientFactory {
@@ -88,8 +120,7 @@ impl ConnectorClientFactory {
     /// # Errors
     /// [`ConnectorError::InvalidUrl`] for a service URL that is not an http(s) URL.
     pub fn client_for(&self, service_url: &str) -> Result<ConnectorClient, ConnectorError> {
-        let scope = self.inner.shared.credentials.oauth_scope().to_owned();
-        self.client_for_scope(service_url, &scope)
+        self.client_for_scope(service_url, self.inner.shared.credentials.oauth_scope())
     }
 
     /// The client for a service URL, sending tokens for another scope (a skill's app id, for
@@ -102,26 +133,44 @@ impl ConnectorClientFactory {
         service_url: &str,
         oauth_scope: &str,
     ) -> Result<ConnectorClient, ConnectorError> {
-        let base = parse_service_url(service_url)?;
-        let key = (base.as_str().to_owned(), oauth_scope.to_owned());
         let mut cache = self
             .inner
             .cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some(client) = cache.get(&key) {
+        if let Some(client) = cache.get(oauth_scope, service_url) {
             return Ok(client.clone());
         }
-        if cache.len() >= MAX_CACHED {
-            cache.clear();
-        }
-        let client = ConnectorClient::from_parts(
-            base,
-            oauth_scope.to_owned(),
-            Arc::clone(&self.inner.shared),
-        );
-        cache.insert(key, client.clone());
+        // First time this spelling is asked for: validate and normalise it, and share the
+        // client of its normalised URL if there is one.
+        let base = parse_service_url(service_url)?;
+        let client = match cache.get(oauth_scope, base.as_str()) {
+            Some(client) => client.clone(),
+            None => {
+                let normalised = base.as_str().to_owned();
+                let client = ConnectorClient::from_parts(
+                    base,
+                    oauth_scope.to_owned(),
+                    Arc::clone(&self.inner.shared),
+                );
+                cache.insert(oauth_scope, normalised, client.clone());
+                client
+            }
+        };
+        cache.insert(oauth_scope, service_url.to_owned(), client.clone());
         Ok(client)
+    }
+
+    /// Whether a client for this service URL, spelled exactly so, is cached for the
+    /// default scope (the spelling was validated when the client was made).
+    pub(crate) fn is_known_service_url(&self, service_url: &str) -> bool {
+        let scope = self.inner.shared.credentials.oauth_scope();
+        self.inner
+            .cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(scope, service_url)
+            .is_some()
     }
 
     /// The credentials every client sends.
@@ -222,7 +271,7 @@ impl ConnectorClientFactoryBuilder {
         Ok(ConnectorClientFactory {
             inner: Arc::new(FactoryInner {
                 shared: Arc::new(shared),
-                cache: Mutex::new(HashMap::new()),
+                cache: Mutex::new(ClientCache::default()),
             }),
         })
     }

@@ -23,9 +23,9 @@
 
 mod keys;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use botbuilder_schema::Activity;
@@ -59,6 +59,11 @@ pub const CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
 
 /// The signing algorithms accepted.
 const ALGORITHMS: [Algorithm; 3] = [Algorithm::RS256, Algorithm::RS384, Algorithm::RS512];
+
+/// Tokens whose signature was verified, kept before the cache is emptied. A channel sends
+/// the same token with every request until it renews it (about hourly), so a handful of
+/// entries serve every request.
+const MAX_VERIFIED: usize = 256;
 
 /// What incoming requests are checked against; usually made from a [`BotConfig`] with
 /// [`IncomingAuthSettings::from_config`].
@@ -236,6 +241,16 @@ struct Inner {
     clock: Arc<dyn Clock>,
     channel_keys: OpenIdKeys,
     emulator_keys: OpenIdKeys,
+    /// Tokens whose signature verified, by token; see [`RequestAuthenticator::verify`].
+    verified: Mutex<HashMap<String, Verified>>,
+}
+
+/// A token whose signature verified with `key`, and its claims.
+struct Verified {
+    source: IdentitySource,
+    kid: String,
+    key: Arc<SigningKey>,
+    claims: Map<String, Value>,
 }
 
 impl fmt::Debug for RequestAuthenticator {
@@ -285,6 +300,7 @@ impl RequestAuthenticator {
                 emulator_keys: OpenIdKeys::new(emulator_url, http, Arc::clone(&clock)),
                 settings,
                 clock,
+                verified: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -339,6 +355,12 @@ impl RequestAuthenticator {
             .map_err(ConnectorError::unauthenticated)
     }
 
+    /// Checks a token. Its signature is verified once: a token whose signature verified is
+    /// remembered with the key that verified it, and a later request with the same token
+    /// skips the RSA verification as long as that very key is still the one published
+    /// under its id (the keys are refreshed as usual; a rotated or withdrawn key sends the
+    /// token through full verification again). Everything that depends on the time or the
+    /// request (lifetime, endorsement, audience, service URL) is checked every time.
     async fn verify(
         &self,
         token: &str,
@@ -346,6 +368,50 @@ impl RequestAuthenticator {
         channel_id: &str,
         service_url: Option<&str>,
     ) -> Result<ClaimsIdentity, String> {
+        let remembered = self.verified().get(token).map(|v| {
+            (
+                v.source,
+                v.kid.clone(),
+                Arc::clone(&v.key),
+                v.claims.clone(),
+            )
+        });
+        let (source, key, claims) = match remembered {
+            Some((source, kid, key, claims))
+                if self
+                    .keys_of(source)
+                    .key(&kid)
+                    .await
+                    .is_ok_and(|current| Arc::ptr_eq(&current, &key)) =>
+            {
+                (source, key, claims)
+            }
+            _ => self.verify_signature_of(token).await?,
+        };
+        self.check_request(source, &key, claims, app_id, channel_id, service_url)
+    }
+
+    fn verified(&self) -> std::sync::MutexGuard<'_, HashMap<String, Verified>> {
+        // Nothing panics while the lock is held; if something did, the map is still whole.
+        self.inner
+            .verified
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn keys_of(&self, source: IdentitySource) -> &OpenIdKeys {
+        match source {
+            IdentitySource::Emulator => &self.inner.emulator_keys,
+            _ => &self.inner.channel_keys,
+        }
+    }
+
+    /// What a token proves whatever the request: its issuer, and that a published key of
+    /// that issuer signed it. Remembers the token when it does.
+    async fn verify_signature_of(
+        &self,
+        token: &str,
+    ) -> Result<(IdentitySource, Arc<SigningKey>, Map<String, Value>), String> {
         let settings = &self.inner.settings;
         let header = jsonwebtoken::decode_header(token)
             .map_err(|e| format!("the token's header is malformed: {e}"))?;
@@ -376,18 +442,45 @@ impl RequestAuthenticator {
                 settings.channel_token_issuer
             ));
         };
-        let keys = match source {
-            IdentitySource::Emulator => &self.inner.emulator_keys,
-            _ => &self.inner.channel_keys,
-        };
-        let key = keys.key(&kid).await?;
+        let key = self.keys_of(source).key(&kid).await?;
         let claims = verify_signature(token, &key)?;
         // The issuer again, from the verified claims.
         if claims.get("iss").and_then(Value::as_str) != Some(issuer) {
             return Err("the token's issuer changed under verification".into());
         }
-        check_lifetime(&claims, self.inner.clock.now(), settings.clock_skew)?;
-        check_endorsement(&key, channel_id, source)?;
+        let mut verified = self.verified();
+        if verified.len() >= MAX_VERIFIED {
+            verified.clear();
+        }
+        verified.insert(
+            token.to_owned(),
+            Verified {
+                source,
+                kid,
+                key: Arc::clone(&key),
+                claims: claims.clone(),
+            },
+        );
+        Ok((source, key, claims))
+    }
+
+    /// What depends on the time and the request: lifetime, endorsement of the request's
+    /// channel, audience (and the request's service URL for channel tokens).
+    fn check_request(
+        &self,
+        source: IdentitySource,
+        key: &SigningKey,
+        claims: Map<String, Value>,
+        app_id: &str,
+        channel_id: &str,
+        service_url: Option<&str>,
+    ) -> Result<ClaimsIdentity, String> {
+        check_lifetime(
+            &claims,
+            self.inner.clock.now(),
+            self.inner.settings.clock_skew,
+        )?;
+        check_endorsement(key, channel_id, source)?;
         match source {
             IdentitySource::Emulator => check_emulator_app_id(&claims, app_id)?,
             _ => check_channel_claims(&claims, app_id, service_url)?,
