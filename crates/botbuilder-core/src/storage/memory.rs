@@ -49,9 +49,14 @@ struct Memory {
     last_e_tag: u64,
 }
 
+/// A document as stored: its JSON text (a tenth of the memory of a `serde_json::Value` tree,
+/// and naturally a copy), shared so that the lock is held only to take or swap a pointer;
+/// parsing a document out (reads) and freeing a replaced one (writes) happen after the lock
+/// is released.
+#[derive(Clone)]
 struct Stored {
-    body: Map<String, Value>,
-    e_tag: String,
+    body: Arc<str>,
+    e_tag: Arc<str>,
 }
 
 impl MemoryStorage {
@@ -94,18 +99,23 @@ impl MemoryStorage {
 #[async_trait]
 impl Storage for MemoryStorage {
     async fn read(&self, keys: &[&str]) -> Result<StoreItems, Error> {
-        let memory = self.read_lock();
-        Ok(keys
-            .iter()
-            .filter_map(|&key| {
-                memory.documents.get(key).map(|stored| {
-                    (
-                        key.to_owned(),
-                        document_with_e_tag(stored.body.clone(), stored.e_tag.clone()),
-                    )
-                })
+        let found: Vec<(&str, Stored)> = {
+            let memory = self.read_lock();
+            keys.iter()
+                .filter_map(|&key| memory.documents.get(key).map(|s| (key, s.clone())))
+                .collect()
+        };
+        found
+            .into_iter()
+            .map(|(key, stored)| {
+                let body: Map<String, Value> =
+                    serde_json::from_str(&stored.body).map_err(|e| Error::InvalidDocument {
+                        key: key.to_owned(),
+                        reason: format!("the stored document does not parse: {e}"),
+                    })?;
+                Ok((key.to_owned(), document_with_e_tag(body, &*stored.e_tag)))
             })
-            .collect())
+            .collect()
     }
 
     async fn write(&self, changes: StoreItems) -> Result<ETags, Error> {
@@ -115,28 +125,46 @@ impl Storage for MemoryStorage {
             .into_iter()
             .map(|(key, document)| prepare_write(&key, document).map(|p| (key, p)))
             .collect::<Result<Vec<_>, Error>>()?;
-        let mut memory = self.write_lock();
-        for (key, (_, condition)) in &prepared {
-            let stored = memory.documents.get(key).map(|s| s.e_tag.as_str());
-            if !condition.allows(stored) {
-                return Err(Error::StorageConflict { key: key.clone() });
+        let prepared = prepared
+            .into_iter()
+            .map(|(key, (body, condition))| {
+                let text = serde_json::to_string(&body).map_err(|e| Error::InvalidDocument {
+                    key: key.clone(),
+                    reason: format!("the document cannot be written as JSON: {e}"),
+                })?;
+                Ok((key, Arc::<str>::from(text), condition))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let mut e_tags = ETags::new();
+        // Replaced documents are freed after the lock is released.
+        let mut replaced = Vec::with_capacity(prepared.len());
+        {
+            let mut memory = self.write_lock();
+            for (key, _, condition) in &prepared {
+                let stored = memory.documents.get(key).map(|s| &*s.e_tag);
+                if !condition.allows(stored) {
+                    return Err(Error::StorageConflict { key: key.clone() });
+                }
+            }
+            for (key, body, _) in prepared {
+                memory.last_e_tag += 1;
+                let e_tag: Arc<str> = memory.last_e_tag.to_string().into();
+                e_tags.insert(key.clone(), e_tag.to_string());
+                replaced.extend(memory.documents.insert(key, Stored { body, e_tag }));
             }
         }
-        let mut e_tags = ETags::new();
-        for (key, (body, _)) in prepared {
-            memory.last_e_tag += 1;
-            let e_tag = memory.last_e_tag.to_string();
-            e_tags.insert(key.clone(), e_tag.clone());
-            memory.documents.insert(key, Stored { body, e_tag });
-        }
+        drop(replaced);
         Ok(e_tags)
     }
 
     async fn delete(&self, keys: &[&str]) -> Result<(), Error> {
-        let mut memory = self.write_lock();
-        for key in keys {
-            memory.documents.remove(*key);
-        }
+        let removed: Vec<Stored> = {
+            let mut memory = self.write_lock();
+            keys.iter()
+                .filter_map(|key| memory.documents.remove(*key))
+                .collect()
+        };
+        drop(removed);
         Ok(())
     }
 }
