@@ -67,10 +67,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use botbuilder_core::Error;
 use botbuilder_core::storage::{
-    ETags, Storage, StoreItems, WriteCondition, document_with_e_tag, prepare_write,
+    ETags, Storage, StoreItems, WriteCondition, document_with_e_tag, parse_stored_body,
+    prepare_write, random_e_tag,
 };
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio_postgres::NoTls;
 
 /// The table documents are kept in unless [`PostgresStorageBuilder::table`] says otherwise.
@@ -359,7 +360,7 @@ impl Storage for PostgresStorage {
             let key: String = row.try_get(0).map_err(failed)?;
             let e_tag: String = row.try_get(1).map_err(failed)?;
             let document: String = row.try_get(2).map_err(failed)?;
-            let body = parse_stored(&key, &document)?;
+            let body = parse_stored_body(&key, &document)?;
             items.insert(key, document_with_e_tag(body, e_tag));
         }
         Ok(items)
@@ -385,7 +386,7 @@ impl Storage for PostgresStorage {
         let mut client = self.client().await?;
         let mut e_tags = ETags::new();
         if let [(key, json, condition)] = prepared.as_slice() {
-            let e_tag = new_e_tag();
+            let e_tag = random_e_tag();
             if !write_one(&client, &self.inner.sql, key, &e_tag, json, condition)
                 .await
                 .map_err(failed)?
@@ -399,7 +400,7 @@ impl Storage for PostgresStorage {
         // cannot deadlock.
         let tx = client.transaction().await.map_err(failed)?;
         for (key, json, condition) in prepared {
-            let e_tag = new_e_tag();
+            let e_tag = random_e_tag();
             if !write_one(&tx, &self.inner.sql, &key, &e_tag, &json, &condition)
                 .await
                 .map_err(failed)?
@@ -443,25 +444,6 @@ impl fmt::Debug for PostgresStorage {
 /// Whether PostgreSQL's `text` can hold the key.
 fn storable(key: &str) -> bool {
     !key.contains('\0')
-}
-
-/// A new eTag: 128 random bits in hex, so that no two writes (from any instance) share one.
-fn new_e_tag() -> String {
-    format!("{:032x}", fastrand::u128(..))
-}
-
-fn parse_stored(key: &str, document: &str) -> Result<Map<String, Value>, Error> {
-    match serde_json::from_str(document) {
-        Ok(Value::Object(body)) => Ok(body),
-        Ok(_) => Err(Error::InvalidDocument {
-            key: key.to_owned(),
-            reason: "the stored document is not a JSON object".to_owned(),
-        }),
-        Err(e) => Err(Error::InvalidDocument {
-            key: key.to_owned(),
-            reason: format!("the stored document is not valid JSON: {e}"),
-        }),
-    }
 }
 
 /// Checks `table` (`name` or `schema.name`) and quotes each part.

@@ -57,11 +57,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use botbuilder_core::Error;
 use botbuilder_core::storage::{
-    ETags, Storage, StoreItems, WriteCondition, document_with_e_tag, prepare_write,
+    ETags, Storage, StoreItems, WriteCondition, document_with_e_tag, parse_stored_body,
+    prepare_write, random_e_tag,
 };
 use futures::future::join_all;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// How long a command may take before it fails, unless [`RedisStorageBuilder::timeout`] says
 /// otherwise. Also the limit for each connection attempt.
@@ -225,7 +226,7 @@ impl RedisStorage {
         json: String,
         condition: WriteCondition,
     ) -> Result<(String, String), Error> {
-        let e_tag = new_e_tag();
+        let e_tag = random_e_tag();
         let (mode, expected) = match &condition {
             WriteCondition::Any => ("any", ""),
             WriteCondition::Absent => ("absent", ""),
@@ -273,7 +274,7 @@ impl Storage for RedisStorage {
         for (&key, row) in keys.iter().zip(rows) {
             match row {
                 (Some(e_tag), Some(document)) => {
-                    let body = parse_stored(key, &document)?;
+                    let body = parse_stored_body(key, &document)?;
                     items.insert(key.to_owned(), document_with_e_tag(body, e_tag));
                 }
                 (None, None) => {}
@@ -325,25 +326,6 @@ impl fmt::Debug for RedisStorage {
             .field("prefix", &self.prefix)
             .field("ttl", &self.ttl)
             .finish_non_exhaustive()
-    }
-}
-
-/// A new eTag: 128 random bits in hex, so that no two writes (from any instance) share one.
-fn new_e_tag() -> String {
-    format!("{:032x}", fastrand::u128(..))
-}
-
-fn parse_stored(key: &str, document: &str) -> Result<Map<String, Value>, Error> {
-    match serde_json::from_str(document) {
-        Ok(Value::Object(body)) => Ok(body),
-        Ok(_) => Err(Error::InvalidDocument {
-            key: key.to_owned(),
-            reason: "the stored document is not a JSON object".to_owned(),
-        }),
-        Err(e) => Err(Error::InvalidDocument {
-            key: key.to_owned(),
-            reason: format!("the stored document is not valid JSON: {e}"),
-        }),
     }
 }
 

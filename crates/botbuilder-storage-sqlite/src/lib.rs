@@ -62,10 +62,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use botbuilder_core::Error;
 use botbuilder_core::storage::{
-    ETags, Storage, StoreItems, WriteCondition, document_with_e_tag, prepare_write,
+    ETags, Storage, StoreItems, WriteCondition, document_with_e_tag, parse_stored_body,
+    prepare_write, random_e_tag,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// The table documents are kept in unless [`SqliteStorageBuilder::table`] says otherwise.
 pub const DEFAULT_TABLE: &str = "botbuilder_storage";
@@ -320,7 +321,7 @@ impl Storage for SqliteStorage {
                         .optional()
                         .map_err(failed)?;
                     if let Some((e_tag, document)) = row {
-                        let body = parse_stored(&key, &document)?;
+                        let body = parse_stored_body(&key, &document)?;
                         items.insert(key, document_with_e_tag(body, e_tag));
                     }
                 }
@@ -351,7 +352,7 @@ impl Storage for SqliteStorage {
                 .map_err(failed)?;
             let mut e_tags = ETags::new();
             for (key, json, condition) in prepared {
-                let e_tag = new_e_tag();
+                let e_tag = random_e_tag();
                 let written = match &condition {
                     WriteCondition::Any => tx
                         .prepare_cached(&inner.sql.upsert)
@@ -408,25 +409,6 @@ impl fmt::Debug for SqliteStorage {
     }
 }
 
-/// A new eTag: 128 random bits in hex, so that no two writes (in any process) share one.
-fn new_e_tag() -> String {
-    format!("{:032x}", fastrand::u128(..))
-}
-
-fn parse_stored(key: &str, document: &str) -> Result<Map<String, Value>, Error> {
-    match serde_json::from_str(document) {
-        Ok(Value::Object(body)) => Ok(body),
-        Ok(_) => Err(Error::InvalidDocument {
-            key: key.to_owned(),
-            reason: "the stored document is not a JSON object".to_owned(),
-        }),
-        Err(e) => Err(Error::InvalidDocument {
-            key: key.to_owned(),
-            reason: format!("the stored document is not valid JSON: {e}"),
-        }),
-    }
-}
-
 fn check_table_name(table: &str) -> Result<(), Error> {
     let mut chars = table.chars();
     let valid = chars
@@ -473,14 +455,5 @@ mod tests {
             let e = check_table_name(bad).unwrap_err();
             assert!(e.to_string().contains("invalid table name"), "{e}");
         }
-    }
-
-    #[test]
-    fn e_tags_are_distinct_hex() {
-        let a = new_e_tag();
-        let b = new_e_tag();
-        assert_eq!(a.len(), 32);
-        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
-        assert_ne!(a, b);
     }
 }

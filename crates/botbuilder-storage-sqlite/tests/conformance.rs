@@ -163,3 +163,35 @@ async fn errors_name_what_failed() {
     let err = SqliteStorage::open(&not_db).await.unwrap_err();
     assert!(matches!(err, Error::Storage { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_damaged_document_is_an_error_naming_its_key_and_others_still_read() {
+    let dir = TempDir::new("damaged");
+    let path = dir.file("bot.db");
+    let store = SqliteStorage::open(&path).await.unwrap();
+    store
+        .write(StoreItems::from([
+            ("bad".to_owned(), json!({"v": 1})),
+            ("good".to_owned(), json!({"v": 2})),
+        ]))
+        .await
+        .unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    for (text, reason) in [
+        ("{\"v\":", "not valid JSON"),
+        ("[1,2]", "an array, not a JSON object"),
+    ] {
+        conn.execute(
+            "UPDATE botbuilder_storage SET document = ?1 WHERE key = 'bad'",
+            [text],
+        )
+        .unwrap();
+        let err = store.read(&["bad"]).await.unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidDocument { ref key, .. } if key == "bad"),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains(reason), "{err}");
+        assert_eq!(store.read(&["good"]).await.unwrap()["good"]["v"], 2);
+    }
+}

@@ -262,6 +262,51 @@ pub fn document_with_e_tag(mut body: Map<String, Value>, e_tag: impl Into<String
     Value::Object(body)
 }
 
+/// Reads back the object a backend stored as JSON text (without its eTag, which the
+/// backend keeps beside it). For backend implementers: the counterpart of [`prepare_write`].
+///
+/// ```
+/// use botbuilder_core::storage::parse_stored_body;
+///
+/// assert_eq!(parse_stored_body("k", r#"{"a":1}"#)?["a"], 1);
+/// assert!(parse_stored_body("k", "[1]").is_err());
+/// assert!(parse_stored_body("k", "{").is_err());
+/// # Ok::<(), botbuilder_core::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidDocument`] naming the key when the text is not valid JSON or not a JSON
+/// object (the store was written by something else, or damaged).
+pub fn parse_stored_body(key: &str, text: &str) -> Result<Map<String, Value>, Error> {
+    match serde_json::from_str(text) {
+        Ok(Value::Object(body)) => Ok(body),
+        Ok(other) => Err(Error::InvalidDocument {
+            key: key.to_owned(),
+            reason: format!("the stored document is {}, not a JSON object", kind(&other)),
+        }),
+        Err(e) => Err(Error::InvalidDocument {
+            key: key.to_owned(),
+            reason: format!("the stored document is not valid JSON: {e}"),
+        }),
+    }
+}
+
+/// A new random eTag: 128 random bits in hex, so that no two writes, from any process or
+/// instance, share one. For backends shared between processes (a counter would repeat).
+///
+/// ```
+/// use botbuilder_core::storage::random_e_tag;
+///
+/// let (a, b) = (random_e_tag(), random_e_tag());
+/// assert_eq!(a.len(), 32);
+/// assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+/// assert_ne!(a, b);
+/// ```
+#[must_use]
+pub fn random_e_tag() -> String {
+    format!("{:032x}", fastrand::u128(..))
+}
+
 /// The eTag a document carries, if any.
 ///
 /// ```
