@@ -18,6 +18,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use botbuilder::core::middleware::DeduplicationMiddleware;
+#[cfg(feature = "redis")]
+use botbuilder::core::testing::server_url;
 use botbuilder::prelude::*;
 use serde_json::{Value, json};
 use support::Mock;
@@ -159,20 +161,8 @@ async fn on_sqlite() {
 #[cfg(feature = "redis")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_redis() {
-    let url = match std::env::var("BOTBUILDER_TEST_REDIS_URL") {
-        Ok(url) if !url.trim().is_empty() => url,
-        _ => {
-            if std::env::var("BOTBUILDER_REQUIRE_SERVERS").as_deref() == Ok("1") {
-                panic!("BOTBUILDER_TEST_REDIS_URL is not set, and BOTBUILDER_REQUIRE_SERVERS=1");
-            }
-            use std::io::Write;
-            // Straight to the terminal: the test harness would hide an `eprintln!`.
-            let _ = writeln!(
-                std::io::stderr(),
-                "dedup_e2e::on_redis: skipped: set BOTBUILDER_TEST_REDIS_URL to run it"
-            );
-            return;
-        }
+    let Some(url) = server_url("BOTBUILDER_TEST_REDIS_URL", "dedup_e2e::on_redis") else {
+        return;
     };
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -21,6 +21,7 @@ mod support;
 use std::collections::HashMap;
 use std::time::Duration;
 
+use botbuilder::core::testing::server_url;
 use botbuilder::prelude::*;
 use serde_json::{Value, json};
 use support::{Mock, Recorded};
@@ -319,20 +320,6 @@ fn temp_db() -> String {
     format!("sqlite:{}", dir.join("jobs.db").display())
 }
 
-/// The server URL from the environment, or `None` (skipped) unless servers are required.
-fn server_url(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ => {
-            if std::env::var("BOTBUILDER_REQUIRE_SERVERS").is_ok_and(|v| v == "1") {
-                panic!("{var} is not set, and BOTBUILDER_REQUIRE_SERVERS=1");
-            }
-            println!("skipped: set {var} to run this test against a real server");
-            None
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scenario_on_sqlite() {
     scenario(&temp_db()).await;
@@ -340,7 +327,10 @@ async fn scenario_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scenario_on_redis() {
-    if let Some(url) = server_url("BOTBUILDER_TEST_REDIS_URL") {
+    if let Some(url) = server_url(
+        "BOTBUILDER_TEST_REDIS_URL",
+        "proactive_e2e::scenario_on_redis",
+    ) {
         // A fresh key prefix per run, so runs never see each other's jobs.
         let prefix = format!("e2e-{}-{}:", std::process::id(), fastrand_suffix());
         let separator = if url.contains('?') { '&' } else { '?' };
@@ -350,7 +340,10 @@ async fn scenario_on_redis() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scenario_on_postgres() {
-    if let Some(url) = server_url("BOTBUILDER_TEST_POSTGRES_URL") {
+    if let Some(url) = server_url(
+        "BOTBUILDER_TEST_POSTGRES_URL",
+        "proactive_e2e::scenario_on_postgres",
+    ) {
         let table = format!("e2e_{}_{}", std::process::id(), fastrand_suffix());
         let separator = if url.contains('?') { '&' } else { '?' };
         scenario(&format!("{url}{separator}table={table}")).await;

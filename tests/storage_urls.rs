@@ -3,25 +3,10 @@
 //! `BOTBUILDER_TEST_POSTGRES_URL` are set (see `.ci/run`), and say they were skipped
 //! otherwise, unless `BOTBUILDER_REQUIRE_SERVERS=1`.
 
+#[cfg(any(feature = "redis", feature = "postgres"))]
+use botbuilder::core::testing::server_url;
 use botbuilder::storage::{self, StorageUrlError, StoreItems};
 use serde_json::json;
-
-/// The server's URL, or `None` (after saying so) when the test is to be skipped.
-#[cfg(any(feature = "redis", feature = "postgres"))]
-fn server_url(var: &str, test: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("BOTBUILDER_REQUIRE_SERVERS").as_deref() == Ok("1") => {
-            panic!("{var} is not set, and BOTBUILDER_REQUIRE_SERVERS=1 requires a server")
-        }
-        _ => {
-            use std::io::Write;
-            // Straight to the terminal: the test harness would hide an `eprintln!`.
-            let _ = writeln!(std::io::stderr(), "{test}: skipped: set {var} to run it");
-            None
-        }
-    }
-}
 
 #[cfg_attr(
     not(any(feature = "sqlite", feature = "redis", feature = "postgres")),

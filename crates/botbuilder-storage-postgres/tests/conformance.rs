@@ -2,11 +2,11 @@
 //! the URL in `BOTBUILDER_TEST_POSTGRES_URL` (`.ci/run` starts one). Without it the tests say
 //! they were skipped, unless `BOTBUILDER_REQUIRE_SERVERS=1`, which makes them fail.
 
-use std::io::Write;
 use std::sync::Arc;
 
 use botbuilder_core::Error;
 use botbuilder_core::storage::{Storage, StoreItems};
+use botbuilder_core::testing::server_url as storage_conformance_server_url;
 use botbuilder_core::testing::storage_conformance;
 use botbuilder_storage_postgres::PostgresStorage;
 use futures::future::join_all;
@@ -16,21 +16,7 @@ const URL_VAR: &str = "BOTBUILDER_TEST_POSTGRES_URL";
 
 /// The server's URL, or `None` (after saying so) when the test is to be skipped.
 fn server_url(test: &str) -> Option<String> {
-    match std::env::var(URL_VAR) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("BOTBUILDER_REQUIRE_SERVERS").as_deref() == Ok("1") => {
-            panic!("{URL_VAR} is not set, and BOTBUILDER_REQUIRE_SERVERS=1 requires a server")
-        }
-        _ => {
-            // Straight to the terminal: the test harness would hide an `eprintln!`.
-            let _ = writeln!(
-                std::io::stderr(),
-                "{test}: skipped: set {URL_VAR} (e.g. postgres://user:password@127.0.0.1/db) \
-                 to run it"
-            );
-            None
-        }
-    }
+    storage_conformance_server_url(URL_VAR, test)
 }
 
 /// A table name unique to this test run.

@@ -57,3 +57,41 @@ pub mod storage_conformance;
 
 pub use adapter::TestAdapter;
 pub use flow::TestFlow;
+
+/// The environment variable that makes [`server_url`] fail a test instead of skipping it:
+/// set it to `1` in CI, where the servers are started for the tests.
+pub const REQUIRE_SERVERS_VAR: &str = "BOTBUILDER_REQUIRE_SERVERS";
+
+/// The URL of a real server for a test (a Redis or PostgreSQL for a storage backend's
+/// conformance run), read from the environment variable `var`.
+///
+/// When `var` is unset or blank, the test is skipped: this returns `None` after writing
+/// `"{test}: skipped: set {var} to run it"` to the terminal (the test harness would hide it
+/// in captured output otherwise). Unless [`REQUIRE_SERVERS_VAR`] is `1`: then a missing
+/// server fails the test, so that CI never passes by skipping.
+///
+/// ```
+/// use botbuilder_core::testing::server_url;
+///
+/// // In a test: `let Some(url) = server_url("MY_TEST_REDIS_URL", "conformance") else { return };`
+/// # if std::env::var("BOTBUILDER_REQUIRE_SERVERS").as_deref() != Ok("1") {
+/// assert_eq!(server_url("BOTBUILDER_DOCTEST_UNSET_URL", "doctest"), None);
+/// # }
+/// ```
+///
+/// # Panics
+/// When `var` is unset or blank and [`REQUIRE_SERVERS_VAR`] is `1`.
+#[must_use]
+pub fn server_url(var: &str, test: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ if std::env::var(REQUIRE_SERVERS_VAR).as_deref() == Ok("1") => {
+            panic!("{test}: {var} is not set, and {REQUIRE_SERVERS_VAR}=1 requires a server")
+        }
+        _ => {
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "{test}: skipped: set {var} to run it");
+            None
+        }
+    }
+}
