@@ -95,8 +95,8 @@ pub mod prelude {
     pub use botbuilder_connector::{AdapterResponse, BotConfig, ClaimsIdentity, CloudAdapter};
     pub use botbuilder_core::testing::{TestAdapter, TestFlow};
     pub use botbuilder_core::{
-        ActivityHandler, Bot, BotAdapter, BoxError, ContinueLogic, Middleware, MiddlewareSet, Next,
-        TurnContext, TurnResult, async_trait,
+        ActivityHandler, Bot, BotAdapter, BotAdapterExt, BoxError, Middleware, MiddlewareSet, Next,
+        TurnContext, TurnResult, async_trait, bot_fn,
     };
     #[cfg(feature = "dialogs")]
     pub use botbuilder_dialogs::{

@@ -104,15 +104,10 @@ async fn anonymous_echo_over_http() {
     // Later, from outside any turn: a proactive message through the same adapter.
     let reference = bot.last.lock().unwrap().clone().unwrap();
     adapter
-        .continue_conversation(
-            reference,
-            ContinueLogic::new(|ctx| {
-                Box::pin(async move {
-                    ctx.send_activity("Still there?").await?;
-                    Ok(())
-                })
-            }),
-        )
+        .continue_conversation(reference, async move |ctx| {
+            ctx.send_activity("Still there?").await?;
+            Ok(())
+        })
         .await
         .unwrap();
     let proactive = connector.last();

@@ -63,9 +63,9 @@ async fn a_job_acknowledged_before_shutdown_is_in_the_store_after_it() {
     let storage_url = temp_db();
     let values = HashMap::from([("BOT_STORAGE".to_owned(), storage_url.clone())]);
     let settings = common::Settings::from_values(values, BotConfig::anonymous()).unwrap();
-    let app = app::App::build(&settings).await.unwrap();
+    let mut app = app::App::build(&settings).await.unwrap();
     let gate = Arc::new(Gate::default());
-    app.adapter.use_middleware(HoldRuns(gate.clone()));
+    app.adapter = app.adapter.with_middleware(HoldRuns(gate.clone()));
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

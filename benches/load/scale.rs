@@ -81,16 +81,11 @@ pub fn fan_out(
                 let sent = Arc::clone(&sent);
                 async move {
                     adapter
-                        .continue_conversation(
-                            reference,
-                            ContinueLogic::new(move |ctx| {
-                                Box::pin(async move {
-                                    ctx.send_activity("Your report is ready.").await?;
-                                    sent.fetch_add(1, Ordering::Relaxed);
-                                    Ok(())
-                                })
-                            }),
-                        )
+                        .continue_conversation(reference, async move |ctx| {
+                            ctx.send_activity("Your report is ready.").await?;
+                            sent.fetch_add(1, Ordering::Relaxed);
+                            Ok(())
+                        })
                         .await
                 }
             })

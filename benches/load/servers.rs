@@ -250,7 +250,7 @@ impl ActivityHandler for EchoBot {
 }
 
 async fn sdk_router(
-    adapter: CloudAdapter,
+    mut adapter: CloudAdapter,
     store: Option<Arc<dyn Storage>>,
 ) -> Result<Router, Box<dyn std::error::Error>> {
     let bot = match store {
@@ -262,7 +262,7 @@ async fn sdk_router(
                 turns: conversation.create_property("turns"),
                 profile: user.create_property("profile"),
             };
-            adapter.use_middleware(
+            adapter = adapter.with_middleware(
                 AutoSaveStateMiddleware::default()
                     .with(conversation)
                     .with(user),

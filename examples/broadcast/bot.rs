@@ -22,11 +22,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use botbuilder::core::storage::Storage;
-use botbuilder::core::{ContinueLogic, Error as CoreError, dispatch_activity};
+use botbuilder::core::{BotAdapterExt, Error as CoreError, dispatch_activity};
 use botbuilder::prelude::*;
 use tokio::sync::Semaphore;
 use tokio::time::MissedTickBehavior;
@@ -234,15 +234,10 @@ impl BroadcastBot {
             };
             tracing::info!(%report, "broadcast done");
             let result = adapter
-                .continue_conversation(
-                    requester,
-                    ContinueLogic::new(move |ctx| {
-                        Box::pin(async move {
-                            ctx.send_activity(report).await?;
-                            Ok(())
-                        })
-                    }),
-                )
+                .continue_conversation(requester, async move |ctx| {
+                    ctx.send_activity(report).await?;
+                    Ok(())
+                })
                 .await;
             if let Err(error) = result {
                 tracing::error!(%error, "could not deliver the broadcast report");
@@ -257,30 +252,17 @@ async fn send_one(
     reference: ConversationReference,
     text: String,
 ) -> Result<(), String> {
-    // The send's own error is kept aside: returned from the turn, it would go to
-    // `on_turn_error`, which would try to tell a conversation we cannot reach.
-    let outcome = Arc::new(Mutex::new(None));
-    let slot = outcome.clone();
+    // The send's own error is returned as the turn's value, not as its error: as an error
+    // it would go to `on_turn_error`, which would try to tell a conversation we cannot reach.
     let turn = adapter
-        .continue_conversation(
-            reference,
-            ContinueLogic::new(move |ctx| {
-                Box::pin(async move {
-                    let sent = ctx.send_activity(text).await;
-                    *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(sent.map(|_| ()));
-                    Ok(())
-                })
-            }),
-        )
+        .continue_conversation(reference, async move |ctx| {
+            Ok(ctx.send_activity(text).await.map(|_| ()))
+        })
         .await;
-    let sent = outcome
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take();
-    match (turn, sent) {
-        (Err(error), _) | (Ok(()), Some(Err(error))) => Err(error.to_string()),
-        (Ok(()), Some(Ok(()))) => Ok(()),
-        (Ok(()), None) => Err("the proactive turn did not run".to_owned()),
+    match turn {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(error) => Err(error.to_string()),
     }
 }
 

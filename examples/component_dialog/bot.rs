@@ -74,27 +74,23 @@ impl ActivityHandler for BookingBot {
 /// The main dialog: reads what it can from the first message, books, and reports.
 fn main_dialog() -> ComponentDialog {
     let steps = WaterfallDialog::new(MAIN_STEPS)
-        .step(|mut step| {
-            Box::pin(async move {
-                let details = details_from(step.context().activity().text());
-                step.begin_dialog(BOOKING, Some(serde_json::to_value(details)?))
-                    .await
-            })
+        .step(async move |mut step| {
+            let details = details_from(step.context().activity().text());
+            step.begin_dialog(BOOKING, Some(serde_json::to_value(details)?))
+                .await
         })
-        .step(|mut step| {
-            Box::pin(async move {
-                // No result: the booking was cancelled or declined, and it said so.
-                if let Some(booking) = step.result_as::<Option<BookingDetails>>()? {
-                    let text = format!(
-                        "I have you booked to {} from {} on {}.",
-                        booking.destination.unwrap_or_default(),
-                        booking.origin.unwrap_or_default(),
-                        booking.travel_date.unwrap_or_default(),
-                    );
-                    step.context().send_activity(text).await?;
-                }
-                step.end_dialog(None).await
-            })
+        .step(async move |mut step| {
+            // No result: the booking was cancelled or declined, and it said so.
+            if let Some(booking) = step.result_as::<Option<BookingDetails>>()? {
+                let text = format!(
+                    "I have you booked to {} from {} on {}.",
+                    booking.destination.unwrap_or_default(),
+                    booking.origin.unwrap_or_default(),
+                    booking.travel_date.unwrap_or_default(),
+                );
+                step.context().send_activity(text).await?;
+            }
+            step.end_dialog(None).await
         });
     ComponentDialog::new(MAIN)
         .with_dialog(steps)
@@ -127,99 +123,85 @@ fn details_from(text: &str) -> BookingDetails {
 /// `cancel` work at every question.
 fn booking_dialog() -> ComponentDialog {
     let steps = WaterfallDialog::new(BOOKING_STEPS)
-        .step(|mut step| {
-            Box::pin(async move {
-                let details: BookingDetails = step.options_as::<Option<_>>()?.unwrap_or_default();
-                step.set_value("booking", &details)?;
-                match details.destination {
-                    Some(destination) => step.next(Some(destination.into())).await,
-                    None => {
-                        let ask = PromptOptions::new("Where would you like to travel to?");
-                        step.prompt(TEXT, ask).await
-                    }
+        .step(async move |mut step| {
+            let details: BookingDetails = step.options_as::<Option<_>>()?.unwrap_or_default();
+            step.set_value("booking", &details)?;
+            match details.destination {
+                Some(destination) => step.next(Some(destination.into())).await,
+                None => {
+                    let ask = PromptOptions::new("Where would you like to travel to?");
+                    step.prompt(TEXT, ask).await
                 }
-            })
+            }
         })
-        .step(|mut step| {
-            Box::pin(async move {
-                let mut details: BookingDetails = step.value("booking")?.unwrap_or_default();
-                details.destination = Some(step.result_as()?);
-                step.set_value("booking", &details)?;
-                match details.origin {
-                    Some(origin) => step.next(Some(origin.into())).await,
-                    None => {
-                        let ask = PromptOptions::new("Where are you traveling from?");
-                        step.prompt(TEXT, ask).await
-                    }
+        .step(async move |mut step| {
+            let mut details: BookingDetails = step.value("booking")?.unwrap_or_default();
+            details.destination = Some(step.result_as()?);
+            step.set_value("booking", &details)?;
+            match details.origin {
+                Some(origin) => step.next(Some(origin.into())).await,
+                None => {
+                    let ask = PromptOptions::new("Where are you traveling from?");
+                    step.prompt(TEXT, ask).await
                 }
-            })
+            }
         })
-        .step(|mut step| {
-            Box::pin(async move {
-                let mut details: BookingDetails = step.value("booking")?.unwrap_or_default();
-                details.origin = Some(step.result_as()?);
-                step.set_value("booking", &details)?;
-                let ask = PromptOptions::new("On what date would you like to travel?")
-                    .with_retry_prompt("Please give a day and a month, such as 12 December.");
-                step.prompt(DATE, ask).await
-            })
+        .step(async move |mut step| {
+            let mut details: BookingDetails = step.value("booking")?.unwrap_or_default();
+            details.origin = Some(step.result_as()?);
+            step.set_value("booking", &details)?;
+            let ask = PromptOptions::new("On what date would you like to travel?")
+                .with_retry_prompt("Please give a day and a month, such as 12 December.");
+            step.prompt(DATE, ask).await
         })
-        .step(|mut step| {
-            Box::pin(async move {
-                let mut details: BookingDetails = step.value("booking")?.unwrap_or_default();
-                let dates: Vec<DateTimeResolution> = step.result_as()?;
-                details.travel_date = dates.iter().find_map(day_of);
-                step.set_value("booking", &details)?;
-                let question = format!(
-                    "Please confirm: to {} from {} on {}. Is this correct?",
-                    details.destination.as_deref().unwrap_or_default(),
-                    details.origin.as_deref().unwrap_or_default(),
-                    details.travel_date.as_deref().unwrap_or_default(),
-                );
-                step.prompt(CONFIRM, PromptOptions::new(question)).await
-            })
+        .step(async move |mut step| {
+            let mut details: BookingDetails = step.value("booking")?.unwrap_or_default();
+            let dates: Vec<DateTimeResolution> = step.result_as()?;
+            details.travel_date = dates.iter().find_map(day_of);
+            step.set_value("booking", &details)?;
+            let question = format!(
+                "Please confirm: to {} from {} on {}. Is this correct?",
+                details.destination.as_deref().unwrap_or_default(),
+                details.origin.as_deref().unwrap_or_default(),
+                details.travel_date.as_deref().unwrap_or_default(),
+            );
+            step.prompt(CONFIRM, PromptOptions::new(question)).await
         })
-        .step(|mut step| {
-            Box::pin(async move {
-                if step.result_as::<bool>()? {
-                    let details: BookingDetails = step.value("booking")?.unwrap_or_default();
-                    step.end_dialog(Some(serde_json::to_value(details)?)).await
-                } else {
-                    step.context()
-                        .send_activity("OK, I will not book it.")
-                        .await?;
-                    step.end_dialog(None).await
-                }
-            })
+        .step(async move |mut step| {
+            if step.result_as::<bool>()? {
+                let details: BookingDetails = step.value("booking")?.unwrap_or_default();
+                step.end_dialog(Some(serde_json::to_value(details)?)).await
+            } else {
+                step.context()
+                    .send_activity("OK, I will not book it.")
+                    .await?;
+                step.end_dialog(None).await
+            }
         });
 
     ComponentDialog::new(BOOKING)
         .with_dialog(steps)
         .with_dialog(TextPrompt::new(TEXT))
-        .with_dialog(DateTimePrompt::new(DATE).with_validator(|v| {
+        .with_dialog(DateTimePrompt::new(DATE).with_validator(async |v| {
             // A day is needed; a time or a duration alone is not a travel date.
-            Box::pin(async move {
-                Ok(v.recognized()
-                    .is_some_and(|all| all.iter().any(|r| day_of(r).is_some())))
-            })
+            Ok(v.recognized()
+                .is_some_and(|all| all.iter().any(|r| day_of(r).is_some())))
         }))
         .with_dialog(ConfirmPrompt::new(CONFIRM))
-        .with_interruption(|mut dc| {
-            Box::pin(async move {
-                let text = dc.context().activity().text().trim().to_lowercase();
-                match text.as_str() {
-                    "help" | "?" => {
-                        dc.context().send_activity(HELP).await?;
-                        dc.reprompt_dialog().await?;
-                        Ok(Some(DialogTurnResult::end_of_turn()))
-                    }
-                    "cancel" | "quit" => {
-                        dc.context().send_activity("Cancelling.").await?;
-                        Ok(Some(dc.cancel_all_dialogs().await?))
-                    }
-                    _ => Ok(None),
+        .with_interruption(async move |mut dc| {
+            let text = dc.context().activity().text().trim().to_lowercase();
+            match text.as_str() {
+                "help" | "?" => {
+                    dc.context().send_activity(HELP).await?;
+                    dc.reprompt_dialog().await?;
+                    Ok(Some(DialogTurnResult::end_of_turn()))
                 }
-            })
+                "cancel" | "quit" => {
+                    dc.context().send_activity("Cancelling.").await?;
+                    Ok(Some(dc.cancel_all_dialogs().await?))
+                }
+                _ => Ok(None),
+            }
         })
 }
 

@@ -81,19 +81,17 @@ impl Middleware for TurnLog {
         // middleware answering in its place).
         let this_turn = Arc::new(AtomicU64::new(0));
         let (counted, stats) = (this_turn.clone(), self.stats.clone());
-        ctx.on_send_activities(send_hook(move |_ctx, activities, next| {
+        ctx.on_send_activities(send_hook(async move |_ctx, activities, next| {
             let (counted, stats) = (counted.clone(), stats.clone());
-            Box::pin(async move {
-                let messages = activities
-                    .iter()
-                    .filter(|a| a.activity_type == ActivityTypes::Message)
-                    .count();
-                let messages = u64::try_from(messages).unwrap_or(u64::MAX);
-                let sent = next.run(activities).await?;
-                counted.fetch_add(messages, Ordering::Relaxed);
-                stats.replies.fetch_add(messages, Ordering::Relaxed);
-                Ok(sent)
-            })
+            let messages = activities
+                .iter()
+                .filter(|a| a.activity_type == ActivityTypes::Message)
+                .count();
+            let messages = u64::try_from(messages).unwrap_or(u64::MAX);
+            let sent = next.run(activities).await?;
+            counted.fetch_add(messages, Ordering::Relaxed);
+            stats.replies.fetch_add(messages, Ordering::Relaxed);
+            Ok(sent)
         }));
 
         let result = next.run(ctx).await;

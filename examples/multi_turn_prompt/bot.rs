@@ -77,85 +77,72 @@ impl ActivityHandler for MultiTurnBot {
 fn user_profile_dialog(profile: StatePropertyAccessor<UserProfile>) -> ComponentDialog {
     let steps = WaterfallDialog::new(STEPS)
         // 1. Mode of transport.
-        .step(|mut step| {
-            Box::pin(async move {
-                let options = PromptOptions::new("Please choose your mode of transport.")
-                    .with_retry_prompt("Sorry, I did not get that. Please choose one of these.")
-                    .with_choices(["Car", "Bus", "Bicycle"].map(Choice::from));
-                step.prompt(TRANSPORT, options).await
-            })
+        .step(async move |mut step| {
+            let options = PromptOptions::new("Please choose your mode of transport.")
+                .with_retry_prompt("Sorry, I did not get that. Please choose one of these.")
+                .with_choices(["Car", "Bus", "Bicycle"].map(Choice::from));
+            step.prompt(TRANSPORT, options).await
         })
         // 2. Name.
-        .step(|mut step| {
-            Box::pin(async move {
-                let transport: botbuilder::dialogs::choices::FoundChoice = step.result_as()?;
-                step.set_value("transport", &transport.value)?;
-                step.prompt(NAME, PromptOptions::new("What is your name?"))
-                    .await
-            })
+        .step(async move |mut step| {
+            let transport: botbuilder::dialogs::choices::FoundChoice = step.result_as()?;
+            step.set_value("transport", &transport.value)?;
+            step.prompt(NAME, PromptOptions::new("What is your name?"))
+                .await
         })
         // 3. Thanks, and does the user want to give their age?
-        .step(|mut step| {
-            Box::pin(async move {
-                let name: String = step.result_as()?;
-                step.set_value("name", &name)?;
-                step.context()
-                    .send_activity(format!("Thanks, {name}."))
-                    .await?;
-                step.prompt(
-                    CONFIRM,
-                    PromptOptions::new("Would you like to give your age?"),
-                )
-                .await
-            })
+        .step(async move |mut step| {
+            let name: String = step.result_as()?;
+            step.set_value("name", &name)?;
+            step.context()
+                .send_activity(format!("Thanks, {name}."))
+                .await?;
+            step.prompt(
+                CONFIRM,
+                PromptOptions::new("Would you like to give your age?"),
+            )
+            .await
         })
         // 4. The age, or skip it.
-        .step(|mut step| {
-            Box::pin(async move {
-                if step.result_as::<bool>()? {
-                    let options = PromptOptions::new("Please enter your age.")
-                        .with_retry_prompt("Please enter your age as a number.");
-                    step.prompt(AGE, options).await
-                } else {
-                    step.next(None).await
-                }
-            })
+        .step(async move |mut step| {
+            if step.result_as::<bool>()? {
+                let options = PromptOptions::new("Please enter your age.")
+                    .with_retry_prompt("Please enter your age as a number.");
+                step.prompt(AGE, options).await
+            } else {
+                step.next(None).await
+            }
         })
         // 5. Report the age, then ask for confirmation.
-        .step(|mut step| {
-            Box::pin(async move {
-                let age: Option<i64> = step.result_as()?;
-                let report = match age {
-                    Some(age) => {
-                        step.set_value("age", &age)?;
-                        format!("I have your age as {age}.")
-                    }
-                    None => "No age given.".to_owned(),
-                };
-                step.context().send_activity(report).await?;
-                step.prompt(CONFIRM, PromptOptions::new("Is this OK?"))
-                    .await
-            })
+        .step(async move |mut step| {
+            let age: Option<i64> = step.result_as()?;
+            let report = match age {
+                Some(age) => {
+                    step.set_value("age", &age)?;
+                    format!("I have your age as {age}.")
+                }
+                None => "No age given.".to_owned(),
+            };
+            step.context().send_activity(report).await?;
+            step.prompt(CONFIRM, PromptOptions::new("Is this OK?"))
+                .await
         })
         // 6. Keep the profile, or not.
-        .step(move |mut step| {
-            let profile = profile.clone();
-            Box::pin(async move {
-                if !step.result_as::<bool>()? {
-                    step.context()
-                        .send_activity("Thanks. Your profile will not be kept.")
-                        .await?;
-                    return step.end_dialog(None).await;
-                }
-                let kept = UserProfile {
-                    transport: step.value("transport")?.unwrap_or_default(),
-                    name: step.value("name")?.unwrap_or_default(),
-                    age: step.value("age")?,
-                };
-                profile.set(step.context_mut(), &kept).await?;
-                step.context().send_activity(summary(&kept)).await?;
-                step.end_dialog(Some(serde_json::to_value(&kept)?)).await
-            })
+        .step(async move |mut step| {
+            if !step.result_as::<bool>()? {
+                step.context()
+                    .send_activity("Thanks. Your profile will not be kept.")
+                    .await?;
+                return step.end_dialog(None).await;
+            }
+            let kept = UserProfile {
+                transport: step.value("transport")?.unwrap_or_default(),
+                name: step.value("name")?.unwrap_or_default(),
+                age: step.value("age")?,
+            };
+            profile.set(step.context_mut(), &kept).await?;
+            step.context().send_activity(summary(&kept)).await?;
+            step.end_dialog(Some(serde_json::to_value(&kept)?)).await
         });
 
     ComponentDialog::new(PROFILE_DIALOG)
@@ -163,8 +150,8 @@ fn user_profile_dialog(profile: StatePropertyAccessor<UserProfile>) -> Component
         .with_dialog(ChoicePrompt::new(TRANSPORT))
         .with_dialog(TextPrompt::new(NAME))
         .with_dialog(ConfirmPrompt::new(CONFIRM))
-        .with_dialog(NumberPrompt::<i64>::new(AGE).with_validator(|v| {
-            Box::pin(async move {
+        .with_dialog(
+            NumberPrompt::<i64>::new(AGE).with_validator(async move |v| {
                 match v.recognized() {
                     Some(age) if *age > 0 && *age < 150 => Ok(true),
                     Some(_) => {
@@ -176,8 +163,8 @@ fn user_profile_dialog(profile: StatePropertyAccessor<UserProfile>) -> Component
                     // Not a number: the prompt asks again with its retry prompt.
                     None => Ok(false),
                 }
-            })
-        }))
+            }),
+        )
 }
 
 /// The summary of a kept profile.

@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use botbuilder::core::state::{BotState, StatePropertyAccessor};
 use botbuilder::core::storage::Storage;
-use botbuilder::core::{ContinueLogic, Error as CoreError};
+use botbuilder::core::{BotAdapterExt, Error as CoreError};
 use botbuilder::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -149,41 +149,26 @@ impl JobBot {
         if job.completed {
             return Ok(Completion::AlreadyComplete);
         }
-        let outcome = Arc::new(std::sync::Mutex::new(Completion::Completed));
         let bot = self.clone();
-        let seen = outcome.clone();
         adapter
-            .continue_conversation(
-                job.conversation.clone(),
-                ContinueLogic::new(move |ctx| {
-                    Box::pin(async move {
-                        let result = bot
-                            .update_log(ctx, |log| match log.get_mut(&number) {
-                                None => Completion::Unknown,
-                                Some(job) if job.completed => Completion::AlreadyComplete,
-                                Some(job) => {
-                                    job.completed = true;
-                                    Completion::Completed
-                                }
-                            })
-                            .await?;
-                        if result == Completion::Completed {
-                            ctx.send_activity(format!("Job {number} is complete."))
-                                .await?;
+            .continue_conversation(job.conversation.clone(), async move |ctx| {
+                let result = bot
+                    .update_log(ctx, |log| match log.get_mut(&number) {
+                        None => Completion::Unknown,
+                        Some(job) if job.completed => Completion::AlreadyComplete,
+                        Some(job) => {
+                            job.completed = true;
+                            Completion::Completed
                         }
-                        if let Ok(mut seen) = seen.lock() {
-                            *seen = result;
-                        }
-                        Ok(())
                     })
-                }),
-            )
-            .await?;
-        let result = outcome
-            .lock()
-            .map(|c| c.clone())
-            .unwrap_or(Completion::Completed);
-        Ok(result)
+                    .await?;
+                if result == Completion::Completed {
+                    ctx.send_activity(format!("Job {number} is complete."))
+                        .await?;
+                }
+                Ok(result)
+            })
+            .await
     }
 
     /// Changes the job log with `change` and saves it, reloading and redoing the change when

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use botbuilder::core::storage::Storage;
-use botbuilder::core::{ContinueLogic, Error as CoreError};
+use botbuilder::core::{BotAdapterExt, Error as CoreError};
 use botbuilder::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -250,37 +250,24 @@ impl RemindersBot {
     /// Delivers `reminder` in a proactive turn of its conversation and removes it, unless it
     /// is no longer pending. Returns whether it was delivered.
     async fn fire(&self, adapter: &dyn BotAdapter, reminder: &Reminder) -> Result<bool, CoreError> {
-        let delivered = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (bot, seen, id, due_at) = (
-            self.clone(),
-            delivered.clone(),
-            reminder.id,
-            reminder.due_at,
-        );
+        let (bot, id, due_at) = (self.clone(), reminder.id, reminder.due_at);
         let text = format!("Reminder: {}", reminder.text);
         adapter
-            .continue_conversation(
-                reminder.conversation.clone(),
-                ContinueLogic::new(move |ctx| {
-                    Box::pin(async move {
-                        // Another timer (or a bot instance sharing the store) may have
-                        // delivered it already; the same id and due time mean the same one.
-                        let pending = bot.pending.reload(ctx).await?;
-                        if pending.get(&id).is_none_or(|r| r.due_at != due_at) {
-                            return Ok(());
-                        }
-                        let sent = ctx.send_activity(text).await;
-                        bot.pending
-                            .update(ctx, |pending| pending.remove(&id))
-                            .await?;
-                        sent?;
-                        seen.store(true, std::sync::atomic::Ordering::Release);
-                        Ok(())
-                    })
-                }),
-            )
-            .await?;
-        Ok(delivered.load(std::sync::atomic::Ordering::Acquire))
+            .continue_conversation(reminder.conversation.clone(), async move |ctx| {
+                // Another timer (or a bot instance sharing the store) may have
+                // delivered it already; the same id and due time mean the same one.
+                let pending = bot.pending.reload(ctx).await?;
+                if pending.get(&id).is_none_or(|r| r.due_at != due_at) {
+                    return Ok(false);
+                }
+                let sent = ctx.send_activity(text).await;
+                bot.pending
+                    .update(ctx, |pending| pending.remove(&id))
+                    .await?;
+                sent?;
+                Ok(true)
+            })
+            .await
     }
 
     async fn remind(&self, ctx: &mut TurnContext, delay: Duration, text: String) -> TurnResult {

@@ -28,11 +28,11 @@
 //! #[tokio::main]
 //! async fn main() -> Result<(), botbuilder_connector::ConnectorError> {
 //!     let adapter = CloudAdapter::from_env()?;
-//!     let bot: Arc<dyn Bot> = Arc::new(bot_fn(|ctx| Box::pin(async move {
+//!     let bot: Arc<dyn Bot> = Arc::new(bot_fn(async move |ctx| {
 //!         let text = ctx.activity().text().to_owned();
 //!         ctx.send_activity(format!("Echo: {text}")).await?;
 //!         Ok(())
-//!     })));
+//!     }));
 //!     // Or merge `hosting::router(adapter, bot)` into your own axum Router.
 //!     hosting::serve("0.0.0.0:3978", adapter, bot).await
 //! }
@@ -148,7 +148,7 @@ struct Endpoint {
 /// use botbuilder_core::{bot_fn, Bot};
 ///
 /// let adapter = CloudAdapter::new(&BotConfig::anonymous())?;
-/// let bot: Arc<dyn Bot> = Arc::new(bot_fn(|_ctx| Box::pin(async { Ok(()) })));
+/// let bot: Arc<dyn Bot> = Arc::new(bot_fn(async |_ctx| { Ok(()) }));
 /// let app: axum::Router = axum::Router::new()
 ///     .route("/", axum::routing::get(|| async { "my site" }))
 ///     .merge(router(adapter, bot));
@@ -360,7 +360,7 @@ pub async fn serve_with_shutdown(
 ///
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// let adapter = CloudAdapter::from_env()?;
-/// let bot: Arc<dyn Bot> = Arc::new(bot_fn(|_ctx| Box::pin(async { Ok(()) })));
+/// let bot: Arc<dyn Bot> = Arc::new(bot_fn(async |_ctx| { Ok(()) }));
 /// let options = HostingOptions {
 ///     shutdown_grace_period: Duration::from_secs(10),
 ///     ..HostingOptions::default()

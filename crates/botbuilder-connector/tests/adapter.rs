@@ -24,7 +24,7 @@ use botbuilder_connector::schema::{
     ConversationReference, ResourceResponse,
 };
 use botbuilder_connector::{ConnectorError, RetryPolicy, async_trait};
-use botbuilder_core::{BotAdapter, ContinueLogic, TurnContext, TurnResult};
+use botbuilder_core::{BotAdapterExt, TurnContext, TurnResult};
 use support::auth::{
     APP_ID, KeyServer, PASSWORD, TestKey, channel_claims, emulator_claims_v1, emulator_claims_v2,
     start_time, unix,
@@ -849,19 +849,14 @@ fn reference(h: &Harness) -> ConversationReference {
 async fn continue_conversation_sends_with_the_app_token() {
     let h = Harness::new().await;
     h.adapter
-        .continue_conversation(
-            reference(&h),
-            ContinueLogic::new(|ctx| {
-                Box::pin(async move {
-                    assert!(ctx.is_proactive());
-                    let identity = ctx.turn_state().get::<ClaimsIdentity>().unwrap();
-                    assert_eq!(identity.source(), IdentitySource::Bot);
-                    assert_eq!(identity.app_id(), Some(APP_ID));
-                    ctx.send_activity("Your job is done.").await?;
-                    Ok(())
-                })
-            }),
-        )
+        .continue_conversation(reference(&h), async move |ctx| {
+            assert!(ctx.is_proactive());
+            let identity = ctx.turn_state().get::<ClaimsIdentity>().unwrap();
+            assert_eq!(identity.source(), IdentitySource::Bot);
+            assert_eq!(identity.app_id(), Some(APP_ID));
+            ctx.send_activity("Your job is done.").await?;
+            Ok(())
+        })
         .await
         .unwrap();
     let sent = h.connector.last();
@@ -877,7 +872,7 @@ async fn continue_conversation_sends_with_the_app_token() {
     bad.service_url = None;
     let error = h
         .adapter
-        .continue_conversation(bad, ContinueLogic::new(|_| Box::pin(async { Ok(()) })))
+        .continue_conversation(bad, async |_| Ok(()))
         .await
         .unwrap_err();
     assert!(error.to_string().contains("serviceUrl"), "{error}");
@@ -896,21 +891,16 @@ async fn send_errors_reach_the_bot_as_connector_errors() {
     );
     let result = h
         .adapter
-        .continue_conversation(
-            reference(&h),
-            ContinueLogic::new(|ctx| {
-                Box::pin(async move {
-                    let error = ctx.send_activity("hello?").await.unwrap_err();
-                    let botbuilder_core::Error::Adapter { operation, source } = &error else {
-                        panic!("not an adapter error: {error}");
-                    };
-                    assert_eq!(*operation, "send activities");
-                    let connector = source.downcast_ref::<ConnectorError>().unwrap();
-                    assert_eq!(connector.code(), Some("ConversationNotFound"));
-                    Ok(())
-                })
-            }),
-        )
+        .continue_conversation(reference(&h), async move |ctx| {
+            let error = ctx.send_activity("hello?").await.unwrap_err();
+            let botbuilder_core::Error::Adapter { operation, source } = &error else {
+                panic!("not an adapter error: {error}");
+            };
+            assert_eq!(*operation, "send activities");
+            let connector = source.downcast_ref::<ConnectorError>().unwrap();
+            assert_eq!(connector.code(), Some("ConversationNotFound"));
+            Ok(())
+        })
         .await;
     result.unwrap();
 }
@@ -933,17 +923,11 @@ async fn create_conversation_then_runs_the_logic_in_it() {
     base.user = None;
     base.conversation = None;
     h.adapter
-        .create_conversation(
-            base,
-            parameters,
-            ContinueLogic::new(|ctx| {
-                Box::pin(async move {
-                    assert_eq!(ctx.activity().conversation_id(), Some("new-conv"));
-                    ctx.send_activity("Welcome!").await?;
-                    Ok(())
-                })
-            }),
-        )
+        .create_conversation(base, parameters, async move |ctx| {
+            assert_eq!(ctx.activity().conversation_id(), Some("new-conv"));
+            ctx.send_activity("Welcome!").await?;
+            Ok(())
+        })
         .await
         .unwrap();
     let requests = h.connector.requests();
@@ -962,19 +946,14 @@ async fn create_conversation_then_runs_the_logic_in_it() {
 async fn update_and_delete_go_to_the_connector() {
     let h = Harness::new().await;
     h.adapter
-        .continue_conversation(
-            reference(&h),
-            ContinueLogic::new(|ctx| {
-                Box::pin(async move {
-                    let sent = ctx.send_activity("draft").await?;
-                    let mut edited = Activity::message("final");
-                    edited.id = Some(sent.id.clone());
-                    ctx.update_activity(edited).await?;
-                    ctx.delete_activity(sent.id).await?;
-                    Ok(())
-                })
-            }),
-        )
+        .continue_conversation(reference(&h), async move |ctx| {
+            let sent = ctx.send_activity("draft").await?;
+            let mut edited = Activity::message("final");
+            edited.id = Some(sent.id.clone());
+            ctx.update_activity(edited).await?;
+            ctx.delete_activity(sent.id).await?;
+            Ok(())
+        })
         .await
         .unwrap();
     let requests = h.connector.requests();
@@ -1016,7 +995,10 @@ async fn an_in_process_delivery_target_takes_its_service_urls_traffic() {
     }))
     .unwrap();
     let identity = ClaimsIdentity::new(IdentitySource::Channel, serde_json::Map::new());
-    let response = h.adapter.process_activity(identity, activity, &h.bot).await;
+    let response = h
+        .adapter
+        .process_authenticated(identity, activity, &h.bot)
+        .await;
     assert_eq!(response.status, 200);
 
     // Proactive messages to it too.
@@ -1026,22 +1008,17 @@ async fn an_in_process_delivery_target_takes_its_service_urls_traffic() {
     let responses = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&responses);
     h.adapter
-        .continue_conversation(
-            reference,
-            ContinueLogic::new(move |ctx| {
-                Box::pin(async move {
-                    let sent = ctx.send_activity("later").await?;
-                    seen.lock().unwrap().push(sent.id);
-                    // Updating is not supported by this target.
-                    let error = ctx
-                        .update_activity(Activity::message("x").with_id("local-1"))
-                        .await
-                        .unwrap_err();
-                    assert!(matches!(error, botbuilder_core::Error::NotSupported { .. }));
-                    Ok(())
-                })
-            }),
-        )
+        .continue_conversation(reference, async move |ctx| {
+            let sent = ctx.send_activity("later").await?;
+            seen.lock().unwrap().push(sent.id);
+            // Updating is not supported by this target.
+            let error = ctx
+                .update_activity(Activity::message("x").with_id("local-1"))
+                .await
+                .unwrap_err();
+            assert!(matches!(error, botbuilder_core::Error::NotSupported { .. }));
+            Ok(())
+        })
         .await
         .unwrap();
 
@@ -1067,20 +1044,15 @@ async fn delay_activities_wait_on_the_adapters_clock() {
     let h = Harness::new().await;
     let start = h.clock.now();
     h.adapter
-        .continue_conversation(
-            reference(&h),
-            ContinueLogic::new(|ctx| {
-                Box::pin(async move {
-                    ctx.send_activities(vec![
-                        Activity::message("one"),
-                        Activity::new("delay").with_value(json!(1500)),
-                        Activity::message("two"),
-                    ])
-                    .await?;
-                    Ok(())
-                })
-            }),
-        )
+        .continue_conversation(reference(&h), async move |ctx| {
+            ctx.send_activities(vec![
+                Activity::message("one"),
+                Activity::new("delay").with_value(json!(1500)),
+                Activity::message("two"),
+            ])
+            .await?;
+            Ok(())
+        })
         .await
         .unwrap();
     assert_eq!(h.connector.requests().len(), 2);

@@ -62,11 +62,9 @@ async fn refusals_are_logged_with_the_reason_and_never_the_token() {
         .clock(Arc::new(clock.clone()))
         .build()
         .unwrap();
-    let bot = bot_fn(|ctx| {
-        Box::pin(async move {
-            ctx.send_activity("Echo").await?;
-            Ok(())
-        })
+    let bot = bot_fn(async move |ctx| {
+        ctx.send_activity("Echo").await?;
+        Ok(())
     });
     let service_url = format!("{}/", connector.url());
     let body = serde_json::to_vec(&json!({

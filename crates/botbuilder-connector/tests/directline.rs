@@ -19,9 +19,7 @@ use axum::http::{Method, Request, StatusCode};
 use botbuilder_connector::clock::ManualClock;
 use botbuilder_connector::directline::{DirectLine, DirectLineOptions};
 use botbuilder_connector::{BotConfig, CloudAdapter, ConnectorError};
-use botbuilder_core::{
-    ActivityHandler, Bot, BotAdapter, ContinueLogic, TurnContext, TurnResult, async_trait,
-};
+use botbuilder_core::{ActivityHandler, Bot, BotAdapterExt, TurnContext, TurnResult, async_trait};
 use botbuilder_schema::{
     Activity, ActivityTypes, CardAction, ChannelAccount, ConversationReference, SuggestedActions,
 };
@@ -650,15 +648,10 @@ async fn unknown_conversations_answer_404_and_refresh_says_so() {
     // A proactive message into a forgotten conversation fails like a channel's 404.
     let error = e
         .adapter
-        .continue_conversation(
-            e.bot.reference(),
-            ContinueLogic::new(|ctx| {
-                Box::pin(async move {
-                    ctx.send_activity("late").await?;
-                    Ok(())
-                })
-            }),
-        )
+        .continue_conversation(e.bot.reference(), async move |ctx| {
+            ctx.send_activity("late").await?;
+            Ok(())
+        })
         .await
         .unwrap_err();
     assert!(error.to_string().contains("404"), "{error}");
@@ -813,15 +806,10 @@ async fn proactive_messages_land_in_the_stream_without_a_reply_to_id() {
     // ...yet the proactive message names nothing: a continuation activity has no id, and a
     // client would hold a message whose replyToId it never saw for 5 seconds.
     e.adapter
-        .continue_conversation(
-            reference,
-            ContinueLogic::new(|ctx| {
-                Box::pin(async move {
-                    ctx.send_activity("Job 1 is complete.").await?;
-                    Ok(())
-                })
-            }),
-        )
+        .continue_conversation(reference, async move |ctx| {
+            ctx.send_activity("Job 1 is complete.").await?;
+            Ok(())
+        })
         .await
         .unwrap();
     let polled = e.poll(&id, &token, Some("3")).await;
@@ -1108,15 +1096,10 @@ async fn the_websocket_stream_sends_activity_sets_keep_alives_and_resumes_from_a
 
     // A proactive message arrives on the open stream.
     s.e.adapter
-        .continue_conversation(
-            s.e.bot.reference(),
-            ContinueLogic::new(|ctx| {
-                Box::pin(async move {
-                    ctx.send_activity("Job done.").await?;
-                    Ok(())
-                })
-            }),
-        )
+        .continue_conversation(s.e.bot.reference(), async move |ctx| {
+            ctx.send_activity("Job done.").await?;
+            Ok(())
+        })
         .await
         .unwrap();
     let (proactive, watermark) = read_activities(&mut socket, 1).await;

@@ -203,12 +203,9 @@ impl Harness {
             .build()
             .unwrap()
             .with_middleware(AutoSaveStateMiddleware::default().with(conversation))
-            .with_on_turn_error(turn_error_handler(move |_ctx, error| {
-                let seen = seen.clone();
+            .with_on_turn_error(turn_error_handler(async move |_ctx, error| {
                 let class = classify(error);
-                Box::pin(async move {
-                    seen.lock().unwrap().push(class);
-                })
+                seen.lock().unwrap().push(class);
             }));
         Self {
             router: hosting::router(adapter, bot),

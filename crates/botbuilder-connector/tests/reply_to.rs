@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use botbuilder_connector::adapter::CloudAdapter;
 use botbuilder_connector::config::BotConfig;
 use botbuilder_connector::schema::ConversationReference;
-use botbuilder_core::{Bot, BotAdapter, ContinueLogic, TurnContext, TurnResult, async_trait};
+use botbuilder_core::{Bot, BotAdapterExt, TurnContext, TurnResult, async_trait};
 use serde_json::{Value, json};
 use support::Mock;
 
@@ -113,16 +113,11 @@ async fn replies_name_the_message_and_proactive_messages_name_nothing() {
         assert_eq!(reference.activity_id.as_deref(), Some("m-1"));
         // ...and a proactive message sent from it later names nothing.
         s.adapter
-            .continue_conversation(
-                reference,
-                ContinueLogic::new(|ctx| {
-                    Box::pin(async move {
-                        assert_eq!(ctx.activity().id, None, "a continuation has no id");
-                        ctx.send_activity("your job is done").await?;
-                        Ok(())
-                    })
-                }),
-            )
+            .continue_conversation(reference, async move |ctx| {
+                assert_eq!(ctx.activity().id, None, "a continuation has no id");
+                ctx.send_activity("your job is done").await?;
+                Ok(())
+            })
             .await
             .unwrap();
         let sent = s.connector.last();

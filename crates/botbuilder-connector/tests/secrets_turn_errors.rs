@@ -22,7 +22,7 @@ use botbuilder_connector::adapter::CloudAdapter;
 use botbuilder_connector::clock::ManualClock;
 use botbuilder_connector::config::BotConfig;
 use botbuilder_connector::{RetryPolicy, async_trait};
-use botbuilder_core::{BotAdapter, BoxError, TurnContext, TurnErrorHandler, bot_fn};
+use botbuilder_core::{BotAdapterExt, BoxError, TurnContext, TurnErrorHandler, bot_fn};
 use support::auth::{APP_ID, KeyServer, TestKey, channel_claims, start_time};
 use support::{Mock, Reply};
 
@@ -53,7 +53,7 @@ struct Recording(Arc<Mutex<Vec<String>>>);
 impl TurnErrorHandler for Recording {
     async fn on_turn_error(&self, ctx: &mut TurnContext, error: &BoxError) {
         self.0.lock().unwrap().push(format!("{error} | {error:?}"));
-        botbuilder_core::default_on_turn_error(ctx, error).await;
+        botbuilder_core::adapter::default_on_turn_error(ctx, error).await;
     }
 }
 
@@ -132,11 +132,9 @@ async fn secrets_stay_out_of_failed_turns() {
         .build()
         .unwrap()
         .with_on_turn_error(recording.clone());
-    let bot = bot_fn(|ctx| {
-        Box::pin(async move {
-            ctx.send_activity("hello").await?;
-            Ok(())
-        })
+    let bot = bot_fn(async move |ctx| {
+        ctx.send_activity("hello").await?;
+        Ok(())
     });
     // The Emulator's channel id: the default on_turn_error sends it a trace with the error.
     let service_url = format!("{}/", connector.url());
@@ -167,15 +165,10 @@ async fn secrets_stay_out_of_failed_turns() {
         .unwrap()
         .conversation_reference();
     let proactive = adapter
-        .continue_conversation(
-            reference,
-            botbuilder_core::ContinueLogic::new(|ctx| {
-                Box::pin(async move {
-                    ctx.send_activity("later").await?;
-                    Ok(())
-                })
-            }),
-        )
+        .continue_conversation(reference, async move |ctx| {
+            ctx.send_activity("later").await?;
+            Ok(())
+        })
         .await
         .unwrap_err();
 

@@ -15,6 +15,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
+use botbuilder_core::adapter::{ContinueLogic, TurnPipeline};
 use botbuilder_core::schema::{
     Activity, ChannelAccount, ChannelId, ConversationAccount, ConversationReference,
     ResourceResponse,
@@ -23,8 +24,7 @@ use botbuilder_core::state::{BotStateSet, ConversationState, UserState};
 use botbuilder_core::storage::MemoryStorage;
 use botbuilder_core::testing::{TestAdapter, TestFlow};
 use botbuilder_core::{
-    ActivityHandler, BotAdapter, ContinueLogic, Error, Middleware, MiddlewareSet, Next,
-    TurnContext, TurnResult, async_trait, run_bot_turn,
+    ActivityHandler, BotAdapter, Error, Middleware, Next, TurnContext, TurnResult, async_trait,
 };
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde::{Deserialize, Serialize};
@@ -58,7 +58,7 @@ impl BotAdapter for NullAdapter {
         Ok(())
     }
 
-    async fn continue_conversation(
+    async fn proactive_turn(
         &self,
         _reference: ConversationReference,
         _logic: ContinueLogic,
@@ -114,15 +114,15 @@ fn pipeline(c: &mut Criterion) {
     let activity = incoming();
     let mut group = c.benchmark_group("pipeline");
     for count in [0, 5] {
-        let mut middleware = MiddlewareSet::new();
+        let mut pipeline = TurnPipeline::new();
         for _ in 0..count {
-            middleware.push(PassThrough);
+            pipeline = pipeline.with_middleware(PassThrough);
         }
         group.bench_function(format!("{count} middleware"), |b| {
             b.iter(|| {
                 rt.block_on(async {
                     let mut ctx = TurnContext::new(Arc::clone(&adapter), activity.clone());
-                    run_bot_turn(&middleware, &mut ctx, &Echo).await
+                    pipeline.run_turn(&mut ctx, &Echo).await
                 })
             })
         });

@@ -1,6 +1,9 @@
-//! [`BotAdapter`]: the bridge between a channel and the turn pipeline.
+//! For adapter authors and for proactive messages: [`BotAdapter`], the bridge between a
+//! channel and the turn pipeline; [`BotAdapterExt`] (`continue_conversation`); and
+//! [`TurnPipeline`], the turn machinery every adapter shares.
 
 use std::fmt;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -10,8 +13,12 @@ use botbuilder_schema::{
 };
 use futures::FutureExt;
 
+use crate::callback::{Call1, Call2};
 use crate::middleware::Terminal;
-use crate::{Bot, BoxError, BoxFuture, Error, MiddlewareSet, TurnContext, TurnResult};
+use crate::{
+    Bot, BoxError, BoxFuture, ConversationLocks, Error, Middleware, MiddlewareSet, TurnContext,
+    TurnResult,
+};
 
 /// The value type of the trace activity the default `on_turn_error` sends.
 pub const TURN_ERROR_TRACE_VALUE_TYPE: &str = "https://www.botframework.com/schemas/error";
@@ -24,29 +31,25 @@ pub const TURN_ERROR_MESSAGE: &str =
 /// including proactive ones.
 ///
 /// `botbuilder-connector`'s `CloudAdapter` speaks to Bot Framework channels over HTTP;
-/// [`TestAdapter`](crate::testing::TestAdapter) keeps everything in memory for tests. Every
-/// adapter runs turns through a [`MiddlewareSet`] and reports failures to
-/// [`BotAdapter::on_turn_error`].
+/// [`TestAdapter`](crate::testing::TestAdapter) keeps everything in memory for tests. Both run
+/// their turns through a [`TurnPipeline`] (middleware, the turn-error handler, per-conversation
+/// ordering); they differ only in how activities arrive and leave.
 ///
 /// Bots rarely call the delivery methods directly: [`TurnContext`] completes activities,
 /// runs the send hooks, and then calls them. They do call
-/// [`continue_conversation`](BotAdapter::continue_conversation):
+/// [`continue_conversation`](BotAdapterExt::continue_conversation) (from [`BotAdapterExt`],
+/// implemented for every adapter), which returns what the logic returns:
 ///
 /// ```
-/// use botbuilder_core::{BotAdapter, ContinueLogic, TurnResult};
-/// use botbuilder_core::schema::ConversationReference;
+/// use botbuilder_core::{BotAdapter, BotAdapterExt, Error};
+/// use botbuilder_core::schema::{ConversationReference, ResourceResponse};
 ///
-/// async fn notify(adapter: &dyn BotAdapter, reference: ConversationReference) -> TurnResult {
+/// async fn notify(adapter: &dyn BotAdapter, reference: ConversationReference) -> Result<ResourceResponse, Error> {
 ///     adapter
-///         .continue_conversation(
-///             reference,
-///             ContinueLogic::new(|ctx| Box::pin(async move {
-///                 ctx.send_activity("Your job is complete.").await?;
-///                 Ok(())
-///             })),
-///         )
-///         .await?;
-///     Ok(())
+///         .continue_conversation(reference, async |ctx| {
+///             Ok(ctx.send_activity("Your job is complete.").await?)
+///         })
+///         .await
 /// }
 /// ```
 #[async_trait]
@@ -81,25 +84,26 @@ pub trait BotAdapter: Send + Sync {
         reference: ConversationReference,
     ) -> Result<(), Error>;
 
-    /// Runs `logic` in a proactive turn in the conversation of `reference`, through the same
-    /// middleware as normal turns. Messages sent in it go to that conversation, authenticated
-    /// exactly as replies are.
+    /// For adapter authors: runs `logic` in a proactive turn in the conversation of
+    /// `reference`, through the adapter's [`TurnPipeline`]. Bots call
+    /// [`BotAdapterExt::continue_conversation`], which returns the logic's value.
     ///
     /// # Errors
     /// [`Error::Schema`] when the reference lacks a channel, service URL or conversation;
-    /// [`Error::Turn`] when the logic failed (after `on_turn_error` ran).
-    async fn continue_conversation(
+    /// [`Error::Turn`] when the logic failed (after the turn-error handler ran).
+    async fn proactive_turn(
         &self,
         reference: ConversationReference,
         logic: ContinueLogic,
     ) -> Result<(), Error>;
 
-    /// Creates a conversation on the channel of `reference` (its `channelId`, `serviceUrl`
-    /// and `bot`), then runs `logic` in a proactive turn in it.
+    /// For adapter authors: creates a conversation on the channel of `reference` (its
+    /// `channelId`, `serviceUrl` and `bot`), then runs `logic` in a proactive turn in it.
+    /// Bots call [`BotAdapterExt::create_conversation`].
     ///
     /// # Errors
     /// [`Error::NotSupported`] by default; adapters that can create conversations override it.
-    async fn create_conversation(
+    async fn create_conversation_turn(
         &self,
         reference: ConversationReference,
         parameters: ConversationParameters,
@@ -110,14 +114,85 @@ pub trait BotAdapter: Send + Sync {
             operation: "create conversation",
         })
     }
+}
 
-    /// Called when a turn's logic fails (an error or a panic). The default,
-    /// [`default_on_turn_error`], logs the error, sends a trace activity with it (shown only
-    /// by the Emulator) and a friendly message to the user.
-    async fn on_turn_error(&self, ctx: &mut TurnContext, error: &BoxError) {
-        default_on_turn_error(ctx, error).await;
+/// Proactive turns that return a value, for every [`BotAdapter`] (`CloudAdapter`,
+/// `TestAdapter`, `dyn BotAdapter`, `ctx.adapter()`). In the prelude.
+pub trait BotAdapterExt: BotAdapter {
+    /// Runs `logic` in a proactive turn in the conversation of `reference`, through the same
+    /// middleware as normal turns, and returns what it returns. Messages sent in it go to that
+    /// conversation, authenticated exactly as replies are. Turns of that conversation run one
+    /// at a time, this one included (see [`ConversationLocks`]).
+    ///
+    /// ```
+    /// use botbuilder_core::{BotAdapterExt, testing::TestAdapter};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), botbuilder_core::Error> {
+    /// let adapter = TestAdapter::new();
+    /// let reference = adapter.reference_for(&adapter.template().user.clone().unwrap(), "c1");
+    /// let job = 7;
+    /// let sent = adapter
+    ///     .continue_conversation(reference, async move |ctx| {
+    ///         Ok(ctx.send_activity(format!("Job {job} is complete.")).await?)
+    ///     })
+    ///     .await?;
+    /// assert_eq!(adapter.next_reply("c1").unwrap().id.as_deref(), Some(sent.id.as_str()));
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Schema`] when the reference lacks a channel, service URL or conversation;
+    /// [`Error::Turn`] carrying the logic's error (after the turn-error handler ran);
+    /// [`Error::LogicNotRun`] when a middleware ended the turn before the logic ran.
+    fn continue_conversation<T, F>(
+        &self,
+        reference: ConversationReference,
+        logic: F,
+    ) -> impl Future<Output = Result<T, Error>> + Send
+    where
+        T: Send + 'static,
+        F: AsyncFnOnce(&mut TurnContext) -> TurnResult<T>
+            + for<'a> Call1<'a, &'a mut TurnContext, TurnResult<T>>
+            + 'static,
+    {
+        let (logic, value) = ContinueLogic::returning(logic);
+        async move {
+            self.proactive_turn(reference, logic).await?;
+            value.take()
+        }
+    }
+
+    /// Creates a conversation on the channel of `reference` (its `channelId`, `serviceUrl`
+    /// and `bot`) with `parameters`, then runs `logic` in a proactive turn in it and returns
+    /// what it returns (`ctx.activity().conversation` names the new conversation).
+    ///
+    /// # Errors
+    /// [`Error::NotSupported`] on adapters that cannot create conversations; otherwise as
+    /// [`continue_conversation`](Self::continue_conversation).
+    fn create_conversation<T, F>(
+        &self,
+        reference: ConversationReference,
+        parameters: ConversationParameters,
+        logic: F,
+    ) -> impl Future<Output = Result<T, Error>> + Send
+    where
+        T: Send + 'static,
+        F: AsyncFnOnce(&mut TurnContext) -> TurnResult<T>
+            + for<'a> Call1<'a, &'a mut TurnContext, TurnResult<T>>
+            + 'static,
+    {
+        let (logic, value) = ContinueLogic::returning(logic);
+        async move {
+            self.create_conversation_turn(reference, parameters, logic)
+                .await?;
+            value.take()
+        }
     }
 }
+
+impl<A: BotAdapter + ?Sized> BotAdapterExt for A {}
 
 /// What `on_turn_error` does unless configured otherwise: log the error, send a trace activity
 /// carrying it, and tell the user something went wrong. Failures to send are logged.
@@ -162,20 +237,24 @@ impl<F> fmt::Debug for TurnErrorFn<F> {
     }
 }
 
-/// Makes a [`TurnErrorHandler`] from a function.
+/// Makes a [`TurnErrorHandler`] from an async closure (cloned for each failed turn; see
+/// [`callback`](crate::callback)).
 ///
 /// ```
 /// use botbuilder_core::{turn_error_handler, testing::TestAdapter};
 ///
-/// let adapter = TestAdapter::new().with_on_turn_error(turn_error_handler(|ctx, error| Box::pin(async move {
+/// let adapter = TestAdapter::new().with_on_turn_error(turn_error_handler(async |ctx, error| {
 ///     tracing::error!(%error, "turn failed");
 ///     let _ = ctx.send_activity("Oops, something broke.").await;
-/// })));
+/// }));
 /// # let _ = adapter;
 /// ```
 pub fn turn_error_handler<F>(f: F) -> TurnErrorFn<F>
 where
-    F: for<'a> Fn(&'a mut TurnContext, &'a BoxError) -> BoxFuture<'a, ()> + Send + Sync,
+    F: AsyncFnOnce(&mut TurnContext, &BoxError)
+        + for<'a> Call2<'a, &'a mut TurnContext, &'a BoxError, ()>
+        + Clone
+        + Sync,
 {
     TurnErrorFn(f)
 }
@@ -183,25 +262,16 @@ where
 #[async_trait]
 impl<F> TurnErrorHandler for TurnErrorFn<F>
 where
-    F: for<'a> Fn(&'a mut TurnContext, &'a BoxError) -> BoxFuture<'a, ()> + Send + Sync,
+    F: for<'a> Call2<'a, &'a mut TurnContext, &'a BoxError, ()> + Clone + Sync,
 {
     async fn on_turn_error(&self, ctx: &mut TurnContext, error: &BoxError) {
-        (self.0)(ctx, error).await;
+        self.0.clone().call_boxed(ctx, error).await;
     }
 }
 
-/// The callback of a proactive turn: a function of the turn context.
-///
-/// ```
-/// use botbuilder_core::ContinueLogic;
-///
-/// let job = 42;
-/// let logic = ContinueLogic::new(move |ctx| Box::pin(async move {
-///     ctx.send_activity(format!("Job {job} is complete.")).await?;
-///     Ok(())
-/// }));
-/// # let _ = logic;
-/// ```
+/// The callback of a proactive turn, as adapters receive it
+/// ([`BotAdapter::proactive_turn`]). Bots pass an async closure to
+/// [`BotAdapterExt::continue_conversation`] instead.
 pub struct ContinueLogic {
     f: Box<LogicFn>,
 }
@@ -209,21 +279,68 @@ pub struct ContinueLogic {
 type LogicFn = dyn for<'a> FnOnce(&'a mut TurnContext) -> BoxFuture<'a, TurnResult> + Send;
 
 impl ContinueLogic {
-    /// Logic from a function of the turn context.
+    /// Logic from an async closure of the turn context.
+    ///
+    /// ```
+    /// use botbuilder_core::adapter::ContinueLogic;
+    ///
+    /// let job = 42;
+    /// let logic = ContinueLogic::new(async move |ctx| {
+    ///     ctx.send_activity(format!("Job {job} is complete.")).await?;
+    ///     Ok(())
+    /// });
+    /// # let _ = logic;
+    /// ```
     pub fn new<F>(f: F) -> Self
     where
-        F: for<'a> FnOnce(&'a mut TurnContext) -> BoxFuture<'a, TurnResult> + Send + 'static,
+        F: AsyncFnOnce(&mut TurnContext) -> TurnResult
+            + for<'a> Call1<'a, &'a mut TurnContext, TurnResult>
+            + 'static,
     {
-        Self { f: Box::new(f) }
+        Self {
+            f: Box::new(move |ctx| f.call_boxed(ctx)),
+        }
     }
 
     /// Logic that runs a bot's `on_turn` (the continuation event reaches the bot).
     pub fn bot(bot: Arc<dyn Bot>) -> Self {
-        Self::new(move |ctx| Box::pin(async move { bot.on_turn(ctx).await }))
+        Self {
+            f: Box::new(move |ctx| Box::pin(async move { bot.on_turn(ctx).await })),
+        }
+    }
+
+    /// Logic whose value is kept for the caller, and where to find it after the turn.
+    fn returning<T, F>(f: F) -> (Self, LogicValue<T>)
+    where
+        T: Send + 'static,
+        F: for<'a> Call1<'a, &'a mut TurnContext, TurnResult<T>> + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let logic = Self {
+            f: Box::new(move |ctx| {
+                let run = f.call_boxed(ctx);
+                Box::pin(async move {
+                    let value = run.await?;
+                    // The receiver lives until the turn is over; nothing to do if it is gone.
+                    let _ = tx.send(value);
+                    Ok(())
+                })
+            }),
+        };
+        (logic, LogicValue(rx))
     }
 
     pub(crate) async fn call(self, ctx: &mut TurnContext) -> TurnResult {
         (self.f)(ctx).await
+    }
+}
+
+/// The value of logic made by [`ContinueLogic::returning`], once its turn is over.
+struct LogicValue<T>(tokio::sync::oneshot::Receiver<T>);
+
+impl<T> LogicValue<T> {
+    fn take(mut self) -> Result<T, Error> {
+        self.0.try_recv().map_err(|_| Error::LogicNotRun)
     }
 }
 
@@ -233,54 +350,172 @@ impl fmt::Debug for ContinueLogic {
     }
 }
 
-/// Runs one turn through middleware to the bot, catching errors and panics and handing them to
-/// the adapter's `on_turn_error`. Adapters call this (or [`run_logic_turn`]).
+/// The turn machinery every adapter shares: middleware, the turn-error handler and
+/// per-conversation turn ordering, fixed when the adapter is built.
 ///
-/// # Errors
-/// [`Error::Turn`] carrying the turn's error (a panic becomes [`Error::Panic`]).
-pub async fn run_bot_turn(
-    middleware: &MiddlewareSet,
-    ctx: &mut TurnContext,
-    bot: &dyn Bot,
-) -> Result<(), Error> {
-    run_turn(middleware, ctx, Terminal::Bot(bot)).await
+/// Cheap to clone. The `with_*` methods return a new pipeline and never change one that
+/// already exists (or its clones), so nothing is locked or re-read per turn. An adapter holds
+/// one and runs every turn, incoming or proactive, through [`run_turn`](Self::run_turn) or
+/// [`run_proactive`](Self::run_proactive):
+///
+/// ```
+/// use botbuilder_core::adapter::TurnPipeline;
+/// use botbuilder_core::middleware::ShowTypingMiddleware;
+///
+/// let pipeline = TurnPipeline::new();
+/// let with_typing = pipeline.clone().with_middleware(ShowTypingMiddleware::default());
+/// assert_eq!(pipeline.middleware().len(), 0); // the original is unchanged
+/// assert_eq!(with_typing.middleware().len(), 1);
+/// ```
+#[derive(Clone)]
+pub struct TurnPipeline {
+    middleware: MiddlewareSet,
+    on_turn_error: Option<Arc<dyn TurnErrorHandler>>,
+    /// Per-conversation turn ordering; `None` when turned off.
+    ordering: Option<ConversationLocks>,
 }
 
-/// Runs a proactive turn through middleware to `logic`; see [`run_bot_turn`].
-///
-/// # Errors
-/// [`Error::Turn`] carrying the turn's error.
-pub async fn run_logic_turn(
-    middleware: &MiddlewareSet,
-    ctx: &mut TurnContext,
-    logic: ContinueLogic,
-) -> Result<(), Error> {
-    run_turn(middleware, ctx, Terminal::Logic(logic)).await
-}
-
-async fn run_turn(
-    middleware: &MiddlewareSet,
-    ctx: &mut TurnContext,
-    terminal: Terminal<'_>,
-) -> Result<(), Error> {
-    let outcome = AssertUnwindSafe(middleware.run(ctx, terminal))
-        .catch_unwind()
-        .await;
-    let error: BoxError = match outcome {
-        Ok(Ok(())) => return Ok(()),
-        Ok(Err(error)) => error,
-        Err(panic) => Box::new(Error::Panic {
-            message: panic_message(panic.as_ref()),
-        }),
-    };
-    let adapter = ctx.adapter().clone();
-    let handled = AssertUnwindSafe(adapter.on_turn_error(ctx, &error))
-        .catch_unwind()
-        .await;
-    if handled.is_err() {
-        tracing::error!(error = %error, "on_turn_error panicked while handling a turn error");
+impl Default for TurnPipeline {
+    fn default() -> Self {
+        Self::new()
     }
-    Err(Error::Turn { source: error })
+}
+
+impl fmt::Debug for TurnPipeline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TurnPipeline")
+            .field("middleware", &self.middleware)
+            .field("custom_on_turn_error", &self.on_turn_error.is_some())
+            .field("turn_ordering", &self.ordering.is_some())
+            .finish()
+    }
+}
+
+impl TurnPipeline {
+    /// No middleware, the [default turn-error handler](default_on_turn_error), turns of one
+    /// conversation ordered.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            middleware: MiddlewareSet::new(),
+            on_turn_error: None,
+            ordering: Some(ConversationLocks::new()),
+        }
+    }
+
+    /// Adds a middleware to every turn (after those already added).
+    #[must_use]
+    pub fn with_middleware(mut self, middleware: impl Middleware + 'static) -> Self {
+        self.middleware.push(middleware);
+        self
+    }
+
+    /// Adds a shared middleware to every turn (after those already added).
+    #[must_use]
+    pub fn with_middleware_arc(mut self, middleware: Arc<dyn Middleware>) -> Self {
+        self.middleware.push_arc(middleware);
+        self
+    }
+
+    /// Replaces the turn-error handler ([`default_on_turn_error`] unless set).
+    #[must_use]
+    pub fn with_on_turn_error(mut self, handler: impl TurnErrorHandler + 'static) -> Self {
+        self.on_turn_error = Some(Arc::new(handler));
+        self
+    }
+
+    /// Whether turns of one conversation run one at a time, in arrival order (the default),
+    /// or all at once as they arrive.
+    ///
+    /// With ordering, two quick messages in a conversation are handled one after the other
+    /// and the second sees the state the first saved, instead of failing with an eTag
+    /// conflict; different conversations still run in parallel. See `docs/state.md`
+    /// ("Concurrency") and [`ConversationLocks`] for the one rule it brings: a turn must not
+    /// *await* a spawned task that runs a turn in the same conversation, nor two turns each
+    /// await a turn in the other's conversation.
+    #[must_use]
+    pub fn with_turn_ordering(mut self, ordered: bool) -> Self {
+        self.ordering = ordered.then(ConversationLocks::new);
+        self
+    }
+
+    /// The middleware every turn runs through.
+    #[must_use]
+    pub fn middleware(&self) -> &MiddlewareSet {
+        &self.middleware
+    }
+
+    /// The locks that order turns per conversation, unless ordering is off.
+    #[must_use]
+    pub fn conversation_locks(&self) -> Option<&ConversationLocks> {
+        self.ordering.as_ref()
+    }
+
+    /// Runs an incoming turn: in its conversation's turn (when ordered), through middleware
+    /// to the bot, catching errors and panics and handing them to the turn-error handler.
+    ///
+    /// # Errors
+    /// [`Error::Turn`] carrying the turn's error (a panic becomes [`Error::Panic`]).
+    pub async fn run_turn(&self, ctx: &mut TurnContext, bot: &dyn Bot) -> Result<(), Error> {
+        self.run(ctx, Terminal::Bot(bot)).await
+    }
+
+    /// Runs a proactive turn (its context made with [`TurnContext::proactive`]) through
+    /// middleware to `logic`; see [`run_turn`](Self::run_turn).
+    ///
+    /// # Errors
+    /// [`Error::Turn`] carrying the turn's error.
+    pub async fn run_proactive(
+        &self,
+        ctx: &mut TurnContext,
+        logic: ContinueLogic,
+    ) -> Result<(), Error> {
+        self.run(ctx, Terminal::Logic(logic)).await
+    }
+
+    /// Hands a failed turn's error to the turn-error handler.
+    pub async fn on_turn_error(&self, ctx: &mut TurnContext, error: &BoxError) {
+        match &self.on_turn_error {
+            Some(handler) => handler.on_turn_error(ctx, error).await,
+            None => default_on_turn_error(ctx, error).await,
+        }
+    }
+
+    async fn run(&self, ctx: &mut TurnContext, terminal: Terminal<'_>) -> Result<(), Error> {
+        match &self.ordering {
+            Some(locks) => {
+                let key = ConversationLocks::key_of_activity(ctx.activity());
+                locks
+                    .run(key.as_deref(), self.run_unordered(ctx, terminal))
+                    .await
+            }
+            None => self.run_unordered(ctx, terminal).await,
+        }
+    }
+
+    async fn run_unordered(
+        &self,
+        ctx: &mut TurnContext,
+        terminal: Terminal<'_>,
+    ) -> Result<(), Error> {
+        let outcome = AssertUnwindSafe(self.middleware.run(ctx, terminal))
+            .catch_unwind()
+            .await;
+        let error: BoxError = match outcome {
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(error)) => error,
+            Err(panic) => Box::new(Error::Panic {
+                message: panic_message(panic.as_ref()),
+            }),
+        };
+        let handled = AssertUnwindSafe(self.on_turn_error(ctx, &error))
+            .catch_unwind()
+            .await;
+        if handled.is_err() {
+            tracing::error!(error = %error, "on_turn_error panicked while handling a turn error");
+        }
+        Err(Error::Turn { source: error })
+    }
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 
-use crate::{BoxFuture, TurnContext, TurnResult};
+use crate::callback::Call1;
+use crate::{TurnContext, TurnResult};
 
 /// A bot: given a turn, it reads the incoming activity and answers.
 ///
@@ -35,7 +36,8 @@ pub trait Bot: Send + Sync {
     async fn on_turn(&self, ctx: &mut TurnContext) -> TurnResult;
 }
 
-/// A [`Bot`] made from a function, for small bots and tests; see [`bot_fn`].
+/// A [`Bot`] made from an async closure, for small bots and tests; see [`bot_fn`].
+#[derive(Clone)]
 pub struct BotFn<F>(F);
 
 impl<F> std::fmt::Debug for BotFn<F> {
@@ -44,21 +46,28 @@ impl<F> std::fmt::Debug for BotFn<F> {
     }
 }
 
-/// Makes a [`Bot`] from a function of the turn context.
+/// Makes a [`Bot`] from an async closure of the turn context.
+///
+/// The closure is cloned for each turn, so its captures must be `Clone` (capture an `Arc`
+/// of anything shared); see [`callback`](crate::callback).
 ///
 /// ```
 /// use botbuilder_core::{bot_fn, Bot};
 ///
-/// let echo = bot_fn(|ctx| Box::pin(async move {
-///     let text = ctx.activity().text().to_owned();
-///     ctx.send_activity(text).await?;
+/// let prefix = String::from("Echo: ");
+/// let echo = bot_fn(async move |ctx| {
+///     let text = ctx.activity().text();
+///     ctx.send_activity(format!("{prefix}{text}")).await?;
 ///     Ok(())
-/// }));
+/// });
 /// let _: &dyn Bot = &echo;
 /// ```
 pub fn bot_fn<F>(f: F) -> BotFn<F>
 where
-    F: for<'a> Fn(&'a mut TurnContext) -> BoxFuture<'a, TurnResult> + Send + Sync,
+    F: AsyncFnOnce(&mut TurnContext) -> TurnResult
+        + for<'a> Call1<'a, &'a mut TurnContext, TurnResult>
+        + Clone
+        + Sync,
 {
     BotFn(f)
 }
@@ -66,9 +75,9 @@ where
 #[async_trait]
 impl<F> Bot for BotFn<F>
 where
-    F: for<'a> Fn(&'a mut TurnContext) -> BoxFuture<'a, TurnResult> + Send + Sync,
+    F: for<'a> Call1<'a, &'a mut TurnContext, TurnResult> + Clone + Sync,
 {
     async fn on_turn(&self, ctx: &mut TurnContext) -> TurnResult {
-        (self.0)(ctx).await
+        self.0.clone().call_boxed(ctx).await
     }
 }

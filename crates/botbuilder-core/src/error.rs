@@ -47,6 +47,10 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// A middleware ended a proactive turn without calling `next`, so the logic given to
+    /// `continue_conversation` never ran and has no value to return.
+    #[error("a middleware ended the proactive turn before its logic ran")]
+    LogicNotRun,
     /// The bot's turn panicked. The panic was caught so the server keeps serving.
     #[error("the turn panicked: {message}")]
     Panic {

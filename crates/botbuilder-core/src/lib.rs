@@ -8,8 +8,10 @@
 //! - [`TurnContext`]: the incoming activity, `send_activity`, update, delete, hooks, turn state.
 //! - [`Middleware`] and [`MiddlewareSet`]: code around every turn; shipped:
 //!   [`middleware::ShowTypingMiddleware`], [`middleware::TranscriptLoggerMiddleware`].
-//! - [`BotAdapter`]: delivery, `continue_conversation` for proactive messages,
-//!   `on_turn_error`.
+//! - [`BotAdapter`]: delivery; [`BotAdapterExt::continue_conversation`] for proactive
+//!   messages, returning what its logic returns. Adapter authors find [`adapter::TurnPipeline`]
+//!   (middleware, turn-error handler, ordering) and [`adapter::ContinueLogic`] in [`adapter`].
+//! - Functions are async closures everywhere (`bot_fn(async |ctx| { .. })`); see [`callback`].
 //! - [`state`]: what the bot remembers between turns: [`ConversationState`], [`UserState`],
 //!   [`PrivateConversationState`], typed properties, [`AutoSaveStateMiddleware`]; kept in a
 //!   [`storage::Storage`] ([`MemoryStorage`] here) with eTags, so that no update is lost;
@@ -47,8 +49,9 @@ pub use async_trait::async_trait;
 pub use botbuilder_schema as schema;
 
 mod activity_handler;
-mod adapter;
+pub mod adapter;
 mod bot;
+pub mod callback;
 mod error;
 pub mod middleware;
 mod ordering;
@@ -60,8 +63,8 @@ mod turn_state;
 
 pub use activity_handler::{ActivityHandler, TOKEN_RESPONSE_EVENT, dispatch_activity};
 pub use adapter::{
-    BotAdapter, ContinueLogic, TURN_ERROR_MESSAGE, TURN_ERROR_TRACE_VALUE_TYPE, TurnErrorFn,
-    TurnErrorHandler, default_on_turn_error, run_bot_turn, run_logic_turn, turn_error_handler,
+    BotAdapter, BotAdapterExt, TURN_ERROR_MESSAGE, TURN_ERROR_TRACE_VALUE_TYPE, TurnErrorFn,
+    TurnErrorHandler, turn_error_handler,
 };
 pub use bot::{Bot, BotFn, bot_fn};
 pub use error::{BoxError, Error, TurnResult};

@@ -10,6 +10,7 @@ use botbuilder_schema::{
 };
 use serde_json::Value;
 
+use crate::callback::Call3;
 use crate::{BotAdapter, Error, TurnState};
 
 /// Intercepts the activities a turn sends: inspect, change or swallow them.
@@ -24,12 +25,12 @@ use crate::{BotAdapter, Error, TurnState};
 /// use botbuilder_core::{send_hook, TurnContext};
 ///
 /// fn shout(ctx: &mut TurnContext) {
-///     ctx.on_send_activities(send_hook(|_ctx, mut activities, next| Box::pin(async move {
+///     ctx.on_send_activities(send_hook(async |_ctx, mut activities, next| {
 ///         for a in &mut activities {
 ///             a.text = a.text.take().map(|t| t.to_uppercase());
 ///         }
 ///         next.run(activities).await
-///     })));
+///     }));
 /// }
 /// ```
 #[async_trait]
@@ -67,10 +68,12 @@ pub trait DeleteActivityHook: Send + Sync {
     ) -> Result<(), Error>;
 }
 
-/// A boxed, `Send` future, as hooks and continuation logic return.
+/// A boxed, `Send` future.
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
-/// A hook made from a function; see [`send_hook`], [`update_hook`] and [`delete_hook`].
+/// A hook made from an async closure; see [`send_hook`], [`update_hook`] and
+/// [`delete_hook`]. The closure is cloned for each call (see [`callback`](crate::callback)).
+#[derive(Clone)]
 pub struct HookFn<F>(F);
 
 impl<F> fmt::Debug for HookFn<F> {
@@ -79,43 +82,48 @@ impl<F> fmt::Debug for HookFn<F> {
     }
 }
 
-/// Makes a [`SendActivitiesHook`] from a function (a closure's types are inferred here).
+/// Makes a [`SendActivitiesHook`] from an async closure.
 pub fn send_hook<F>(f: F) -> HookFn<F>
 where
-    F: for<'a> Fn(
+    F: AsyncFnOnce(
+            &TurnContext,
+            Vec<Activity>,
+            SendNext<'_>,
+        ) -> Result<Vec<ResourceResponse>, Error>
+        + for<'a> Call3<
+            'a,
             &'a TurnContext,
             Vec<Activity>,
             SendNext<'a>,
-        ) -> BoxFuture<'a, Result<Vec<ResourceResponse>, Error>>
-        + Send
+            Result<Vec<ResourceResponse>, Error>,
+        > + Clone
         + Sync,
 {
     HookFn(f)
 }
 
-/// Makes an [`UpdateActivityHook`] from a function.
+/// Makes an [`UpdateActivityHook`] from an async closure.
 pub fn update_hook<F>(f: F) -> HookFn<F>
 where
-    F: for<'a> Fn(
+    F: AsyncFnOnce(&TurnContext, Activity, UpdateNext<'_>) -> Result<ResourceResponse, Error>
+        + for<'a> Call3<
+            'a,
             &'a TurnContext,
             Activity,
             UpdateNext<'a>,
-        ) -> BoxFuture<'a, Result<ResourceResponse, Error>>
-        + Send
+            Result<ResourceResponse, Error>,
+        > + Clone
         + Sync,
 {
     HookFn(f)
 }
 
-/// Makes a [`DeleteActivityHook`] from a function.
+/// Makes a [`DeleteActivityHook`] from an async closure.
 pub fn delete_hook<F>(f: F) -> HookFn<F>
 where
-    F: for<'a> Fn(
-            &'a TurnContext,
-            ConversationReference,
-            DeleteNext<'a>,
-        ) -> BoxFuture<'a, Result<(), Error>>
-        + Send
+    F: AsyncFnOnce(&TurnContext, ConversationReference, DeleteNext<'_>) -> Result<(), Error>
+        + for<'a> Call3<'a, &'a TurnContext, ConversationReference, DeleteNext<'a>, Result<(), Error>>
+        + Clone
         + Sync,
 {
     HookFn(f)
@@ -124,12 +132,13 @@ where
 #[async_trait]
 impl<F> SendActivitiesHook for HookFn<F>
 where
-    F: for<'a> Fn(
+    F: for<'a> Call3<
+            'a,
             &'a TurnContext,
             Vec<Activity>,
             SendNext<'a>,
-        ) -> BoxFuture<'a, Result<Vec<ResourceResponse>, Error>>
-        + Send
+            Result<Vec<ResourceResponse>, Error>,
+        > + Clone
         + Sync,
 {
     async fn on_send_activities(
@@ -138,19 +147,20 @@ where
         activities: Vec<Activity>,
         next: SendNext<'_>,
     ) -> Result<Vec<ResourceResponse>, Error> {
-        (self.0)(ctx, activities, next).await
+        self.0.clone().call_boxed(ctx, activities, next).await
     }
 }
 
 #[async_trait]
 impl<F> UpdateActivityHook for HookFn<F>
 where
-    F: for<'a> Fn(
+    F: for<'a> Call3<
+            'a,
             &'a TurnContext,
             Activity,
             UpdateNext<'a>,
-        ) -> BoxFuture<'a, Result<ResourceResponse, Error>>
-        + Send
+            Result<ResourceResponse, Error>,
+        > + Clone
         + Sync,
 {
     async fn on_update_activity(
@@ -159,19 +169,15 @@ where
         activity: Activity,
         next: UpdateNext<'_>,
     ) -> Result<ResourceResponse, Error> {
-        (self.0)(ctx, activity, next).await
+        self.0.clone().call_boxed(ctx, activity, next).await
     }
 }
 
 #[async_trait]
 impl<F> DeleteActivityHook for HookFn<F>
 where
-    F: for<'a> Fn(
-            &'a TurnContext,
-            ConversationReference,
-            DeleteNext<'a>,
-        ) -> BoxFuture<'a, Result<(), Error>>
-        + Send
+    F: for<'a> Call3<'a, &'a TurnContext, ConversationReference, DeleteNext<'a>, Result<(), Error>>
+        + Clone
         + Sync,
 {
     async fn on_delete_activity(
@@ -180,7 +186,7 @@ where
         reference: ConversationReference,
         next: DeleteNext<'_>,
     ) -> Result<(), Error> {
-        (self.0)(ctx, reference, next).await
+        self.0.clone().call_boxed(ctx, reference, next).await
     }
 }
 

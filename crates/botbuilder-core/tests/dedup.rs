@@ -8,7 +8,7 @@ use botbuilder_core::middleware::DeduplicationMiddleware;
 use botbuilder_core::schema::{Activity, ChannelId, ConversationAccount};
 use botbuilder_core::storage::{MemoryStorage, Storage};
 use botbuilder_core::testing::TestAdapter;
-use botbuilder_core::{Bot, BotAdapter, ContinueLogic, TurnContext, TurnResult, async_trait};
+use botbuilder_core::{Bot, BotAdapterExt, TurnContext, TurnResult, async_trait};
 
 #[derive(Default)]
 struct Counting {
@@ -215,15 +215,10 @@ async fn proactive_turns_and_activities_without_ids_always_run() {
     let reference = adapter.make_activity("x").conversation_reference();
     for _ in 0..2 {
         adapter
-            .continue_conversation(
-                reference.clone(),
-                ContinueLogic::new(|ctx| {
-                    Box::pin(async move {
-                        ctx.send_activity("p").await?;
-                        Ok(())
-                    })
-                }),
-            )
+            .continue_conversation(reference.clone(), async move |ctx| {
+                ctx.send_activity("p").await?;
+                Ok(())
+            })
             .await
             .unwrap();
     }

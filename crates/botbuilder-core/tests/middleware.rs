@@ -10,8 +10,8 @@ use botbuilder_core::middleware::{
 use botbuilder_core::schema::{Activity, ActivityTypes, DeliveryModes, RoleTypes};
 use botbuilder_core::testing::{TestAdapter, TestFlow};
 use botbuilder_core::{
-    ActivityHandler, BotAdapter, ContinueLogic, Middleware, MiddlewareSet, Next, TurnContext,
-    TurnResult, async_trait, bot_fn,
+    ActivityHandler, BotAdapterExt, Middleware, MiddlewareSet, Next, TurnContext, TurnResult,
+    async_trait, bot_fn,
 };
 
 /// Takes `text` seconds to answer.
@@ -59,16 +59,11 @@ async fn no_typing_in_proactive_turns_or_for_expect_replies() {
     let adapter = TestAdapter::new().with_middleware(ShowTypingMiddleware::default());
     let reference = adapter.make_activity("x").conversation_reference();
     adapter
-        .continue_conversation(
-            reference,
-            ContinueLogic::new(|ctx| {
-                Box::pin(async move {
-                    tokio::time::sleep(Duration::from_secs(3)).await;
-                    ctx.send_activity("late").await?;
-                    Ok(())
-                })
-            }),
-        )
+        .continue_conversation(reference, async move |ctx| {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            ctx.send_activity("late").await?;
+            Ok(())
+        })
         .await
         .unwrap();
     assert_eq!(adapter.next_reply("convo1").unwrap().text(), "late");
@@ -87,15 +82,13 @@ async fn transcripts_hold_incoming_and_outgoing_in_order() {
     let store = MemoryTranscriptStore::new();
     let adapter = TestAdapter::new()
         .with_middleware(TranscriptLoggerMiddleware::new(Arc::new(store.clone())));
-    let bot = bot_fn(|ctx| {
-        Box::pin(async move {
-            let first = ctx.send_activity("one").await?;
-            ctx.send_activity("two").await?;
-            ctx.update_activity(Activity::message("one, edited").with_id(first.id.clone()))
-                .await?;
-            ctx.delete_activity(first.id).await?;
-            Ok(())
-        })
+    let bot = bot_fn(async move |ctx| {
+        let first = ctx.send_activity("one").await?;
+        ctx.send_activity("two").await?;
+        ctx.update_activity(Activity::message("one, edited").with_id(first.id.clone()))
+            .await?;
+        ctx.delete_activity(first.id).await?;
+        Ok(())
     });
     TestFlow::new(adapter.clone(), bot)
         .send("hi")
@@ -146,12 +139,10 @@ async fn transcripts_are_paged_and_listed_and_deleted() {
     let store = MemoryTranscriptStore::new();
     let adapter = TestAdapter::new()
         .with_middleware(TranscriptLoggerMiddleware::new(Arc::new(store.clone())));
-    let echo = bot_fn(|ctx| {
-        Box::pin(async move {
-            let text = ctx.activity().text().to_owned();
-            ctx.send_activity(text).await?;
-            Ok(())
-        })
+    let echo = bot_fn(async move |ctx| {
+        let text = ctx.activity().text().to_owned();
+        ctx.send_activity(text).await?;
+        Ok(())
     });
     for i in 0..15 {
         adapter.send_text(format!("m{i}"), &echo).await.unwrap();
@@ -203,15 +194,10 @@ async fn proactive_turns_log_what_is_sent_but_not_the_synthetic_event() {
         .with_middleware(TranscriptLoggerMiddleware::new(Arc::new(store.clone())));
     let reference = adapter.make_activity("x").conversation_reference();
     adapter
-        .continue_conversation(
-            reference,
-            ContinueLogic::new(|ctx| {
-                Box::pin(async move {
-                    ctx.send_activity("proactive").await?;
-                    Ok(())
-                })
-            }),
-        )
+        .continue_conversation(reference, async move |ctx| {
+            ctx.send_activity("proactive").await?;
+            Ok(())
+        })
         .await
         .unwrap();
     let page = store
@@ -243,7 +229,7 @@ async fn a_middleware_set_nests_as_one_middleware() {
         .with_middleware(Tag("outer-1", log.clone()))
         .with_middleware(inner)
         .with_middleware(Tag("outer-2", log.clone()));
-    let bot = bot_fn(|_ctx| Box::pin(async { Ok(()) }));
+    let bot = bot_fn(async |_ctx| Ok(()));
     adapter.send_text("x", &bot).await.unwrap();
     assert_eq!(
         *log.lock().unwrap(),

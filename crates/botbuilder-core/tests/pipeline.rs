@@ -8,7 +8,7 @@ use botbuilder_core::schema::{
 };
 use botbuilder_core::testing::{TestAdapter, TestFlow};
 use botbuilder_core::{
-    BotAdapter, BoxError, ContinueLogic, Error, Middleware, Next, TurnContext, TurnResult,
+    BotAdapter, BotAdapterExt, BoxError, Error, Middleware, Next, TurnContext, TurnResult,
     async_trait, bot_fn, delete_hook, send_hook, turn_error_handler, update_hook,
 };
 
@@ -48,13 +48,10 @@ fn recorder(name: &'static str, log: &Log) -> Recorder {
 
 fn recording_bot(log: &Log) -> impl botbuilder_core::Bot + 'static {
     let log = log.clone();
-    bot_fn(move |ctx| {
-        let log = log.clone();
-        Box::pin(async move {
-            log.lock().unwrap().push("bot".to_owned());
-            ctx.send_activity("done").await?;
-            Ok(())
-        })
+    bot_fn(async move |ctx| {
+        log.lock().unwrap().push("bot".to_owned());
+        ctx.send_activity("done").await?;
+        Ok(())
     })
 }
 
@@ -109,7 +106,7 @@ impl Middleware for Failing {
 #[tokio::test(start_paused = true)]
 async fn errors_reach_on_turn_error_and_the_default_tells_the_user() {
     let adapter = TestAdapter::new().with_middleware(Failing);
-    let bot = bot_fn(|_ctx| Box::pin(async { Ok(()) }));
+    let bot = bot_fn(async |_ctx| Ok(()));
     let result = adapter.send_text("hi", &bot).await;
     match result {
         Err(Error::Turn { source }) => assert_eq!(source.to_string(), "middleware exploded"),
@@ -127,19 +124,16 @@ async fn errors_reach_on_turn_error_and_the_default_tells_the_user() {
 async fn a_custom_on_turn_error_sees_bot_errors() {
     let seen: Log = Arc::default();
     let seen2 = seen.clone();
-    let adapter = TestAdapter::new().with_on_turn_error(turn_error_handler(move |ctx, error| {
-        let seen = seen2.clone();
-        Box::pin(async move {
+    let adapter =
+        TestAdapter::new().with_on_turn_error(turn_error_handler(async move |ctx, error| {
+            let seen = seen2.clone();
             seen.lock().unwrap().push(error.to_string());
             let _ = ctx.send_activity("custom sorry").await;
-        })
-    }));
-    let bot = bot_fn(|ctx| {
-        Box::pin(async move {
-            let n: i32 = ctx.activity().text().parse()?;
-            ctx.send_activity(format!("{}", n * 2)).await?;
-            Ok(())
-        })
+        }));
+    let bot = bot_fn(async move |ctx| {
+        let n: i32 = ctx.activity().text().parse()?;
+        ctx.send_activity(format!("{}", n * 2)).await?;
+        Ok(())
     });
     TestFlow::new(adapter, bot)
         .test("21", "42")
@@ -152,14 +146,12 @@ async fn a_custom_on_turn_error_sees_bot_errors() {
 #[tokio::test(start_paused = true)]
 async fn a_panicking_turn_is_caught_and_reported() {
     let adapter = TestAdapter::new();
-    let bot = bot_fn(|ctx| {
-        Box::pin(async move {
-            if ctx.activity().text() == "boom" {
-                panic!("bot bug");
-            }
-            ctx.send_activity("fine").await?;
-            Ok(())
-        })
+    let bot = bot_fn(async move |ctx| {
+        if ctx.activity().text() == "boom" {
+            panic!("bot bug");
+        }
+        ctx.send_activity("fine").await?;
+        Ok(())
     });
     let result = adapter.send_text("boom", &bot).await;
     let Err(Error::Turn { source }) = result else {
@@ -183,13 +175,11 @@ async fn a_panicking_turn_is_caught_and_reported() {
 #[tokio::test(start_paused = true)]
 async fn outgoing_activities_are_completed_from_the_incoming_one() {
     let adapter = TestAdapter::new();
-    let bot = bot_fn(|ctx| {
-        Box::pin(async move {
-            let mut reply = Activity::default().with_text("typed");
-            reply.id = Some("caller-set".into());
-            ctx.send_activity(reply).await?;
-            Ok(())
-        })
+    let bot = bot_fn(async move |ctx| {
+        let mut reply = Activity::default().with_text("typed");
+        reply.id = Some("caller-set".into());
+        ctx.send_activity(reply).await?;
+        Ok(())
     });
     let incoming = adapter
         .make_activity("hello")
@@ -218,20 +208,17 @@ async fn outgoing_activities_are_completed_from_the_incoming_one() {
 async fn responded_is_set_by_non_trace_sends_only() {
     let states: Log = Arc::default();
     let s = states.clone();
-    let bot = bot_fn(move |ctx| {
-        let s = s.clone();
-        Box::pin(async move {
-            s.lock().unwrap().push(format!("start {}", ctx.responded()));
-            ctx.send_trace_activity("t", None, None, None).await?;
-            s.lock()
-                .unwrap()
-                .push(format!("after trace {}", ctx.responded()));
-            ctx.send_activity("x").await?;
-            s.lock()
-                .unwrap()
-                .push(format!("after message {}", ctx.responded()));
-            Ok(())
-        })
+    let bot = bot_fn(async move |ctx| {
+        s.lock().unwrap().push(format!("start {}", ctx.responded()));
+        ctx.send_trace_activity("t", None, None, None).await?;
+        s.lock()
+            .unwrap()
+            .push(format!("after trace {}", ctx.responded()));
+        ctx.send_activity("x").await?;
+        s.lock()
+            .unwrap()
+            .push(format!("after message {}", ctx.responded()));
+        Ok(())
     });
     TestAdapter::new().send_text("hi", &bot).await.unwrap();
     assert_eq!(
@@ -246,26 +233,22 @@ struct HookInstaller;
 impl Middleware for HookInstaller {
     async fn on_turn(&self, ctx: &mut TurnContext, next: Next<'_>) -> TurnResult {
         // Change: upper-case every text.
-        ctx.on_send_activities(send_hook(|_ctx, mut activities, next| {
-            Box::pin(async move {
-                for a in &mut activities {
-                    a.text = a.text.take().map(|t| t.to_uppercase());
-                }
-                next.run(activities).await
-            })
+        ctx.on_send_activities(send_hook(async move |_ctx, mut activities, next| {
+            for a in &mut activities {
+                a.text = a.text.take().map(|t| t.to_uppercase());
+            }
+            next.run(activities).await
         }));
         // Swallow: drop messages that say "SECRET" (after the first hook upper-cased them).
-        ctx.on_send_activities(send_hook(|_ctx, activities, next| {
-            Box::pin(async move {
-                let keep: Vec<Activity> = activities
-                    .into_iter()
-                    .filter(|a| a.text() != "SECRET")
-                    .collect();
-                if keep.is_empty() {
-                    return Ok(vec![ResourceResponse::new("swallowed")]);
-                }
-                next.run(keep).await
-            })
+        ctx.on_send_activities(send_hook(async move |_ctx, activities, next| {
+            let keep: Vec<Activity> = activities
+                .into_iter()
+                .filter(|a| a.text() != "SECRET")
+                .collect();
+            if keep.is_empty() {
+                return Ok(vec![ResourceResponse::new("swallowed")]);
+            }
+            next.run(keep).await
         }));
         next.run(ctx).await
     }
@@ -276,14 +259,11 @@ async fn send_hooks_can_change_and_swallow_in_registration_order() {
     let responses: Log = Arc::default();
     let r = responses.clone();
     let adapter = TestAdapter::new().with_middleware(HookInstaller);
-    let bot = bot_fn(move |ctx| {
-        let r = r.clone();
-        Box::pin(async move {
-            let a = ctx.send_activity("secret").await?;
-            r.lock().unwrap().push(a.id);
-            ctx.send_activity("hello").await?;
-            Ok(())
-        })
+    let bot = bot_fn(async move |ctx| {
+        let a = ctx.send_activity("secret").await?;
+        r.lock().unwrap().push(a.id);
+        ctx.send_activity("hello").await?;
+        Ok(())
     });
     TestFlow::new(adapter, bot)
         .send("go")
@@ -299,37 +279,27 @@ async fn update_and_delete_go_through_their_hooks_to_the_adapter() {
     let seen: Log = Arc::default();
     let s1 = seen.clone();
     let s2 = seen.clone();
-    let bot = bot_fn(move |ctx| {
-        let s1 = s1.clone();
-        let s2 = s2.clone();
-        Box::pin(async move {
-            ctx.on_update_activity(update_hook(move |_ctx, activity, next| {
-                let s1 = s1.clone();
-                Box::pin(async move {
-                    s1.lock()
-                        .unwrap()
-                        .push(format!("update {}", activity.text()));
-                    next.run(activity).await
-                })
-            }));
-            ctx.on_delete_activity(delete_hook(move |_ctx, reference, next| {
-                let s2 = s2.clone();
-                Box::pin(async move {
-                    let id = reference.activity_id.clone().unwrap_or_default();
-                    if id == "keep" {
-                        return Ok(());
-                    }
-                    s2.lock().unwrap().push(format!("delete {id}"));
-                    next.run(reference).await
-                })
-            }));
-            let sent = ctx.send_activity("v1").await?;
-            ctx.update_activity(Activity::message("v2").with_id(sent.id.clone()))
-                .await?;
-            ctx.delete_activity(sent.id).await?;
-            ctx.delete_activity("keep").await?;
-            Ok(())
-        })
+    let bot = bot_fn(async move |ctx| {
+        ctx.on_update_activity(update_hook(async move |_ctx, activity, next| {
+            s1.lock()
+                .unwrap()
+                .push(format!("update {}", activity.text()));
+            next.run(activity).await
+        }));
+        ctx.on_delete_activity(delete_hook(async move |_ctx, reference, next| {
+            let id = reference.activity_id.clone().unwrap_or_default();
+            if id == "keep" {
+                return Ok(());
+            }
+            s2.lock().unwrap().push(format!("delete {id}"));
+            next.run(reference).await
+        }));
+        let sent = ctx.send_activity("v1").await?;
+        ctx.update_activity(Activity::message("v2").with_id(sent.id.clone()))
+            .await?;
+        ctx.delete_activity(sent.id).await?;
+        ctx.delete_activity("keep").await?;
+        Ok(())
     });
     adapter.send_text("go", &bot).await.unwrap();
     let updated = adapter.updated_activities();
@@ -360,13 +330,11 @@ async fn expect_replies_buffers_instead_of_sending() {
         }
     }
     let adapter = adapter.with_middleware(Capture(buffered.clone()));
-    let bot = bot_fn(|ctx| {
-        Box::pin(async move {
-            ctx.send_activity("one").await?;
-            ctx.send_activity("two").await?;
-            assert!(ctx.responded());
-            Ok(())
-        })
+    let bot = bot_fn(async move |ctx| {
+        ctx.send_activity("one").await?;
+        ctx.send_activity("two").await?;
+        assert!(ctx.responded());
+        Ok(())
     });
     let activity = Activity::message("hi").with_delivery_mode(DeliveryModes::ExpectReplies);
     adapter.process_activity(activity, &bot).await.unwrap();
@@ -399,13 +367,11 @@ async fn an_invoke_response_activity_is_captured_not_sent() {
         }
     }
     let adapter = TestAdapter::new().with_middleware(Check);
-    let bot = bot_fn(|ctx| {
-        Box::pin(async move {
-            let mut response = Activity::new(ActivityTypes::InvokeResponse);
-            response.value = Some(serde_json::json!({"status": 200, "body": {"ok": true}}));
-            ctx.send_activity(response).await?;
-            Ok(())
-        })
+    let bot = bot_fn(async move |ctx| {
+        let mut response = Activity::new(ActivityTypes::InvokeResponse);
+        response.value = Some(serde_json::json!({"status": 200, "body": {"ok": true}}));
+        ctx.send_activity(response).await?;
+        Ok(())
     });
     adapter
         .process_activity(Activity::invoke("task/fetch", serde_json::json!({})), &bot)
@@ -435,13 +401,11 @@ impl Middleware for DetectLanguage {
 #[tokio::test(start_paused = true)]
 async fn middleware_hands_data_to_the_bot_through_turn_state() {
     let adapter = TestAdapter::new().with_middleware(DetectLanguage);
-    let bot = bot_fn(|ctx| {
-        Box::pin(async move {
-            let Language(lang) = ctx.turn_state().get::<Language>().ok_or("no language")?;
-            let lang = *lang;
-            ctx.send_activity(lang).await?;
-            Ok(())
-        })
+    let bot = bot_fn(async move |ctx| {
+        let Language(lang) = ctx.turn_state().get::<Language>().ok_or("no language")?;
+        let lang = *lang;
+        ctx.send_activity(lang).await?;
+        Ok(())
     });
     TestFlow::new(adapter, bot)
         .test("bonjour", "fr")
@@ -457,18 +421,13 @@ async fn proactive_turns_run_through_the_same_middleware() {
     let shared: Arc<dyn BotAdapter> = Arc::new(adapter.clone());
     let log2 = log.clone();
     shared
-        .continue_conversation(
-            reference,
-            ContinueLogic::new(move |ctx| {
-                Box::pin(async move {
-                    assert!(ctx.is_proactive());
-                    assert_eq!(ctx.activity().name.as_deref(), Some("ContinueConversation"));
-                    log2.lock().unwrap().push("logic".to_owned());
-                    ctx.send_activity("later").await?;
-                    Ok(())
-                })
-            }),
-        )
+        .continue_conversation(reference, async move |ctx| {
+            assert!(ctx.is_proactive());
+            assert_eq!(ctx.activity().name.as_deref(), Some("ContinueConversation"));
+            log2.lock().unwrap().push("logic".to_owned());
+            ctx.send_activity("later").await?;
+            Ok(())
+        })
         .await
         .unwrap();
     assert_eq!(*log.lock().unwrap(), ["A before", "logic", "A after"]);
@@ -485,7 +444,7 @@ async fn proactive_turns_run_through_the_same_middleware() {
 async fn continue_conversation_rejects_an_incomplete_reference_and_reports_logic_errors() {
     let adapter = TestAdapter::new();
     let mut reference = adapter.make_activity("x").conversation_reference();
-    let ok = ContinueLogic::new(|_ctx| Box::pin(async { Ok(()) }));
+    let ok = async |_ctx: &mut TurnContext| Ok(());
     reference.service_url = None;
     let err = adapter
         .continue_conversation(reference.clone(), ok)
@@ -495,7 +454,7 @@ async fn continue_conversation_rejects_an_incomplete_reference_and_reports_logic
     assert!(err.to_string().contains("serviceUrl"));
 
     reference.service_url = Some("https://test.com".into());
-    let failing = ContinueLogic::new(|_ctx| Box::pin(async { Err::<(), BoxError>("nope".into()) }));
+    let failing = async |_ctx: &mut TurnContext| Err::<(), BoxError>("nope".into());
     let err = adapter
         .continue_conversation(reference, failing)
         .await
@@ -524,12 +483,10 @@ async fn create_conversation_runs_logic_in_a_new_conversation() {
                 ..reference
             },
             params,
-            ContinueLogic::new(|ctx| {
-                Box::pin(async move {
-                    ctx.send_activity("welcome to a new chat").await?;
-                    Ok(())
-                })
-            }),
+            async move |ctx| {
+                ctx.send_activity("welcome to a new chat").await?;
+                Ok(())
+            },
         )
         .await
         .unwrap();
@@ -538,4 +495,101 @@ async fn create_conversation_runs_logic_in_a_new_conversation() {
         .expect("a message in the new conversation");
     assert_eq!(sent.text(), "welcome to a new chat");
     assert_eq!(sent.recipient.unwrap().id, "user9");
+}
+
+#[tokio::test(start_paused = true)]
+async fn continue_conversation_returns_what_the_logic_returns() {
+    let adapter = TestAdapter::new();
+    let reference = adapter.make_activity("x").conversation_reference();
+    let job = 41;
+    let (sent, answer) = adapter
+        .continue_conversation(reference.clone(), async move |ctx| {
+            let sent = ctx.send_activity(format!("job {job} done")).await?;
+            Ok((sent, job + 1))
+        })
+        .await
+        .unwrap();
+    assert_eq!(answer, 42);
+    let reply = adapter.next_reply("convo1").unwrap();
+    assert_eq!(reply.id.as_deref(), Some(sent.id.as_str()));
+
+    // Through `dyn BotAdapter`, as from `ctx.adapter()`.
+    let shared: Arc<dyn BotAdapter> = Arc::new(adapter.clone());
+    let proactive = shared
+        .continue_conversation(reference, async |ctx| Ok(ctx.is_proactive()))
+        .await
+        .unwrap();
+    assert!(proactive);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_short_circuited_proactive_turn_says_its_logic_did_not_run() {
+    let log = Log::default();
+    let adapter = TestAdapter::new().with_middleware(Recorder {
+        name: "gate",
+        log: log.clone(),
+        call_next: false,
+    });
+    let reference = adapter.make_activity("x").conversation_reference();
+    let err = adapter
+        .continue_conversation(reference, async |_ctx| Ok(7))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::LogicNotRun), "{err}");
+    assert_eq!(*log.lock().unwrap(), ["gate before", "gate after"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_middleware_makes_a_new_adapter_and_leaves_clones_alone() {
+    let log = Log::default();
+    let plain = TestAdapter::new();
+    let clone = plain.clone();
+    let logged = plain.clone().with_middleware(Recorder {
+        name: "m",
+        log: log.clone(),
+        call_next: true,
+    });
+    assert_eq!(plain.pipeline().middleware().len(), 0);
+    assert_eq!(clone.pipeline().middleware().len(), 0);
+    assert_eq!(logged.pipeline().middleware().len(), 1);
+
+    let echo = bot_fn(async |ctx| {
+        let text = ctx.activity().text().to_owned();
+        ctx.send_activity(text).await?;
+        Ok(())
+    });
+    clone.send_text("one", &echo).await.unwrap();
+    assert!(log.lock().unwrap().is_empty(), "the clone runs no middleware");
+    logged.send_text("two", &echo).await.unwrap();
+    assert_eq!(*log.lock().unwrap(), ["m before", "m after"]);
+    // Clones still share the conversations: both replies are in the one log.
+    assert_eq!(plain.sent_activities().len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn async_closures_capture_what_they_need() {
+    let prefix = String::from("Echo: ");
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let record = seen.clone();
+    let adapter = TestAdapter::new().with_on_turn_error(turn_error_handler(
+        async move |_ctx, error| record.lock().unwrap().push(error.to_string()),
+    ));
+    let bot = bot_fn(async move |ctx| {
+        if ctx.activity().text() == "fail" {
+            return Err("on purpose".into());
+        }
+        let text = ctx.activity().text();
+        ctx.send_activity(format!("{prefix}{text}")).await?;
+        Ok(())
+    });
+    adapter.send_text("hi", &bot).await.unwrap();
+    adapter.send_text("again", &bot).await.unwrap();
+    assert!(adapter.send_text("fail", &bot).await.is_err());
+    let texts: Vec<String> = adapter
+        .sent_activities()
+        .iter()
+        .map(|a| a.text().to_owned())
+        .collect();
+    assert_eq!(texts, ["Echo: hi", "Echo: again"]);
+    assert_eq!(*seen.lock().unwrap(), ["on purpose"]);
 }

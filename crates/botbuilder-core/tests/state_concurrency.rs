@@ -11,7 +11,7 @@ use botbuilder_core::schema::{Activity, ConversationAccount};
 use botbuilder_core::state::{AutoSaveStateMiddleware, ConversationState, StatePropertyAccessor};
 use botbuilder_core::storage::{ETAG_ANY, ETAG_FIELD, ETags, MemoryStorage, Storage, StoreItems};
 use botbuilder_core::testing::TestAdapter;
-use botbuilder_core::{Bot, ContinueLogic, Error, bot_fn, turn_error_handler};
+use botbuilder_core::{Bot, BotAdapterExt, Error, bot_fn, turn_error_handler};
 use serde_json::json;
 use tokio::sync::Barrier;
 
@@ -94,19 +94,16 @@ fn counting(storage: Racy, ordered: bool) -> (TestAdapter, Arc<dyn Bot>) {
         .with_turn_ordering(ordered)
         .with_middleware(AutoSaveStateMiddleware::default().with(state))
         // Keep failed turns quiet; the test looks at what process_activity returns.
-        .with_on_turn_error(turn_error_handler(|_, _| Box::pin(async {})));
-    let bot = bot_fn(move |ctx| {
-        let count = count.clone();
-        Box::pin(async move {
-            let n = count
-                .update(ctx, |n| {
-                    *n += 1;
-                    *n
-                })
-                .await?;
-            ctx.send_activity(format!("{n}")).await?;
-            Ok(())
-        })
+        .with_on_turn_error(turn_error_handler(async |_, _| {}));
+    let bot = bot_fn(async move |ctx| {
+        let n = count
+            .update(ctx, |n| {
+                *n += 1;
+                *n
+            })
+            .await?;
+        ctx.send_activity(format!("{n}")).await?;
+        Ok(())
     });
     (adapter, Arc::new(bot))
 }
@@ -227,15 +224,13 @@ async fn ordering_keeps_other_conversations_parallel() {
     let gate = Arc::new(tokio::sync::Notify::new());
     let (opened, wait) = (gate.clone(), gate);
     let adapter = TestAdapter::new();
-    let bot: Arc<dyn Bot> = Arc::new(bot_fn(move |ctx| {
+    let bot: Arc<dyn Bot> = Arc::new(bot_fn(async move |ctx| {
         let (opened, wait) = (opened.clone(), wait.clone());
-        Box::pin(async move {
-            match ctx.activity().text() {
-                "wait" => wait.notified().await,
-                _ => opened.notify_one(),
-            }
-            Ok(())
-        })
+        match ctx.activity().text() {
+            "wait" => wait.notified().await,
+            _ => opened.notify_one(),
+        }
+        Ok(())
     }));
     let in_conversation = |text: &str, conversation: &str| {
         let mut activity = Activity::message(text);
@@ -263,22 +258,15 @@ async fn a_turn_can_continue_its_own_conversation() {
     // Re-entrancy: a turn awaiting a proactive turn in its own conversation does not wait
     // for itself.
     let adapter = TestAdapter::new();
-    let bot = bot_fn(|ctx| {
-        Box::pin(async move {
-            let reference = ctx.conversation_reference().clone();
-            ctx.adapter()
-                .continue_conversation(
-                    reference,
-                    ContinueLogic::new(|ctx| {
-                        Box::pin(async move {
-                            ctx.send_activity("from the proactive turn").await?;
-                            Ok(())
-                        })
-                    }),
-                )
-                .await?;
-            Ok(())
-        })
+    let bot = bot_fn(async move |ctx| {
+        let reference = ctx.conversation_reference().clone();
+        ctx.adapter()
+            .continue_conversation(reference, async move |ctx| {
+                ctx.send_activity("from the proactive turn").await?;
+                Ok(())
+            })
+            .await?;
+        Ok(())
     });
     tokio::time::timeout(Duration::from_secs(10), adapter.send_text("go", &bot))
         .await

@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use botbuilder_core::schema::{Activity, ActivityTypes, ChannelAccount};
 use botbuilder_core::testing::{TestAdapter, TestFlow};
-use botbuilder_core::{
-    ActivityHandler, BotAdapter, ContinueLogic, TurnContext, TurnResult, async_trait,
-};
+use botbuilder_core::{ActivityHandler, BotAdapterExt, TurnContext, TurnResult, async_trait};
 use futures::FutureExt;
 
 struct Echo;
@@ -126,15 +124,10 @@ impl ActivityHandler for Reminder {
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(seconds)).await;
             let _ = adapter
-                .continue_conversation(
-                    reference,
-                    ContinueLogic::new(|ctx| {
-                        Box::pin(async move {
-                            ctx.send_activity("Reminder!").await?;
-                            Ok(())
-                        })
-                    }),
-                )
+                .continue_conversation(reference, async move |ctx| {
+                    ctx.send_activity("Reminder!").await?;
+                    Ok(())
+                })
                 .await;
         });
         Ok(())
@@ -159,15 +152,10 @@ async fn call_steps_run_outside_code_between_steps() {
         .call(|adapter| async move {
             let reference = adapter.make_activity("x").conversation_reference();
             adapter
-                .continue_conversation(
-                    reference,
-                    ContinueLogic::new(|ctx| {
-                        Box::pin(async move {
-                            ctx.send_activity("from outside").await?;
-                            Ok(())
-                        })
-                    }),
-                )
+                .continue_conversation(reference, async move |ctx| {
+                    ctx.send_activity("from outside").await?;
+                    Ok(())
+                })
                 .await
                 .unwrap();
         })
@@ -248,16 +236,11 @@ impl ActivityHandler for Jobs {
             ctx.send_activity(format!("Completing job {number}."))
                 .await?;
             ctx.adapter()
-                .continue_conversation(
-                    reference,
-                    ContinueLogic::new(move |ctx| {
-                        Box::pin(async move {
-                            ctx.send_activity(format!("Job {number} is complete."))
-                                .await?;
-                            Ok(())
-                        })
-                    }),
-                )
+                .continue_conversation(reference, async move |ctx| {
+                    ctx.send_activity(format!("Job {number} is complete."))
+                        .await?;
+                    Ok(())
+                })
                 .await?;
         }
         Ok(())

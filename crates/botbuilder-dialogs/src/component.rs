@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use botbuilder_core::callback::Call1;
 use botbuilder_core::{BoxFuture, TurnContext, TurnResult};
 use serde_json::Value;
 
@@ -39,17 +40,17 @@ type InterruptFn = dyn for<'a> Fn(DialogContext<'a>) -> BoxFuture<'a, TurnResult
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let ask = WaterfallDialog::new("ask")
-///     .step(|mut step| Box::pin(async move {
+///     .step(async move |mut step| {
 ///         step.prompt("city", PromptOptions::new("Where to?")).await
-///     }))
-///     .step(|mut step| Box::pin(async move {
+///     })
+///     .step(async move |mut step| {
 ///         let city = step.result().cloned();
 ///         step.end_dialog(city).await
-///     }));
+///     });
 /// let booking = ComponentDialog::new("booking")
 ///     .with_dialog(ask)
 ///     .with_dialog(TextPrompt::new("city"))
-///     .with_interruption(|mut dc| Box::pin(async move {
+///     .with_interruption(async move |mut dc| {
 ///         match dc.context().activity().text().trim() {
 ///             "help" => {
 ///                 dc.context().send_activity("Tell me a city, or say cancel.").await?;
@@ -62,7 +63,7 @@ type InterruptFn = dyn for<'a> Fn(DialogContext<'a>) -> BoxFuture<'a, TurnResult
 ///             }
 ///             _ => Ok(None),
 ///         }
-///     }));
+///     });
 ///
 /// let client = DialogTestClient::new(booking);
 /// client.flow()
@@ -157,12 +158,13 @@ impl ComponentDialog {
     #[must_use]
     pub fn with_interruption<F>(mut self, handler: F) -> Self
     where
-        F: for<'a> Fn(DialogContext<'a>) -> BoxFuture<'a, TurnResult<Option<DialogTurnResult>>>
-            + Send
+        F: AsyncFnOnce(DialogContext<'_>) -> TurnResult<Option<DialogTurnResult>>
+            + for<'a> Call1<'a, DialogContext<'a>, TurnResult<Option<DialogTurnResult>>>
+            + Clone
             + Sync
             + 'static,
     {
-        self.interruption = Some(Arc::new(handler));
+        self.interruption = Some(Arc::new(move |dc| handler.clone().call_boxed(dc)));
         self
     }
 

@@ -82,7 +82,7 @@ impl<'a> DialogContext<'a> {
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// let bot = bot_fn(|ctx| Box::pin(async move {
+    /// let bot = bot_fn(async move |ctx| {
     ///     let dialogs = DialogSet::without_state().with(TextPrompt::new("name"));
     ///     let mut state = DialogState::default();
     ///     let mut dc = DialogContext::new(&dialogs, ctx, &mut state);
@@ -90,7 +90,7 @@ impl<'a> DialogContext<'a> {
     ///     assert_eq!(dc.active_dialog().map(|d| d.id.as_str()), Some("name"));
     ///     assert_eq!(state.dialog_stack.len(), 1);
     ///     Ok(())
-    /// }));
+    /// });
     /// TestFlow::new(TestAdapter::new(), bot).test("hi", "What is your name?").await;
     /// # }
     /// ```
@@ -438,14 +438,14 @@ impl fmt::Debug for DialogContext<'_> {
 /// # async fn main() {
 /// let dialog = ComponentDialog::new("greeter")
 ///     .with_dialog(WaterfallDialog::new("steps")
-///         .step(|mut step| Box::pin(async move {
+///         .step(async move |mut step| {
 ///             step.prompt("name", PromptOptions::new("What is your name?")).await
-///         }))
-///         .step(|mut step| Box::pin(async move {
+///         })
+///         .step(async move |mut step| {
 ///             let name: String = step.result_as()?;
 ///             step.context().send_activity(format!("Hello {name}!")).await?;
 ///             step.end_dialog(None).await
-///         })))
+///         }))
 ///     .with_dialog(TextPrompt::new("name"));
 /// let conversation = ConversationState::new(MemoryStorage::new());
 /// let bot = Greeter { dialog, dialog_state: conversation.create_property("DialogState") };

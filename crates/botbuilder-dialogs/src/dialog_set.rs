@@ -31,9 +31,7 @@ use crate::{Dialog, DialogContext, DialogState, Error};
 /// let dialogs = Arc::new(
 ///     DialogSet::new(conversation.create_property("DialogState")).with(TextPrompt::new("name")),
 /// );
-/// let bot = bot_fn(move |ctx| {
-///     let dialogs = dialogs.clone();
-///     Box::pin(async move {
+/// let bot = bot_fn(async move |ctx| {
 ///         let mut dc = dialogs.create_context(ctx).await?;
 ///         let result = dc.continue_dialog().await?;
 ///         match result.status {
@@ -47,8 +45,7 @@ use crate::{Dialog, DialogContext, DialogState, Error};
 ///             _ => {}
 ///         }
 ///         Ok(())
-///     })
-/// });
+///     });
 /// let adapter = TestAdapter::new().with_middleware(AutoSaveStateMiddleware::default().with(conversation.clone()));
 /// TestFlow::new(adapter, bot)
 ///     .test("hi", "What is your name?")

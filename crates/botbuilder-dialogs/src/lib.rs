@@ -45,22 +45,22 @@
 //!
 //! fn profile_dialog() -> ComponentDialog {
 //!     let steps = WaterfallDialog::new("steps")
-//!         .step(|mut step| Box::pin(async move {
+//!         .step(async move |mut step| {
 //!             step.prompt("name", PromptOptions::new("What is your name?")).await
-//!         }))
-//!         .step(|mut step| Box::pin(async move {
+//!         })
+//!         .step(async move |mut step| {
 //!             let name: String = step.result_as()?;
 //!             step.set_value("name", &name)?;
 //!             let ask = PromptOptions::new(format!("How old are you, {name}?"))
 //!                 .with_retry_prompt("Please give your age as a number.");
 //!             step.prompt("age", ask).await
-//!         }))
-//!         .step(|mut step| Box::pin(async move {
+//!         })
+//!         .step(async move |mut step| {
 //!             let age: u32 = step.result_as()?;
 //!             let name: String = step.value("name")?.unwrap_or_default();
 //!             step.context().send_activity(format!("{name}, {age}: noted.")).await?;
 //!             step.end_dialog(None).await
-//!         }));
+//!         });
 //!     ComponentDialog::new("profile")
 //!         .with_dialog(steps)
 //!         .with_dialog(TextPrompt::new("name"))

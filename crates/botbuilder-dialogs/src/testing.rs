@@ -34,14 +34,14 @@ pub const DIALOG_STATE_PROPERTY: &str = "DialogState";
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let dialog = WaterfallDialog::new("echo-once")
-///     .step(|step| Box::pin(async move {
+///     .step(async move |step| {
 ///         step.context().send_activity("Say something.").await?;
 ///         Ok(botbuilder_dialogs::DialogTurnResult::end_of_turn())
-///     }))
-///     .step(|mut step| Box::pin(async move {
+///     })
+///     .step(async move |mut step| {
 ///         let text = step.result().cloned();
 ///         step.end_dialog(text).await
-///     }));
+///     });
 /// let client = DialogTestClient::new(dialog);
 ///
 /// let reply = client.send_activity("hi").await?;

@@ -4,6 +4,7 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 
 use async_trait::async_trait;
+use botbuilder_core::callback::Call1;
 use botbuilder_core::{BoxFuture, TurnResult};
 use botbuilder_schema::ActivityTypes;
 use serde::Serialize;
@@ -32,8 +33,8 @@ type StepFn = dyn for<'a> Fn(WaterfallStepContext<'a>) -> BoxFuture<'a, TurnResu
 /// the waterfall with [`step.end_dialog(result)`](DialogContext::end_dialog). After the last
 /// step, the waterfall ends with the last step's result.
 ///
-/// Steps are closures in the shape `|step| Box::pin(async move { ... })`; the step context is
-/// moved into the future. Values that must last for the whole waterfall go in
+/// Steps are async closures, `async |step| { ... }` (cloned for each run: capture `Clone`
+/// values); the step context is moved into the future. Values that must last for the whole waterfall go in
 /// [`step.values_mut()`](WaterfallStepContext::values_mut) (stored with the dialog's state);
 /// the waterfall's own options are [`step.options()`](WaterfallStepContext::options).
 ///
@@ -45,20 +46,20 @@ type StepFn = dyn for<'a> Fn(WaterfallStepContext<'a>) -> BoxFuture<'a, TurnResu
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let order = WaterfallDialog::new("order")
-///     .step(|mut step| Box::pin(async move {
+///     .step(async move |mut step| {
 ///         step.prompt("item", PromptOptions::new("What would you like?")).await
-///     }))
-///     .step(|mut step| Box::pin(async move {
+///     })
+///     .step(async move |mut step| {
 ///         let item: String = step.result_as()?;
 ///         step.set_value("item", &item)?;
 ///         step.prompt("quantity", PromptOptions::new(format!("How many {item}?"))).await
-///     }))
-///     .step(|mut step| Box::pin(async move {
+///     })
+///     .step(async move |mut step| {
 ///         let quantity: i64 = step.result_as()?;
 ///         let item: String = step.value("item")?.unwrap_or_default();
 ///         step.context().send_activity(format!("{quantity} {item}, coming up.")).await?;
 ///         step.end_dialog(Some(json!({"item": item, "quantity": quantity}))).await
-///     }));
+///     });
 /// let dialog = ComponentDialog::new("shop")
 ///     .with_dialog(order)
 ///     .with_dialog(TextPrompt::new("item"))
@@ -86,7 +87,7 @@ type StepFn = dyn for<'a> Fn(WaterfallStepContext<'a>) -> BoxFuture<'a, TurnResu
 ///     step.next(None).await
 /// }
 ///
-/// let dialog = WaterfallDialog::new("greet").step(|step| Box::pin(greet(step)));
+/// let dialog = WaterfallDialog::new("greet").step(greet);
 /// assert_eq!(dialog.len(), 1);
 /// ```
 pub struct WaterfallDialog {
@@ -108,8 +109,9 @@ impl WaterfallDialog {
     #[must_use]
     pub fn step<F>(mut self, step: F) -> Self
     where
-        F: for<'a> Fn(WaterfallStepContext<'a>) -> BoxFuture<'a, TurnResult<DialogTurnResult>>
-            + Send
+        F: AsyncFnOnce(WaterfallStepContext<'_>) -> TurnResult<DialogTurnResult>
+            + for<'a> Call1<'a, WaterfallStepContext<'a>, TurnResult<DialogTurnResult>>
+            + Clone
             + Sync
             + 'static,
     {
@@ -120,12 +122,14 @@ impl WaterfallDialog {
     /// Adds a step.
     pub fn add_step<F>(&mut self, step: F) -> &mut Self
     where
-        F: for<'a> Fn(WaterfallStepContext<'a>) -> BoxFuture<'a, TurnResult<DialogTurnResult>>
-            + Send
+        F: AsyncFnOnce(WaterfallStepContext<'_>) -> TurnResult<DialogTurnResult>
+            + for<'a> Call1<'a, WaterfallStepContext<'a>, TurnResult<DialogTurnResult>>
+            + Clone
             + Sync
             + 'static,
     {
-        self.steps.push(Box::new(step));
+        self.steps
+            .push(Box::new(move |ctx| step.clone().call_boxed(ctx)));
         self
     }
 
@@ -390,17 +394,17 @@ impl<'a> WaterfallStepContext<'a> {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// let dialog = WaterfallDialog::new("maybe-ask")
-    ///     .step(|mut step| Box::pin(async move {
+    ///     .step(async move |mut step| {
     ///         if step.options_as::<Option<bool>>()? == Some(true) {
     ///             return step.next(Some(json!(true))).await;   // already known: skip the question
     ///         }
     ///         step.prompt("confirm", PromptOptions::new("Sure?")).await
-    ///     }))
-    ///     .step(|step| Box::pin(async move {
+    ///     })
+    ///     .step(async move |step| {
     ///         let sure: bool = step.result_as()?;
     ///         step.context().send_activity(format!("sure: {sure}")).await?;
     ///         step.next(None).await
-    ///     }));
+    ///     });
     /// let dialog = ComponentDialog::new("main").with_dialog(dialog).with_dialog(ConfirmPrompt::new("confirm"));
     ///
     /// let client = DialogTestClient::new(dialog).with_initial_options(json!(true));

@@ -23,27 +23,21 @@ use support::TempDir;
 /// Name, then age; replies with a summary and ends with `{"name", "age"}`.
 fn profile_dialog() -> ComponentDialog {
     let steps = WaterfallDialog::new("profile-steps")
-        .step(|mut step| {
-            Box::pin(async move { step.prompt("name", PromptOptions::new("Name?")).await })
+        .step(async move |mut step| step.prompt("name", PromptOptions::new("Name?")).await)
+        .step(async move |mut step| {
+            let name: String = step.result_as()?;
+            step.set_value("name", &name)?;
+            step.prompt("age", PromptOptions::new(format!("Age, {name}?")))
+                .await
         })
-        .step(|mut step| {
-            Box::pin(async move {
-                let name: String = step.result_as()?;
-                step.set_value("name", &name)?;
-                step.prompt("age", PromptOptions::new(format!("Age, {name}?")))
-                    .await
-            })
-        })
-        .step(|mut step| {
-            Box::pin(async move {
-                let age: u32 = step.result_as()?;
-                let name: String = step.value("name")?.unwrap_or_default();
-                step.context()
-                    .send_activity(format!("{name} is {age}."))
-                    .await?;
-                step.end_dialog(Some(json!({"name": name, "age": age})))
-                    .await
-            })
+        .step(async move |mut step| {
+            let age: u32 = step.result_as()?;
+            let name: String = step.value("name")?.unwrap_or_default();
+            step.context()
+                .send_activity(format!("{name} is {age}."))
+                .await?;
+            step.end_dialog(Some(json!({"name": name, "age": age})))
+                .await
         });
     ComponentDialog::new("profile")
         .with_dialog(steps)
@@ -189,17 +183,15 @@ async fn non_message_activities_do_not_answer_a_waiting_dialog() {
 
 #[tokio::test]
 async fn create_context_without_state_property_is_an_error() {
-    let bot = bot_fn(|ctx| {
-        Box::pin(async move {
-            let set = DialogSet::without_state();
-            let error = set.create_context(ctx).await.unwrap_err();
-            assert!(matches!(
-                error.downcast_ref::<Error>(),
-                Some(Error::NoDialogState)
-            ));
-            ctx.send_activity("checked").await?;
-            Ok(())
-        })
+    let bot = bot_fn(async move |ctx| {
+        let set = DialogSet::without_state();
+        let error = set.create_context(ctx).await.unwrap_err();
+        assert!(matches!(
+            error.downcast_ref::<Error>(),
+            Some(Error::NoDialogState)
+        ));
+        ctx.send_activity("checked").await?;
+        Ok(())
     });
     TestFlow::new(TestAdapter::new(), bot)
         .test("hi", "checked")
@@ -209,7 +201,7 @@ async fn create_context_without_state_property_is_an_error() {
 #[tokio::test]
 async fn unknown_dialog_ids_are_errors_not_panics() {
     let begins_unknown = WaterfallDialog::new("w")
-        .step(|mut step| Box::pin(async move { step.begin_dialog("nowhere", None).await }));
+        .step(async move |mut step| step.begin_dialog("nowhere", None).await);
     let client = DialogTestClient::new(begins_unknown);
     let error = client.send_activity("hi").await.unwrap_err();
     assert!(
@@ -226,13 +218,9 @@ async fn unknown_dialog_ids_are_errors_not_panics() {
     };
     let dialog_state = conversation.create_property::<DialogState>("DialogState");
     let writer = dialog_state.clone();
-    let seed = bot_fn(move |ctx| {
-        let writer = writer.clone();
-        let stale = stale.clone();
-        Box::pin(async move {
-            writer.set(ctx, &stale).await?;
-            Ok(())
-        })
+    let seed = bot_fn(async move |ctx| {
+        writer.set(ctx, &stale).await?;
+        Ok(())
     });
     let adapter = TestAdapter::new()
         .with_middleware(AutoSaveStateMiddleware::default().with(conversation.clone()));
@@ -264,50 +252,44 @@ async fn waterfall_steps_see_reason_result_options_and_values() {
     let log = Arc::new(Mutex::new(Vec::<String>::new()));
     let (l1, l2, l3) = (log.clone(), log.clone(), log.clone());
     let dialog = WaterfallDialog::new("w")
-        .step(move |mut step| {
+        .step(async move |mut step| {
             let log = l1.clone();
-            Box::pin(async move {
-                let options: Value = step.options_as()?;
-                log.lock().unwrap().push(format!(
-                    "0 {:?} {:?} {options}",
-                    step.reason(),
-                    step.result()
-                ));
-                step.set_value("count", &1)?;
-                step.context().send_activity("first").await?;
-                Ok(DialogTurnResult::end_of_turn())
-            })
+            let options: Value = step.options_as()?;
+            log.lock().unwrap().push(format!(
+                "0 {:?} {:?} {options}",
+                step.reason(),
+                step.result()
+            ));
+            step.set_value("count", &1)?;
+            step.context().send_activity("first").await?;
+            Ok(DialogTurnResult::end_of_turn())
         })
-        .step(move |mut step| {
+        .step(async move |mut step| {
             let log = l2.clone();
-            Box::pin(async move {
-                let count: i64 = step.value("count")?.unwrap();
-                step.values_mut().insert("count".into(), json!(count + 1));
-                log.lock().unwrap().push(format!(
-                    "{} {:?} {:?}",
-                    step.index(),
-                    step.reason(),
-                    step.result()
-                ));
-                step.next(Some(json!("skipped ahead"))).await
-            })
+            let count: i64 = step.value("count")?.unwrap();
+            step.values_mut().insert("count".into(), json!(count + 1));
+            log.lock().unwrap().push(format!(
+                "{} {:?} {:?}",
+                step.index(),
+                step.reason(),
+                step.result()
+            ));
+            step.next(Some(json!("skipped ahead"))).await
         })
-        .step(move |mut step| {
+        .step(async move |mut step| {
             let log = l3.clone();
-            Box::pin(async move {
-                log.lock().unwrap().push(format!(
-                    "{} {:?} {:?} {:?}",
-                    step.index(),
-                    step.reason(),
-                    step.result(),
-                    step.values()
-                ));
-                let count = step.values()["count"].clone();
-                step.context()
-                    .send_activity(format!("count {count}"))
-                    .await?;
-                step.end_dialog(Some(json!("done"))).await
-            })
+            log.lock().unwrap().push(format!(
+                "{} {:?} {:?} {:?}",
+                step.index(),
+                step.reason(),
+                step.result(),
+                step.values()
+            ));
+            let count = step.values()["count"].clone();
+            step.context()
+                .send_activity(format!("count {count}"))
+                .await?;
+            step.end_dialog(Some(json!("done"))).await
         });
     let client = DialogTestClient::new(dialog).with_initial_options(json!({"topic": "x"}));
     client
@@ -332,7 +314,7 @@ async fn waterfall_steps_see_reason_result_options_and_values() {
 #[tokio::test]
 async fn a_waterfall_ends_with_its_last_steps_result_and_next_past_the_end() {
     let dialog = WaterfallDialog::new("w")
-        .step(|step| Box::pin(async move { step.next(Some(json!({"fell": "through"}))).await }));
+        .step(async move |step| step.next(Some(json!({"fell": "through"}))).await);
     let client = DialogTestClient::new(dialog);
     client.send_activity("go").await.unwrap();
     assert_eq!(
@@ -351,11 +333,9 @@ async fn a_waterfall_ends_with_its_last_steps_result_and_next_past_the_end() {
 #[tokio::test]
 async fn next_after_beginning_a_dialog_is_an_error() {
     let dialog = ComponentDialog::new("c")
-        .with_dialog(WaterfallDialog::new("w").step(|mut step| {
-            Box::pin(async move {
-                step.prompt("name", PromptOptions::new("Name?")).await?;
-                step.next(None).await
-            })
+        .with_dialog(WaterfallDialog::new("w").step(async move |mut step| {
+            step.prompt("name", PromptOptions::new("Name?")).await?;
+            step.next(None).await
         }))
         .with_dialog(TextPrompt::new("name"));
     let client = DialogTestClient::new(dialog);
@@ -368,27 +348,23 @@ async fn replace_dialog_loops_and_cancel_all_cancels() {
     let dialog = ComponentDialog::new("loop")
         .with_dialog(
             WaterfallDialog::new("round")
-                .step(|mut step| {
-                    Box::pin(async move {
-                        let round: u32 = step.options_as::<Option<u32>>()?.unwrap_or(1);
-                        step.set_value("round", &round)?;
-                        step.prompt(
-                            "word",
-                            PromptOptions::new(format!("Round {round}: a word?")),
-                        )
-                        .await
-                    })
+                .step(async move |mut step| {
+                    let round: u32 = step.options_as::<Option<u32>>()?.unwrap_or(1);
+                    step.set_value("round", &round)?;
+                    step.prompt(
+                        "word",
+                        PromptOptions::new(format!("Round {round}: a word?")),
+                    )
+                    .await
                 })
-                .step(|mut step| {
-                    Box::pin(async move {
-                        let word: String = step.result_as()?;
-                        let round: u32 = step.value("round")?.unwrap_or(1);
-                        match word.as_str() {
-                            "stop" => step.end_dialog(Some(json!(round))).await,
-                            "quit" => step.cancel_all_dialogs().await,
-                            _ => step.replace_dialog("round", Some(json!(round + 1))).await,
-                        }
-                    })
+                .step(async move |mut step| {
+                    let word: String = step.result_as()?;
+                    let round: u32 = step.value("round")?.unwrap_or(1);
+                    match word.as_str() {
+                        "stop" => step.end_dialog(Some(json!(round))).await,
+                        "quit" => step.cancel_all_dialogs().await,
+                        _ => step.replace_dialog("round", Some(json!(round + 1))).await,
+                    }
                 }),
         )
         .with_dialog(TextPrompt::new("word"));
@@ -422,17 +398,13 @@ async fn replace_dialog_loops_and_cancel_all_cancels() {
 
 #[tokio::test]
 async fn a_component_begins_its_own_initial_dialog() {
-    let greet = WaterfallDialog::new("greet").step(|mut step| {
-        Box::pin(async move {
-            step.context().send_activity("greeting").await?;
-            step.end_dialog(Some(json!("greeted"))).await
-        })
+    let greet = WaterfallDialog::new("greet").step(async move |mut step| {
+        step.context().send_activity("greeting").await?;
+        step.end_dialog(Some(json!("greeted"))).await
     });
-    let farewell = WaterfallDialog::new("farewell").step(|mut step| {
-        Box::pin(async move {
-            step.context().send_activity("farewell").await?;
-            step.end_dialog(Some(json!("bye"))).await
-        })
+    let farewell = WaterfallDialog::new("farewell").step(async move |mut step| {
+        step.context().send_activity("farewell").await?;
+        step.end_dialog(Some(json!("bye"))).await
     });
     let component = ComponentDialog::new("c")
         .with_dialog(greet)
@@ -450,15 +422,13 @@ async fn a_component_begins_its_own_initial_dialog() {
 #[tokio::test]
 async fn components_nest_and_return_results_to_their_parent() {
     let outer = WaterfallDialog::new("outer")
-        .step(|mut step| Box::pin(async move { step.begin_dialog("profile", None).await }))
-        .step(|mut step| {
-            Box::pin(async move {
-                let profile: Value = step.result_as()?;
-                step.context()
-                    .send_activity(format!("outer got {}", profile["name"]))
-                    .await?;
-                step.end_dialog(None).await
-            })
+        .step(async move |mut step| step.begin_dialog("profile", None).await)
+        .step(async move |mut step| {
+            let profile: Value = step.result_as()?;
+            step.context()
+                .send_activity(format!("outer got {}", profile["name"]))
+                .await?;
+            step.end_dialog(None).await
         });
     let main = ComponentDialog::new("main")
         .with_dialog(outer)
@@ -509,23 +479,20 @@ async fn cancelling_from_outside_a_component_ends_its_inner_dialogs() {
     let inner = ComponentDialog::new("inner").with_dialog(Recorder(reasons.clone()));
     let state = ConversationState::new(MemoryStorage::new());
     let dialogs = Arc::new(DialogSet::new(state.create_property("DialogState")).with(inner));
-    let bot = bot_fn(move |ctx| {
-        let dialogs = dialogs.clone();
-        Box::pin(async move {
-            let mut dc = dialogs.create_context(ctx).await?;
-            if dc.context().activity().text() == "cancel" {
-                let result = dc.cancel_all_dialogs().await?;
-                dc.context()
-                    .send_activity(format!("{:?}", result.status))
-                    .await?;
-                return Ok(());
-            }
-            let result = dc.continue_dialog().await?;
-            if result.status == DialogTurnStatus::Empty {
-                dc.begin_dialog("inner", None).await?;
-            }
-            Ok(())
-        })
+    let bot = bot_fn(async move |ctx| {
+        let mut dc = dialogs.create_context(ctx).await?;
+        if dc.context().activity().text() == "cancel" {
+            let result = dc.cancel_all_dialogs().await?;
+            dc.context()
+                .send_activity(format!("{:?}", result.status))
+                .await?;
+            return Ok(());
+        }
+        let result = dc.continue_dialog().await?;
+        if result.status == DialogTurnStatus::Empty {
+            dc.begin_dialog("inner", None).await?;
+        }
+        Ok(())
     });
     let adapter =
         TestAdapter::new().with_middleware(AutoSaveStateMiddleware::default().with(state));
@@ -542,20 +509,17 @@ async fn reprompt_reaches_the_prompt_inside_a_component() {
     let state = ConversationState::new(MemoryStorage::new());
     let dialogs =
         Arc::new(DialogSet::new(state.create_property("DialogState")).with(profile_dialog()));
-    let bot = bot_fn(move |ctx| {
-        let dialogs = dialogs.clone();
-        Box::pin(async move {
-            let mut dc = dialogs.create_context(ctx).await?;
-            if dc.context().activity().text() == "repeat" {
-                dc.reprompt_dialog().await?;
-                return Ok(());
-            }
-            let result = dc.continue_dialog().await?;
-            if result.status == DialogTurnStatus::Empty {
-                dc.begin_dialog("profile", None).await?;
-            }
-            Ok(())
-        })
+    let bot = bot_fn(async move |ctx| {
+        let mut dc = dialogs.create_context(ctx).await?;
+        if dc.context().activity().text() == "repeat" {
+            dc.reprompt_dialog().await?;
+            return Ok(());
+        }
+        let result = dc.continue_dialog().await?;
+        if result.status == DialogTurnStatus::Empty {
+            dc.begin_dialog("profile", None).await?;
+        }
+        Ok(())
     });
     let adapter =
         TestAdapter::new().with_middleware(AutoSaveStateMiddleware::default().with(state));
@@ -572,42 +536,36 @@ async fn reprompt_reaches_the_prompt_inside_a_component() {
 /// top of the active prompt, which asks again when the help dialog ends.
 fn interruptible_profile() -> ComponentDialog {
     let help = WaterfallDialog::new("help")
-        .step(|mut step| {
-            Box::pin(async move {
-                step.prompt(
-                    "more",
-                    PromptOptions::new("I collect a name and an age. More help?"),
-                )
-                .await
-            })
+        .step(async move |mut step| {
+            step.prompt(
+                "more",
+                PromptOptions::new("I collect a name and an age. More help?"),
+            )
+            .await
         })
-        .step(|mut step| {
-            Box::pin(async move {
-                if step.result_as::<bool>()? {
-                    step.context().send_activity("Say cancel to stop.").await?;
-                }
-                step.end_dialog(None).await
-            })
+        .step(async move |mut step| {
+            if step.result_as::<bool>()? {
+                step.context().send_activity("Say cancel to stop.").await?;
+            }
+            step.end_dialog(None).await
         });
     let mut component = profile_dialog();
     component.add_dialog(help);
     component.add_dialog(ConfirmPrompt::new("more"));
-    component.with_interruption(|mut dc| {
-        Box::pin(async move {
-            let text = dc.context().activity().text().trim().to_lowercase();
-            // Inside the help dialog, its own prompt answers.
-            if dc.active_dialog().is_some_and(|d| d.id == "more") {
-                return Ok(None);
+    component.with_interruption(async move |mut dc| {
+        let text = dc.context().activity().text().trim().to_lowercase();
+        // Inside the help dialog, its own prompt answers.
+        if dc.active_dialog().is_some_and(|d| d.id == "more") {
+            return Ok(None);
+        }
+        match text.as_str() {
+            "help" | "?" => Ok(Some(dc.begin_dialog("help", None).await?)),
+            "cancel" | "quit" => {
+                dc.context().send_activity("Cancelling.").await?;
+                Ok(Some(dc.cancel_all_dialogs().await?))
             }
-            match text.as_str() {
-                "help" | "?" => Ok(Some(dc.begin_dialog("help", None).await?)),
-                "cancel" | "quit" => {
-                    dc.context().send_activity("Cancelling.").await?;
-                    Ok(Some(dc.cancel_all_dialogs().await?))
-                }
-                _ => Ok(None),
-            }
-        })
+            _ => Ok(None),
+        }
     })
 }
 
@@ -657,15 +615,13 @@ async fn cancel_interrupts_at_any_point() {
 #[tokio::test]
 async fn a_component_cancelled_inside_a_parent_resumes_the_parent() {
     let outer = WaterfallDialog::new("outer")
-        .step(|mut step| Box::pin(async move { step.begin_dialog("profile", None).await }))
-        .step(|mut step| {
-            Box::pin(async move {
-                let got = step.result().cloned();
-                step.context()
-                    .send_activity(format!("profile: {got:?}"))
-                    .await?;
-                step.end_dialog(None).await
-            })
+        .step(async move |mut step| step.begin_dialog("profile", None).await)
+        .step(async move |mut step| {
+            let got = step.result().cloned();
+            step.context()
+                .send_activity(format!("profile: {got:?}"))
+                .await?;
+            step.end_dialog(None).await
         });
     let main = ComponentDialog::new("main")
         .with_dialog(outer)

@@ -84,21 +84,18 @@ async fn prompts_expect_input() {
 async fn text_validator_sees_the_attempt_count_and_can_send_its_own_message() {
     let attempts = Arc::new(Mutex::new(Vec::new()));
     let seen = attempts.clone();
-    let prompt = TextPrompt::new("p").with_validator(move |v| {
-        let seen = seen.clone();
-        Box::pin(async move {
-            let text = v.recognized().cloned().unwrap_or_default();
-            seen.lock().unwrap().push((v.attempt_count(), text.clone()));
-            if text.contains('@') {
-                return Ok(true);
-            }
-            if v.attempt_count() >= 2 {
-                v.context()
-                    .send_activity(format!("Attempt {}: an email has an @.", v.attempt_count()))
-                    .await?;
-            }
-            Ok(false)
-        })
+    let prompt = TextPrompt::new("p").with_validator(async move |v| {
+        let text = v.recognized().cloned().unwrap_or_default();
+        seen.lock().unwrap().push((v.attempt_count(), text.clone()));
+        if text.contains('@') {
+            return Ok(true);
+        }
+        if v.attempt_count() >= 2 {
+            v.context()
+                .send_activity(format!("Attempt {}: an email has an @.", v.attempt_count()))
+                .await?;
+        }
+        Ok(false)
     });
     let client = ask(
         prompt,
@@ -124,8 +121,8 @@ async fn text_validator_sees_the_attempt_count_and_can_send_its_own_message() {
 
 #[tokio::test]
 async fn a_validator_can_accept_an_unrecognized_answer() {
-    let prompt = NumberPrompt::<i64>::new("p").with_validator(|v| {
-        Box::pin(async move { Ok(v.succeeded() || v.context().activity().text() == "skip") })
+    let prompt = NumberPrompt::<i64>::new("p").with_validator(async move |v| {
+        Ok(v.succeeded() || v.context().activity().text() == "skip")
     });
     ask(prompt, PromptOptions::new("How many?"))
         .flow()
@@ -136,16 +133,14 @@ async fn a_validator_can_accept_an_unrecognized_answer() {
 
 #[tokio::test]
 async fn validators_read_the_prompt_options() {
-    let prompt = NumberPrompt::<i64>::new("p").with_validator(|v| {
-        Box::pin(async move {
-            let max = v
-                .options()
-                .validations
-                .as_ref()
-                .and_then(|x| x["max"].as_i64())
-                .unwrap_or(i64::MAX);
-            Ok(v.recognized().is_some_and(|n| *n <= max))
-        })
+    let prompt = NumberPrompt::<i64>::new("p").with_validator(async move |v| {
+        let max = v
+            .options()
+            .validations
+            .as_ref()
+            .and_then(|x| x["max"].as_i64())
+            .unwrap_or(i64::MAX);
+        Ok(v.recognized().is_some_and(|n| *n <= max))
     });
     ask(
         prompt,
@@ -235,8 +230,8 @@ async fn number_prompt_asks_again_for_non_numbers_decimals_and_out_of_range() {
 
 #[tokio::test]
 async fn number_validator_rejects_then_accepts() {
-    let prompt = NumberPrompt::<i64>::new("p").with_validator(|v| {
-        Box::pin(async move { Ok(v.recognized().is_some_and(|age| *age > 0 && *age < 150)) })
+    let prompt = NumberPrompt::<i64>::new("p").with_validator(async move |v| {
+        Ok(v.recognized().is_some_and(|age| *age > 0 && *age < 150))
     });
     ask(
         prompt,
@@ -341,16 +336,14 @@ async fn confirm_prompt_with_custom_choices_style_and_validator() {
             Choice::from("Not now").with_synonyms(["later"]),
         )
         .with_style(ListStyle::SuggestedAction)
-        .with_validator(|v| {
-            Box::pin(async move {
-                if v.recognized() == Some(&false) {
-                    v.context()
-                        .send_activity("You must agree to go on.")
-                        .await?;
-                    return Ok(false);
-                }
-                Ok(v.succeeded())
-            })
+        .with_validator(async move |v| {
+            if v.recognized() == Some(&false) {
+                v.context()
+                    .send_activity("You must agree to go on.")
+                    .await?;
+                return Ok(false);
+            }
+            Ok(v.succeeded())
         });
     ask(prompt, PromptOptions::new("Agree?"))
         .flow()
@@ -481,18 +474,14 @@ async fn choice_prompt_accepts_close_partial_matches_but_not_ambiguous_ones() {
 
 #[tokio::test]
 async fn choice_validator_rejects_then_accepts() {
-    let prompt = ChoicePrompt::new("p").with_validator(|v| {
-        Box::pin(async move {
-            match v.recognized() {
-                Some(found) if found.value == "Bus" => {
-                    v.context()
-                        .send_activity(format!("No buses today (attempt {}).", v.attempt_count()))
-                        .await?;
-                    Ok(false)
-                }
-                found => Ok(found.is_some()),
-            }
-        })
+    let prompt = ChoicePrompt::new("p").with_validator(async move |v| match v.recognized() {
+        Some(found) if found.value == "Bus" => {
+            v.context()
+                .send_activity(format!("No buses today (attempt {}).", v.attempt_count()))
+                .await?;
+            Ok(false)
+        }
+        found => Ok(found.is_some()),
     });
     ask(prompt, travel())
         .flow()
@@ -648,16 +637,14 @@ async fn attachment_prompt_returns_the_attachments() {
 
 #[tokio::test]
 async fn attachment_validator_checks_the_content_type() {
-    let prompt = AttachmentPrompt::new("p").with_validator(|v| {
-        Box::pin(async move {
-            let images = v
-                .recognized()
-                .is_some_and(|all| all.iter().all(|a| a.content_type.starts_with("image/")));
-            if v.succeeded() && !images {
-                v.context().send_activity("Only images, please.").await?;
-            }
-            Ok(images)
-        })
+    let prompt = AttachmentPrompt::new("p").with_validator(async move |v| {
+        let images = v
+            .recognized()
+            .is_some_and(|all| all.iter().all(|a| a.content_type.starts_with("image/")));
+        if v.succeeded() && !images {
+            v.context().send_activity("Only images, please.").await?;
+        }
+        Ok(images)
     });
     let pdf = Attachment {
         content_type: "application/pdf".into(),
@@ -720,15 +707,13 @@ async fn datetime_prompt_reads_iso_and_written_forms() {
 
 #[tokio::test]
 async fn datetime_prompt_asks_again_and_validates() {
-    let prompt = DateTimePrompt::new("p").with_validator(|v| {
-        Box::pin(async move {
-            // Only dates after the reference day.
-            let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
-            Ok(v.recognized().is_some_and(|all| {
-                all.iter()
-                    .any(|r| matches!(r, DateTimeResolution::Date(d) if *d > today))
-            }))
-        })
+    let prompt = DateTimePrompt::new("p").with_validator(async move |v| {
+        // Only dates after the reference day.
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        Ok(v.recognized().is_some_and(|all| {
+            all.iter()
+                .any(|r| matches!(r, DateTimeResolution::Date(d) if *d > today))
+        }))
     });
     ask(
         prompt,
@@ -797,12 +782,10 @@ async fn prompts_survive_a_restart_between_question_and_answer() {
         .test("plane", TRAVEL_INLINE)
         .await;
     let second = botbuilder_dialogs::testing::DialogTestClient::new(ask_dialog(
-        ChoicePrompt::new("p").with_validator(|v| {
-            Box::pin(async move {
-                // The attempt count was stored with the prompt.
-                assert_eq!(v.attempt_count(), 2);
-                Ok(v.succeeded())
-            })
+        ChoicePrompt::new("p").with_validator(async move |v| {
+            // The attempt count was stored with the prompt.
+            assert_eq!(v.attempt_count(), 2);
+            Ok(v.succeeded())
         }),
         travel(),
     ))

@@ -11,13 +11,13 @@ mod outbound;
 
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use botbuilder_core::adapter::{ContinueLogic, TurnPipeline};
 use botbuilder_core::{
-    Bot, BotAdapter, BoxError, ContinueLogic, ConversationLocks, Error, Middleware, MiddlewareSet,
-    TurnContext, TurnErrorHandler, default_on_turn_error, run_bot_turn, run_logic_turn,
+    Bot, BotAdapter, ConversationLocks, Error, Middleware, TurnContext, TurnErrorHandler,
 };
 use botbuilder_schema::{
     Activity, ActivityTypes, ConversationAccount, ConversationParameters, ConversationReference,
@@ -124,14 +124,19 @@ impl AdapterResponse {
 /// built per request.
 ///
 /// - Incoming: [`process`](Self::process) (HTTP: header + body) or
-///   [`process_activity`](Self::process_activity) (an already authenticated activity, for
+///   [`process_authenticated`](Self::process_authenticated) (an already authenticated activity, for
 ///   in-process channels).
 /// - Outgoing: replies go to the activity's service URL through the Bot Connector API with
 ///   the app's token (`replyToActivity` when the reply names `replyToId`, else
 ///   `sendToConversation`); trace activities only to the Emulator; in-process channels can take
 ///   a service URL's traffic with [`register_delivery_target`](Self::register_delivery_target).
-/// - Proactive: [`BotAdapter::continue_conversation`] and [`BotAdapter::create_conversation`],
-///   authenticated exactly as replies.
+/// - Proactive: [`continue_conversation`](botbuilder_core::BotAdapterExt::continue_conversation)
+///   and [`create_conversation`](botbuilder_core::BotAdapterExt::create_conversation), returning
+///   what their logic returns, authenticated exactly as replies.
+/// - Turns run through a [`TurnPipeline`] fixed when the adapter is built
+///   ([`CloudAdapterBuilder::middleware`], [`on_turn_error`](CloudAdapterBuilder::on_turn_error),
+///   [`turn_ordering`](CloudAdapterBuilder::turn_ordering)); [`with_middleware`](Self::with_middleware)
+///   makes a new adapter and leaves existing clones as they are.
 ///
 /// ```no_run
 /// use std::sync::Arc;
@@ -141,11 +146,11 @@ impl AdapterResponse {
 ///
 /// # async fn demo(authorization: Option<&str>, body: &[u8]) -> Result<(), botbuilder_connector::ConnectorError> {
 /// let adapter = CloudAdapter::new(&BotConfig::from_env()?)?;
-/// let bot: Arc<dyn Bot> = Arc::new(bot_fn(|ctx| Box::pin(async move {
-///     let text = ctx.activity().text().to_owned();
+/// let bot: Arc<dyn Bot> = Arc::new(bot_fn(async |ctx| {
+///     let text = ctx.activity().text();
 ///     ctx.send_activity(format!("Echo: {text}")).await?;
 ///     Ok(())
-/// })));
+/// }));
 /// let response = adapter.process(authorization, body, bot.as_ref()).await;
 /// println!("{} {:?}", response.status, response.body);
 /// # Ok(()) }
@@ -153,6 +158,7 @@ impl AdapterResponse {
 #[derive(Clone)]
 pub struct CloudAdapter {
     inner: Arc<Inner>,
+    pipeline: TurnPipeline,
 }
 
 struct Inner {
@@ -160,10 +166,6 @@ struct Inner {
     caller_id: Option<String>,
     authenticator: RequestAuthenticator,
     outbound: Outbound,
-    middleware: RwLock<MiddlewareSet>,
-    on_turn_error: RwLock<Option<Arc<dyn TurnErrorHandler>>>,
-    /// Per-conversation turn ordering; `None` when turned off.
-    ordering: Option<ConversationLocks>,
 }
 
 impl fmt::Debug for CloudAdapter {
@@ -173,7 +175,7 @@ impl fmt::Debug for CloudAdapter {
             .field("caller_id", &self.inner.caller_id)
             .field("authenticator", &self.inner.authenticator)
             .field("outbound", &self.inner.outbound)
-            .field("middleware", &*read(&self.inner.middleware))
+            .field("pipeline", &self.pipeline)
             .finish_non_exhaustive()
     }
 }
@@ -188,7 +190,7 @@ pub struct CloudAdapterBuilder {
     retry: Option<RetryPolicy>,
     throttle: Option<Duration>,
     credentials: Option<Arc<dyn AppCredentials>>,
-    turn_ordering: bool,
+    pipeline: TurnPipeline,
 }
 
 impl fmt::Debug for CloudAdapterBuilder {
@@ -233,16 +235,31 @@ impl CloudAdapterBuilder {
         self
     }
 
-    /// Whether turns of one conversation run one at a time, in arrival order (default: yes).
-    ///
-    /// With ordering, two quick messages in a conversation are handled one after the other
-    /// and the second sees the state the first saved, instead of failing with an eTag
-    /// conflict; different conversations still run in parallel. See `docs/state.md`
-    /// ("Concurrency") for the trade-offs, and [`ConversationLocks`] for the one rule it
-    /// brings: a turn must not *await* a spawned task that runs a turn in the same
-    /// conversation, nor two turns each await a turn in the other's conversation.
+    /// Whether turns of one conversation run one at a time, in arrival order (default: yes);
+    /// see [`TurnPipeline::with_turn_ordering`].
     pub fn turn_ordering(mut self, ordered: bool) -> Self {
-        self.turn_ordering = ordered;
+        self.pipeline = self.pipeline.with_turn_ordering(ordered);
+        self
+    }
+
+    /// Adds a middleware to every turn (after those already added).
+    pub fn middleware(mut self, middleware: impl Middleware + 'static) -> Self {
+        self.pipeline = self.pipeline.with_middleware(middleware);
+        self
+    }
+
+    /// Replaces the default turn-error handler
+    /// ([`default_on_turn_error`](botbuilder_core::adapter::default_on_turn_error)).
+    pub fn on_turn_error(mut self, handler: impl TurnErrorHandler + 'static) -> Self {
+        self.pipeline = self.pipeline.with_on_turn_error(handler);
+        self
+    }
+
+    /// Runs turns through this pipeline (middleware, turn-error handler, ordering), replacing
+    /// what [`middleware`](Self::middleware), [`on_turn_error`](Self::on_turn_error) and
+    /// [`turn_ordering`](Self::turn_ordering) set so far.
+    pub fn pipeline(mut self, pipeline: TurnPipeline) -> Self {
+        self.pipeline = pipeline;
         self
     }
 
@@ -309,10 +326,8 @@ impl CloudAdapterBuilder {
                 caller_id: config.resolved_caller_id().map(str::to_owned),
                 authenticator,
                 outbound: Outbound::new(factory),
-                middleware: RwLock::new(MiddlewareSet::new()),
-                on_turn_error: RwLock::new(None),
-                ordering: self.turn_ordering.then(ConversationLocks::new),
             }),
+            pipeline: self.pipeline,
         })
     }
 }
@@ -346,29 +361,32 @@ impl CloudAdapter {
             retry: None,
             throttle: None,
             credentials: None,
-            turn_ordering: true,
+            pipeline: TurnPipeline::new(),
         }
     }
 
-    /// Adds a middleware to every turn (after those already added).
+    /// This adapter with a middleware added to every turn (after those already added). It
+    /// shares the connection pool, token cache and keys with `self`; `self` and its other
+    /// clones keep their pipeline.
     #[must_use]
-    pub fn with_middleware(self, middleware: impl Middleware + 'static) -> Self {
-        self.use_middleware(middleware);
+    pub fn with_middleware(mut self, middleware: impl Middleware + 'static) -> Self {
+        self.pipeline = self.pipeline.with_middleware(middleware);
         self
     }
 
-    /// Adds a middleware to every turn (after those already added). Turns already running
-    /// keep the middleware they started with.
-    pub fn use_middleware(&self, middleware: impl Middleware + 'static) -> &Self {
-        write(&self.inner.middleware).push(middleware);
+    /// This adapter with the default turn-error handler
+    /// ([`default_on_turn_error`](botbuilder_core::adapter::default_on_turn_error)) replaced;
+    /// see [`with_middleware`](Self::with_middleware).
+    #[must_use]
+    pub fn with_on_turn_error(mut self, handler: impl TurnErrorHandler + 'static) -> Self {
+        self.pipeline = self.pipeline.with_on_turn_error(handler);
         self
     }
 
-    /// Replaces the default `on_turn_error` ([`default_on_turn_error`]).
+    /// The pipeline turns run through.
     #[must_use]
-    pub fn with_on_turn_error(self, handler: impl TurnErrorHandler + 'static) -> Self {
-        *write(&self.inner.on_turn_error) = Some(Arc::new(handler));
-        self
+    pub fn pipeline(&self) -> &TurnPipeline {
+        &self.pipeline
     }
 
     /// The bot's app id (`None` when anonymous).
@@ -466,7 +484,7 @@ impl CloudAdapter {
     /// for authenticated identities and cleared otherwise; for channel and Emulator
     /// identities, the host of its service URL becomes trusted for the app token. The identity
     /// is in the turn state (`ctx.turn_state().get::<ClaimsIdentity>()`).
-    pub async fn process_activity(
+    pub async fn process_authenticated(
         &self,
         identity: ClaimsIdentity,
         activity: Activity,
@@ -478,7 +496,7 @@ impl CloudAdapter {
         self.run_incoming(identity, Box::new(activity), bot).await
     }
 
-    /// [`process_activity`](Self::process_activity) for an activity whose required fields
+    /// [`process_authenticated`](Self::process_authenticated) for an activity whose required fields
     /// were checked.
     ///
     /// Not an `async fn`: the activity is moved into the turn context before the future is
@@ -515,7 +533,7 @@ impl CloudAdapter {
         is_invoke: bool,
         bot: &dyn Bot,
     ) -> AdapterResponse {
-        if let Err(error) = self.run_turn(&mut ctx, bot).await {
+        if let Err(error) = self.pipeline.run_turn(&mut ctx, bot).await {
             tracing::error!(%error, "the turn failed; answering 500");
             return AdapterResponse::error(
                 500,
@@ -555,22 +573,6 @@ impl CloudAdapter {
         AdapterResponse::ok()
     }
 
-    // Every turn, incoming or proactive, runs through `run_turn` or `run_proactive_turn`,
-    // inside the conversation's lock when turn ordering is on.
-
-    async fn run_turn(&self, ctx: &mut TurnContext, bot: &dyn Bot) -> Result<(), Error> {
-        let middleware = read(&self.inner.middleware).clone();
-        match &self.inner.ordering {
-            Some(locks) => {
-                let key = ConversationLocks::key_of_activity(ctx.activity());
-                locks
-                    .run(key.as_deref(), run_bot_turn(&middleware, ctx, bot))
-                    .await
-            }
-            None => run_bot_turn(&middleware, ctx, bot).await,
-        }
-    }
-
     /// Whether replies already went to this service URL, spelled this way: it was
     /// validated then, and need not be parsed again.
     fn is_known_service_url(&self, service_url: &str) -> bool {
@@ -583,24 +585,7 @@ impl CloudAdapter {
     /// The locks that order turns per conversation, unless ordering was turned off.
     #[must_use]
     pub fn conversation_locks(&self) -> Option<&ConversationLocks> {
-        self.inner.ordering.as_ref()
-    }
-
-    async fn run_proactive_turn(
-        &self,
-        ctx: &mut TurnContext,
-        logic: ContinueLogic,
-    ) -> Result<(), Error> {
-        let middleware = read(&self.inner.middleware).clone();
-        match &self.inner.ordering {
-            Some(locks) => {
-                let key = ConversationLocks::key_of_activity(ctx.activity());
-                locks
-                    .run(key.as_deref(), run_logic_turn(&middleware, ctx, logic))
-                    .await
-            }
-            None => run_logic_turn(&middleware, ctx, logic).await,
-        }
+        self.pipeline.conversation_locks()
     }
 
     fn proactive_context(&self, reference: &ConversationReference) -> TurnContext {
@@ -697,20 +682,20 @@ impl BotAdapter for CloudAdapter {
     /// Runs `logic` in a proactive turn of the reference's conversation. Its sends are
     /// authenticated with the bot's app credentials, exactly as replies; the turn state holds
     /// a [`ClaimsIdentity`] of the bot ([`IdentitySource::Bot`]).
-    async fn continue_conversation(
+    async fn proactive_turn(
         &self,
         reference: ConversationReference,
         logic: ContinueLogic,
     ) -> Result<(), Error> {
         reference.validate()?;
         let mut ctx = self.proactive_context(&reference);
-        self.run_proactive_turn(&mut ctx, logic).await
+        self.pipeline.run_proactive(&mut ctx, logic).await
     }
 
     /// Creates a conversation through the Bot Connector API of the reference's service URL
     /// (`POST /v3/conversations` with `parameters`, whose `activity`, if any, the channel
     /// posts), then runs `logic` in a proactive turn in it.
-    async fn create_conversation(
+    async fn create_conversation_turn(
         &self,
         reference: ConversationReference,
         parameters: ConversationParameters,
@@ -751,24 +736,8 @@ impl BotAdapter for CloudAdapter {
             ..reference
         };
         let mut ctx = self.proactive_context(&new_reference);
-        self.run_proactive_turn(&mut ctx, logic).await
+        self.pipeline.run_proactive(&mut ctx, logic).await
     }
-
-    async fn on_turn_error(&self, ctx: &mut TurnContext, error: &BoxError) {
-        let handler = read(&self.inner.on_turn_error).clone();
-        match handler {
-            Some(handler) => handler.on_turn_error(ctx, error).await,
-            None => default_on_turn_error(ctx, error).await,
-        }
-    }
-}
-
-fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    lock.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ const DEFAULT_DELAY: Duration = Duration::from_millis(1000);
 /// This is how an in-process channel (a Direct Line server, a test harness, a console) gets a
 /// bot's replies without an HTTP hop: it registers itself under the service URL it puts on the
 /// activities it hands to
-/// [`CloudAdapter::process_activity`](crate::adapter::CloudAdapter::process_activity); every
+/// [`CloudAdapter::process_authenticated`](crate::adapter::CloudAdapter::process_authenticated); every
 /// reply, update, delete and proactive message for that service URL then comes to it, as
 /// completed activities (channel, conversation, `from`, `recipient`, `replyToId` set).
 ///

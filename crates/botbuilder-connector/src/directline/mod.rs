@@ -45,11 +45,11 @@
 //! #[tokio::main]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     let adapter = CloudAdapter::from_env()?;
-//!     let bot: Arc<dyn Bot> = Arc::new(bot_fn(|ctx| Box::pin(async move {
+//!     let bot: Arc<dyn Bot> = Arc::new(bot_fn(async move |ctx| {
 //!         let text = ctx.activity().text().to_owned();
 //!         ctx.send_activity(format!("Echo: {text}")).await?;
 //!         Ok(())
-//!     })));
+//!     }));
 //!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3978").await?;
 //!     let direct_line = DirectLine::from_env(adapter.clone(), bot.clone(), listener.local_addr()?)?;
 //!     if let Some(url) = direct_line.chat_url() {
@@ -343,7 +343,7 @@ impl DirectLine {
     /// use botbuilder_core::{bot_fn, Bot};
     ///
     /// let adapter = CloudAdapter::new(&BotConfig::anonymous())?;
-    /// let bot: Arc<dyn Bot> = Arc::new(bot_fn(|_ctx| Box::pin(async { Ok(()) })));
+    /// let bot: Arc<dyn Bot> = Arc::new(bot_fn(async |_ctx| { Ok(()) }));
     /// let direct_line = DirectLine::builder(adapter, bot, "127.0.0.1:3978".parse()?)
     ///     .options(DirectLineOptions { max_conversations: 50, ..DirectLineOptions::default() })
     ///     .build()?;
@@ -376,7 +376,7 @@ impl DirectLine {
     /// use botbuilder_core::{bot_fn, Bot};
     ///
     /// let adapter = CloudAdapter::new(&BotConfig::anonymous())?;
-    /// let bot: Arc<dyn Bot> = Arc::new(bot_fn(|_ctx| Box::pin(async { Ok(()) })));
+    /// let bot: Arc<dyn Bot> = Arc::new(bot_fn(async |_ctx| { Ok(()) }));
     /// // Beyond loopback, a secret is required.
     /// # if std::env::var("DirectLineSecret").is_err() {
     /// let error = DirectLine::from_env(adapter, bot, "0.0.0.0:3978".parse()?).unwrap_err();

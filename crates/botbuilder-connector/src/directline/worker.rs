@@ -40,7 +40,7 @@ async fn run(shared: Weak<Shared>, mut jobs: mpsc::Receiver<Job>) {
         drop(endpoint);
         let activity_type = job.activity.activity_type.clone();
         let response = adapter
-            .process_activity(ClaimsIdentity::anonymous(), job.activity, bot.as_ref())
+            .process_authenticated(ClaimsIdentity::anonymous(), job.activity, bot.as_ref())
             .await;
         if response.status >= 500 {
             tracing::warn!(

@@ -18,7 +18,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::{Bot, ContinueLogic, TurnContext, TurnResult};
+use crate::adapter::ContinueLogic;
+use crate::{Bot, TurnContext, TurnResult};
 
 /// Code that runs around every turn: logging, translation, typing indicators, state saving.
 ///

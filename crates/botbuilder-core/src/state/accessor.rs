@@ -38,9 +38,7 @@ use crate::{Error, TurnContext};
 /// # async fn main() {
 /// let users = UserState::new(MemoryStorage::new());
 /// let profile = users.create_property::<Profile>("profile");
-/// let bot = bot_fn(move |ctx| {
-///     let profile = profile.clone();
-///     Box::pin(async move {
+/// let bot = bot_fn(async move |ctx| {
 ///         let text = ctx.activity().text().to_owned();
 ///         let mut p = profile.get_or_default(ctx).await?;
 ///         match (p.name.as_deref(), text.strip_prefix("I am ")) {
@@ -57,8 +55,7 @@ use crate::{Error, TurnContext};
 ///             }
 ///         }
 ///         Ok(())
-///     })
-/// });
+///     });
 /// let adapter = TestAdapter::new().with_middleware(AutoSaveStateMiddleware::default().with(users.clone()));
 /// TestFlow::new(adapter, bot)
 ///     .test("hi", "Who are you?")
@@ -133,14 +130,11 @@ where
     /// # async fn main() {
     /// let state = ConversationState::new(MemoryStorage::new());
     /// let greeting = state.create_property::<String>("greeting");
-    /// let bot = bot_fn(move |ctx| {
-    ///     let greeting = greeting.clone();
-    ///     Box::pin(async move {
+    /// let bot = bot_fn(async move |ctx| {
     ///         let text = greeting.get_or_insert_with(ctx, || "Hello!".to_owned()).await?;
     ///         ctx.send_activity(text).await?;
     ///         Ok(())
-    ///     })
-    /// });
+    ///     });
     /// TestFlow::new(TestAdapter::new(), bot).test("hi", "Hello!").await;
     /// # }
     /// ```
@@ -193,15 +187,12 @@ where
     /// # async fn main() {
     /// let state = ConversationState::new(MemoryStorage::new());
     /// let seen = state.create_property::<Vec<String>>("seen");
-    /// let bot = bot_fn(move |ctx| {
-    ///     let seen = seen.clone();
-    ///     Box::pin(async move {
+    /// let bot = bot_fn(async move |ctx| {
     ///         let text = ctx.activity().text().to_owned();
     ///         let all = seen.update(ctx, |seen| { seen.push(text); seen.join(", ") }).await?;
     ///         ctx.send_activity(all).await?;
     ///         Ok(())
-    ///     })
-    /// });
+    ///     });
     /// let adapter = TestAdapter::new().with_middleware(AutoSaveStateMiddleware::default().with(state.clone()));
     /// TestFlow::new(adapter, bot).test("a", "a").test("b", "a, b").await;
     /// # }

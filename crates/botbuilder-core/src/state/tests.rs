@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::storage::{ETags, MemoryStorage, Storage, StoreItems};
 use crate::testing::TestAdapter;
-use crate::{BotAdapter, ContinueLogic, bot_fn};
+use crate::{BotAdapterExt, bot_fn};
 
 /// A storage that counts the calls it passes on.
 #[derive(Clone, Default)]
@@ -619,16 +619,13 @@ async fn auto_save_saves_after_successful_turns_only() {
     let count = state.create_property::<u32>("count");
     let adapter = TestAdapter::new()
         .with_middleware(AutoSaveStateMiddleware::default().with(state.clone()))
-        .with_on_turn_error(crate::turn_error_handler(|_, _| Box::pin(async {})));
-    let bot = bot_fn(move |ctx| {
-        let count = count.clone();
-        Box::pin(async move {
-            count.update(ctx, |c| *c += 1).await?;
-            if ctx.activity().text() == "fail" {
-                return Err("the bot failed".into());
-            }
-            Ok(())
-        })
+        .with_on_turn_error(crate::turn_error_handler(async |_, _| {}));
+    let bot = bot_fn(async move |ctx| {
+        count.update(ctx, |c| *c += 1).await?;
+        if ctx.activity().text() == "fail" {
+            return Err("the bot failed".into());
+        }
+        Ok(())
     });
     adapter.send_text("one", &bot).await.unwrap();
     adapter.send_text("two", &bot).await.unwrap();
@@ -650,15 +647,10 @@ async fn auto_save_saves_proactive_turns() {
     ));
     let reference = adapter.reference_for(&ChannelAccount::new("user1"), "proactive-1");
     adapter
-        .continue_conversation(
-            reference,
-            ContinueLogic::new(move |ctx| {
-                Box::pin(async move {
-                    last.set(ctx, "from a job".to_owned()).await?;
-                    Ok(())
-                })
-            }),
-        )
+        .continue_conversation(reference, async move |ctx| {
+            last.set(ctx, "from a job".to_owned()).await?;
+            Ok(())
+        })
         .await
         .unwrap();
     let key = "test/conversations/proactive-1";
@@ -675,24 +667,21 @@ async fn auto_save_conflicts_reach_on_turn_error() {
     let seen = errors.clone();
     let adapter = TestAdapter::new()
         .with_middleware(AutoSaveStateMiddleware::default().with(state.clone()))
-        .with_on_turn_error(crate::turn_error_handler(move |_, e| {
+        .with_on_turn_error(crate::turn_error_handler(async move |_, e| {
             seen.lock().unwrap().push(e.to_string());
-            Box::pin(async {})
         }));
     let meddler = storage.clone();
-    let bot = bot_fn(move |ctx| {
+    let bot = bot_fn(async move |ctx| {
         let (count, meddler) = (count.clone(), meddler.clone());
-        Box::pin(async move {
-            count.update(ctx, |c| *c += 1).await?;
-            // Another instance of the bot saves the same conversation meanwhile.
-            meddler
-                .write(StoreItems::from([(
-                    CONVERSATION_KEY.to_owned(),
-                    json!({"count": 100}),
-                )]))
-                .await?;
-            Ok(())
-        })
+        count.update(ctx, |c| *c += 1).await?;
+        // Another instance of the bot saves the same conversation meanwhile.
+        meddler
+            .write(StoreItems::from([(
+                CONVERSATION_KEY.to_owned(),
+                json!({"count": 100}),
+            )]))
+            .await?;
+        Ok(())
     });
     let e = adapter.send_text("hi", &bot).await.unwrap_err();
     assert!(e.is_conflict());

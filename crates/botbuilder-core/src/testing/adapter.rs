@@ -3,7 +3,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -13,16 +13,16 @@ use botbuilder_schema::{
 };
 use tokio::sync::Notify;
 
-use crate::{
-    Bot, BotAdapter, BoxError, ContinueLogic, ConversationLocks, Error, Middleware, MiddlewareSet,
-    TurnContext, TurnErrorHandler, default_on_turn_error, run_bot_turn, run_logic_turn,
-};
+use crate::adapter::{ContinueLogic, TurnPipeline};
+use crate::{Bot, BotAdapter, ConversationLocks, Error, Middleware, TurnContext, TurnErrorHandler};
 
 /// An in-memory adapter for unit tests: feed it activities, read what the bot sent, per
 /// conversation. Proactive turns (`continue_conversation`) and `create_conversation` work,
 /// so proactive bots can be tested (BotBuilder-JS's TestAdapter rejects them).
 ///
-/// Cheap to clone; clones share everything.
+/// Cheap to clone; clones share the conversations and what the bot sent. Turns run through a
+/// [`TurnPipeline`], as in every adapter: the `with_*` methods return a new adapter with its
+/// own pipeline and leave existing clones as they are.
 ///
 /// Turns of one conversation run one at a time, in arrival order, as
 /// [`ConversationLocks`] orders them (see `docs/state.md`); turn it off with
@@ -34,11 +34,11 @@ use crate::{
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 /// let adapter = TestAdapter::new();
-/// let echo = bot_fn(|ctx| Box::pin(async move {
+/// let echo = bot_fn(async |ctx| {
 ///     let text = ctx.activity().text().to_owned();
 ///     ctx.send_activity(text).await?;
 ///     Ok(())
-/// }));
+/// });
 /// adapter.send_text("hello", &echo).await?;
 /// let reply = adapter.next_reply(TestAdapter::DEFAULT_CONVERSATION).expect("a reply");
 /// assert_eq!(reply.text(), "hello");
@@ -48,18 +48,15 @@ use crate::{
 #[derive(Clone)]
 pub struct TestAdapter {
     inner: Arc<Inner>,
+    pipeline: TurnPipeline,
 }
 
 struct Inner {
     template: ConversationReference,
-    middleware: RwLock<MiddlewareSet>,
-    on_turn_error: RwLock<Option<Arc<dyn TurnErrorHandler>>>,
     next_id: AtomicU64,
     next_conversation: AtomicU64,
     log: Mutex<Log>,
     notify: Notify,
-    /// Per-conversation turn ordering; `None` when turned off.
-    ordering: RwLock<Option<ConversationLocks>>,
 }
 
 #[derive(Default)]
@@ -114,14 +111,12 @@ impl TestAdapter {
         Self {
             inner: Arc::new(Inner {
                 template,
-                middleware: RwLock::new(MiddlewareSet::new()),
-                on_turn_error: RwLock::new(None),
                 next_id: AtomicU64::new(1),
                 next_conversation: AtomicU64::new(1),
                 log: Mutex::new(Log::default()),
                 notify: Notify::new(),
-                ordering: RwLock::new(Some(ConversationLocks::new())),
             }),
+            pipeline: TurnPipeline::new(),
         }
     }
 
@@ -131,38 +126,38 @@ impl TestAdapter {
         &self.inner.template
     }
 
-    /// Adds a middleware to every turn (after those already added).
+    /// This adapter with a middleware added to every turn (after those already added).
     #[must_use]
-    pub fn with_middleware(self, middleware: impl Middleware + 'static) -> Self {
-        self.use_middleware(middleware);
+    pub fn with_middleware(mut self, middleware: impl Middleware + 'static) -> Self {
+        self.pipeline = self.pipeline.with_middleware(middleware);
         self
     }
 
-    /// Adds a middleware to every turn (after those already added).
-    pub fn use_middleware(&self, middleware: impl Middleware + 'static) -> &Self {
-        write(&self.inner.middleware).push(middleware);
-        self
-    }
-
-    /// Replaces the default `on_turn_error`.
+    /// This adapter with the default turn-error handler replaced.
     #[must_use]
-    pub fn with_on_turn_error(self, handler: impl TurnErrorHandler + 'static) -> Self {
-        *write(&self.inner.on_turn_error) = Some(Arc::new(handler));
+    pub fn with_on_turn_error(mut self, handler: impl TurnErrorHandler + 'static) -> Self {
+        self.pipeline = self.pipeline.with_on_turn_error(handler);
         self
     }
 
     /// Whether turns of one conversation run one at a time (the default), or all at once as
     /// they arrive. Turning it off shows what state conflicts look like without it.
     #[must_use]
-    pub fn with_turn_ordering(self, ordered: bool) -> Self {
-        *write(&self.inner.ordering) = ordered.then(ConversationLocks::new);
+    pub fn with_turn_ordering(mut self, ordered: bool) -> Self {
+        self.pipeline = self.pipeline.with_turn_ordering(ordered);
         self
+    }
+
+    /// The pipeline turns run through.
+    #[must_use]
+    pub fn pipeline(&self) -> &TurnPipeline {
+        &self.pipeline
     }
 
     /// The locks that order turns, unless ordering is off.
     #[must_use]
-    pub fn conversation_locks(&self) -> Option<ConversationLocks> {
-        read(&self.inner.ordering).clone()
+    pub fn conversation_locks(&self) -> Option<&ConversationLocks> {
+        self.pipeline.conversation_locks()
     }
 
     /// The conversation reference for a user and conversation of this adapter's channel.
@@ -223,14 +218,8 @@ impl TestAdapter {
     /// [`Error::Turn`] when the turn failed (after `on_turn_error` ran).
     pub async fn process_activity(&self, activity: Activity, bot: &dyn Bot) -> Result<(), Error> {
         let activity = self.complete_incoming(activity);
-        let middleware = read(&self.inner.middleware).clone();
-        let key = ConversationLocks::key_of_activity(&activity);
         let mut ctx = TurnContext::new(Arc::new(self.clone()), activity);
-        let turn = run_bot_turn(&middleware, &mut ctx, bot);
-        match self.conversation_locks() {
-            Some(locks) => locks.run(key.as_deref(), turn).await,
-            None => turn.await,
-        }
+        self.pipeline.run_turn(&mut ctx, bot).await
     }
 
     /// Sends a text message from the template's user to the bot; see
@@ -354,23 +343,17 @@ impl BotAdapter for TestAdapter {
         Ok(())
     }
 
-    async fn continue_conversation(
+    async fn proactive_turn(
         &self,
         reference: ConversationReference,
         logic: ContinueLogic,
     ) -> Result<(), Error> {
         reference.validate()?;
-        let middleware = read(&self.inner.middleware).clone();
-        let key = ConversationLocks::key_of_reference(&reference);
         let mut ctx = TurnContext::proactive(Arc::new(self.clone()), &reference);
-        let turn = run_logic_turn(&middleware, &mut ctx, logic);
-        match self.conversation_locks() {
-            Some(locks) => locks.run(key.as_deref(), turn).await,
-            None => turn.await,
-        }
+        self.pipeline.run_proactive(&mut ctx, logic).await
     }
 
-    async fn create_conversation(
+    async fn create_conversation_turn(
         &self,
         reference: ConversationReference,
         parameters: ConversationParameters,
@@ -404,20 +387,11 @@ impl BotAdapter for TestAdapter {
         if new_reference.user.is_none() {
             new_reference.user = parameters.members.as_ref().and_then(|m| m.first().cloned());
         }
-        let middleware = read(&self.inner.middleware).clone();
         let mut ctx = TurnContext::proactive(Arc::new(self.clone()), &new_reference);
         if let Some(first) = parameters.activity {
             ctx.send_activity(first).await?;
         }
-        run_logic_turn(&middleware, &mut ctx, logic).await
-    }
-
-    async fn on_turn_error(&self, ctx: &mut TurnContext, error: &BoxError) {
-        let handler = read(&self.inner.on_turn_error).clone();
-        match handler {
-            Some(handler) => handler.on_turn_error(ctx, error).await,
-            None => default_on_turn_error(ctx, error).await,
-        }
+        self.pipeline.run_proactive(&mut ctx, logic).await
     }
 }
 
@@ -437,12 +411,4 @@ impl fmt::Debug for TestAdapter {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn read<T>(m: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    m.read().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn write<T>(m: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    m.write().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

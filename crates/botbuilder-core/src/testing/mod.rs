@@ -6,7 +6,7 @@
 //!
 //! ```
 //! use std::sync::{Arc, Mutex};
-//! use botbuilder_core::{async_trait, ActivityHandler, ContinueLogic, TurnContext, TurnResult};
+//! use botbuilder_core::{async_trait, ActivityHandler, BotAdapterExt, TurnContext, TurnResult};
 //! use botbuilder_core::schema::ConversationReference;
 //! use botbuilder_core::testing::{TestAdapter, TestFlow};
 //!
@@ -28,10 +28,10 @@
 //!             let reference = self.0.lock().unwrap()[number - 1].clone();
 //!             ctx.send_activity(format!("Completing job {number}.")).await?;
 //!             ctx.adapter()
-//!                 .continue_conversation(reference, ContinueLogic::new(move |ctx| Box::pin(async move {
+//!                 .continue_conversation(reference, async move |ctx| {
 //!                     ctx.send_activity(format!("Job {number} is complete.")).await?;
 //!                     Ok(())
-//!                 })))
+//!                 })
 //!                 .await?;
 //!         }
 //!         Ok(())

@@ -16,14 +16,14 @@ use crate::recognizers::Locale;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let ask = WaterfallDialog::new("ask")
-///     .step(|mut step| Box::pin(async move {
+///     .step(async move |mut step| {
 ///         step.prompt("photo", PromptOptions::new("Send me a photo.")).await
-///     }))
-///     .step(|mut step| Box::pin(async move {
+///     })
+///     .step(async move |mut step| {
 ///         let photos: Vec<Attachment> = step.result_as()?;
 ///         step.context().send_activity(format!("Got {} ({}).", photos.len(), photos[0].content_type)).await?;
 ///         step.end_dialog(None).await
-///     }));
+///     });
 /// let client = DialogTestClient::new(ComponentDialog::new("main").with_dialog(ask).with_dialog(AttachmentPrompt::new("photo")));
 /// let mut photo = Attachment::default();
 /// photo.content_type = "image/png".into();

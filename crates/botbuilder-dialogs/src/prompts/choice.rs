@@ -31,16 +31,16 @@ use crate::recognizers::Locale;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let ask = WaterfallDialog::new("ask")
-///     .step(|mut step| Box::pin(async move {
+///     .step(async move |mut step| {
 ///         let options = PromptOptions::new("Which color?")
 ///             .with_choices([Choice::from("Red"), Choice::from("Green").with_synonyms(["lime"]), Choice::from("Blue")]);
 ///         step.prompt("color", options).await
-///     }))
-///     .step(|mut step| Box::pin(async move {
+///     })
+///     .step(async move |mut step| {
 ///         let color: FoundChoice = step.result_as()?;
 ///         step.context().send_activity(format!("{} it is.", color.value)).await?;
 ///         step.replace_dialog("ask", None).await
-///     }));
+///     });
 /// let dialog = ComponentDialog::new("main").with_dialog(ask).with_dialog(ChoicePrompt::new("color"));
 /// let ask = "Which color? (1) Red, (2) Green, or (3) Blue";
 /// let client = DialogTestClient::new(dialog);

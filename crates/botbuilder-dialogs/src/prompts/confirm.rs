@@ -26,14 +26,14 @@ use crate::recognizers::{Locale, recognize_boolean};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let ask = WaterfallDialog::new("ask")
-///     .step(|mut step| Box::pin(async move {
+///     .step(async move |mut step| {
 ///         step.prompt("ok", PromptOptions::new("Shall we?")).await
-///     }))
-///     .step(|mut step| Box::pin(async move {
+///     })
+///     .step(async move |mut step| {
 ///         let yes: bool = step.result_as()?;
 ///         step.context().send_activity(if yes { "Let's go." } else { "Maybe later." }).await?;
 ///         step.end_dialog(None).await
-///     }));
+///     });
 /// let dialog = ComponentDialog::new("main").with_dialog(ask).with_dialog(ConfirmPrompt::new("ok"));
 /// let client = DialogTestClient::new(dialog);
 /// client.flow()

@@ -29,14 +29,14 @@ use crate::recognizers::{DateTimeResolution, Locale, recognize_datetimes};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let ask = WaterfallDialog::new("ask")
-///     .step(|mut step| Box::pin(async move {
+///     .step(async move |mut step| {
 ///         step.prompt("when", PromptOptions::new("When?")).await
-///     }))
-///     .step(|mut step| Box::pin(async move {
+///     })
+///     .step(async move |mut step| {
 ///         let when: Vec<DateTimeResolution> = step.result_as()?;
 ///         step.context().send_activity(when[0].timex()).await?;
 ///         step.end_dialog(None).await
-///     }));
+///     });
 /// let dialog = ComponentDialog::new("main").with_dialog(ask).with_dialog(DateTimePrompt::new("when"));
 /// let now = Timestamp::parse("2026-11-30T10:00:00+01:00")?;
 /// let client = DialogTestClient::new(dialog);

@@ -30,23 +30,23 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
-//! let age = NumberPrompt::<i64>::new("age").with_validator(|v| Box::pin(async move {
+//! let age = NumberPrompt::<i64>::new("age").with_validator(async move |v| {
 //!     let ok = v.recognized().is_some_and(|age| (1..150).contains(age));
 //!     if !ok && v.succeeded() {
 //!         v.context().send_activity(format!("{} is not an age (attempt {}).", v.recognized().unwrap_or(&0), v.attempt_count())).await?;
 //!     }
 //!     Ok(ok)
-//! }));
+//! });
 //! let ask = WaterfallDialog::new("ask")
-//!     .step(|mut step| Box::pin(async move {
+//!     .step(async move |mut step| {
 //!         let options = PromptOptions::new("How old are you?").with_retry_prompt("Please type a number.");
 //!         step.prompt("age", options).await
-//!     }))
-//!     .step(|mut step| Box::pin(async move {
+//!     })
+//!     .step(async move |mut step| {
 //!         let age: i64 = step.result_as()?;
 //!         step.context().send_activity(format!("You are {age}.")).await?;
 //!         step.end_dialog(None).await
-//!     }));
+//!     });
 //! let client = DialogTestClient::new(ComponentDialog::new("main").with_dialog(ask).with_dialog(age));
 //! client.flow()
 //!     .test("hi", "How old are you?")
@@ -472,14 +472,20 @@ macro_rules! prompt_impls {
             #[must_use]
             pub fn with_validator<F>(mut self, validator: F) -> Self
             where
-                F: for<'a> Fn(
+                F: AsyncFnOnce(
+                        $crate::prompts::PromptValidatorContext<'_, $value>,
+                    ) -> botbuilder_core::TurnResult<bool>
+                    + for<'a> botbuilder_core::callback::Call1<
+                        'a,
                         $crate::prompts::PromptValidatorContext<'a, $value>,
-                    ) -> botbuilder_core::BoxFuture<'a, botbuilder_core::TurnResult<bool>>
-                    + Send
+                        botbuilder_core::TurnResult<bool>,
+                    > + Clone
                     + Sync
                     + 'static,
             {
-                self.core.validator = Some(std::sync::Arc::new(validator));
+                self.core.validator = Some(std::sync::Arc::new(move |prompt| {
+                    botbuilder_core::callback::Call1::call_boxed(validator.clone(), prompt)
+                }));
                 self
             }
 

@@ -66,14 +66,14 @@ impl PromptNumber for f32 {
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let ask = WaterfallDialog::new("ask")
-///     .step(|mut step| Box::pin(async move {
+///     .step(async move |mut step| {
 ///         step.prompt("amount", PromptOptions::new("How much?")).await
-///     }))
-///     .step(|mut step| Box::pin(async move {
+///     })
+///     .step(async move |mut step| {
 ///         let amount: f64 = step.result_as()?;
 ///         step.context().send_activity(format!("{amount}")).await?;
 ///         step.end_dialog(None).await
-///     }));
+///     });
 /// let dialog = ComponentDialog::new("main").with_dialog(ask).with_dialog(NumberPrompt::<f64>::new("amount"));
 /// let client = DialogTestClient::new(dialog);
 /// client.flow()

@@ -14,18 +14,18 @@ use crate::recognizers::Locale;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// let name = TextPrompt::new("name").with_validator(|v| Box::pin(async move {
+/// let name = TextPrompt::new("name").with_validator(async move |v| {
 ///     Ok(v.recognized().is_some_and(|name| name.chars().count() >= 2))
-/// }));
+/// });
 /// let ask = WaterfallDialog::new("ask")
-///     .step(|mut step| Box::pin(async move {
+///     .step(async move |mut step| {
 ///         step.prompt("name", PromptOptions::new("Your name?").with_retry_prompt("At least two letters, please.")).await
-///     }))
-///     .step(|mut step| Box::pin(async move {
+///     })
+///     .step(async move |mut step| {
 ///         let name: String = step.result_as()?;
 ///         step.context().send_activity(format!("Hi {name}.")).await?;
 ///         step.end_dialog(None).await
-///     }));
+///     });
 /// let client = DialogTestClient::new(ComponentDialog::new("main").with_dialog(ask).with_dialog(name));
 /// client.flow()
 ///     .test("hello", "Your name?")

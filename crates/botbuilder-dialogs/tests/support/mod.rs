@@ -53,18 +53,13 @@ pub fn ask(prompt: impl Dialog + 'static, options: PromptOptions) -> DialogTestC
 pub fn ask_dialog(prompt: impl Dialog + 'static, options: PromptOptions) -> ComponentDialog {
     let options = serde_json::to_value(options).unwrap();
     let steps = WaterfallDialog::new("ask")
-        .step(move |mut step| {
-            let options = options.clone();
-            Box::pin(async move { step.begin_dialog("p", Some(options)).await })
-        })
-        .step(|mut step| {
-            Box::pin(async move {
-                let result = step.result().cloned().unwrap_or(Value::Null);
-                step.context()
-                    .send_activity(format!("result: {result}"))
-                    .await?;
-                step.end_dialog(Some(result)).await
-            })
+        .step(async move |mut step| step.begin_dialog("p", Some(options)).await)
+        .step(async move |mut step| {
+            let result = step.result().cloned().unwrap_or(Value::Null);
+            step.context()
+                .send_activity(format!("result: {result}"))
+                .await?;
+            step.end_dialog(Some(result)).await
         });
     ComponentDialog::new("main")
         .with_dialog(steps)
