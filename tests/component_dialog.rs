@@ -6,8 +6,7 @@
 #[path = "../examples/component_dialog/bot.rs"]
 mod bot;
 
-#[path = "../crates/botbuilder-connector/tests/support/mod.rs"]
-mod support;
+use botbuilder_test_support as support;
 
 use std::sync::Arc;
 

@@ -9,8 +9,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "../crates/botbuilder-connector/tests/support/mod.rs"]
-mod support;
+use botbuilder_test_support as support;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -5,8 +5,7 @@
 // Setup helpers unwrap: a failure there is a failed test.
 #![allow(clippy::unwrap_used)]
 
-#[path = "../crates/botbuilder-connector/tests/support/mod.rs"]
-mod support;
+use botbuilder_test_support as support;
 
 use std::sync::{Arc, Mutex};
 

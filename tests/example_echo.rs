@@ -10,8 +10,7 @@ mod bot;
 #[path = "../examples/common/mod.rs"]
 #[allow(dead_code)] // the tests use the settings, not `serve`
 mod common;
-#[path = "../crates/botbuilder-connector/tests/support/mod.rs"]
-mod support;
+use botbuilder_test_support as support;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -6,8 +6,7 @@
 #[path = "../examples/multi_turn_prompt/bot.rs"]
 mod bot;
 
-#[path = "../crates/botbuilder-connector/tests/support/mod.rs"]
-mod support;
+use botbuilder_test_support as support;
 
 #[path = "../examples/common/mod.rs"]
 #[allow(dead_code)] // the tests use the settings, not `Host`

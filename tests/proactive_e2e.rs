@@ -15,8 +15,7 @@ mod app;
 mod bot;
 #[path = "../examples/common/mod.rs"]
 mod common;
-#[path = "../crates/botbuilder-connector/tests/support/mod.rs"]
-mod support;
+use botbuilder_test_support as support;
 
 use std::collections::HashMap;
 use std::time::Duration;

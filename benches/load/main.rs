@@ -26,8 +26,7 @@
     clippy::print_stderr
 )]
 
-#[path = "../../crates/botbuilder-connector/tests/support/mod.rs"]
-mod support;
+use botbuilder_test_support as support;
 
 mod generator;
 mod mock;

@@ -39,13 +39,13 @@ const SERVICE_URL: &str = "https://smba.trafficmanager.net/amer/";
 const NOW: u64 = 1_700_000_000;
 const SKEW: u64 = 300;
 
-// Test-only keys (see crates/botbuilder-connector/tests/fixtures/README.md).
+// Test-only keys (see crates/botbuilder-test-support/fixtures/README.md).
 const KEY_A_PEM: &[u8] =
-    include_bytes!("../../crates/botbuilder-connector/tests/fixtures/test-only-rsa-a.pem");
+    include_bytes!("../../crates/botbuilder-test-support/fixtures/test-only-rsa-a.pem");
 const KEY_B_PEM: &[u8] =
-    include_bytes!("../../crates/botbuilder-connector/tests/fixtures/test-only-rsa-b.pem");
+    include_bytes!("../../crates/botbuilder-test-support/fixtures/test-only-rsa-b.pem");
 const PUBLIC_JSON: &str =
-    include_str!("../../crates/botbuilder-connector/tests/fixtures/test-only-rsa-public.json");
+    include_str!("../../crates/botbuilder-test-support/fixtures/test-only-rsa-public.json");
 
 /// The channel key set: key A as `chan-a`, endorsed for Teams and Web Chat.
 const CHANNEL_KID: &str = "chan-a";

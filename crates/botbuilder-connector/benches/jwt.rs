@@ -1,6 +1,6 @@
 //! Validating a channel's request token once its signing key is cached: what
 //! authentication adds to every turn of a bot with an app id. The keys come from a local
-//! OpenID metadata + JWKS server (test-only RSA key, `tests/fixtures`), fetched once before
+//! OpenID metadata + JWKS server (test-only RSA key, `botbuilder-test-support`), fetched once before
 //! measuring.
 //!
 //! - `new token`: a token the authenticator has not seen (its RSA signature is verified);
@@ -12,8 +12,7 @@
 //! `cargo bench -p botbuilder-connector --bench jwt`
 #![allow(missing_docs)]
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+use botbuilder_test_support as support;
 
 use std::time::{Duration, SystemTime};
 

@@ -1,11 +1,11 @@
 //! The CloudAdapter end to end against local mocks on 127.0.0.1: OpenID metadata and JWKS
-//! servers (with the test-only keys of `tests/fixtures`), a token endpoint and a connector.
+//! servers (with the test-only keys of `botbuilder-test-support`), a token endpoint and a connector.
 //! Every rejection case answers 401 and runs no turn.
 
 // Setup helpers unwrap: a failure there is a failed test.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+use botbuilder_test_support as support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

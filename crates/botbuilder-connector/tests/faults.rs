@@ -10,7 +10,7 @@
 // Setup helpers unwrap: a failure there is a failed test.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+use botbuilder_test_support as support;
 
 use std::error::Error as StdError;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};

@@ -7,7 +7,7 @@
 // Setup helpers unwrap: a failure there is a failed test.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+use botbuilder_test_support as support;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -10,7 +10,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
+use botbuilder_test_support as support;
 
 use std::sync::{Arc, Mutex};
 

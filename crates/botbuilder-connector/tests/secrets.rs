@@ -1,6 +1,6 @@
 //! Secrets (the app password, tokens) never appear in `Debug`, `Display` or logs.
 
-mod support;
+use botbuilder_test_support as support;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -1,8 +1,13 @@
-//! A scriptable HTTP mock on 127.0.0.1 (axum): records every request, answers with scripted
-//! replies per method and path, or a default.
+//! Test scaffolding shared by botbuilder-rs's own tests and benchmarks (a private crate, not
+//! published): [`Mock`], a scriptable HTTP mock on 127.0.0.1 (axum) that records every
+//! request and answers with scripted replies per method and path, or a default; and
+//! [`auth`], test-only signing keys, claims and an OpenID metadata + JWKS server.
+//!
+//! Tests use it as `use botbuilder_test_support as support;`.
 
-// Test support: a failure here is a failed test, so unwrapping is the point.
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+// Test support: a failure here is a failed test, so unwrapping is the point; its items are
+// named by the tests that use them.
+#![allow(missing_docs, missing_debug_implementations, clippy::unwrap_used)]
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;

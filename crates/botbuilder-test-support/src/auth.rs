@@ -1,4 +1,4 @@
-//! Test tokens: the test-only RSA keys of `tests/fixtures`, a local OpenID metadata + JWKS
+//! Test tokens: the test-only RSA keys of `fixtures/`, a local OpenID metadata + JWKS
 //! server, and token minting.
 
 use std::sync::{Arc, Mutex, OnceLock};
@@ -22,7 +22,7 @@ pub const EMULATOR_ISSUER_V1: &str =
 pub const EMULATOR_ISSUER_V2: &str =
     "https://login.microsoftonline.com/d6d49420-f39b-4df7-a1dc-d59a935871db/v2.0";
 
-// Test-only keys: see tests/fixtures/README.md.
+// Test-only keys: see fixtures/README.md.
 const KEY_A_PEM: &[u8] = include_bytes!("../fixtures/test-only-rsa-a.pem");
 const KEY_B_PEM: &[u8] = include_bytes!("../fixtures/test-only-rsa-b.pem");
 const PUBLIC_JSON: &str = include_str!("../fixtures/test-only-rsa-public.json");
