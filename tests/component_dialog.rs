@@ -167,3 +167,22 @@ async fn over_http() {
     }
     assert_eq!(texts, [FROM, HELP, FROM, WHEN, "Cancelling."]);
 }
+
+/// The conversation at the top of `examples/component_dialog/main.rs` is what the bot really says.
+#[tokio::test(start_paused = true)]
+async fn the_transcript_of_main_rs_is_what_the_bot_says() {
+    use botbuilder_test_support::transcript::Player;
+    let bot = bot(&MemoryStorage::new());
+    let mut player = Player::new(
+        TestAdapter::new(),
+        include_str!("../examples/component_dialog/main.rs"),
+    );
+    // Dates are read against the message's local time, as the transcript was written.
+    player.decorate = |activity| Activity {
+        local_timestamp: Some(Timestamp::parse("2026-11-30T10:00:00+01:00").unwrap()),
+        ..activity
+    };
+    if let Some(note) = player.run_until_note(&bot).await {
+        panic!("a note the test does not play: {note}");
+    }
+}

@@ -169,3 +169,17 @@ async fn sends_keep_the_pace_and_the_bound_on_sends_in_flight() {
         "{elapsed:?}"
     );
 }
+
+/// The conversation at the top of `examples/broadcast/main.rs` is what the bot really says.
+#[tokio::test(start_paused = true)]
+async fn the_transcript_of_main_rs_is_what_the_bot_says() {
+    use botbuilder_test_support::transcript::Player;
+    let bot = BroadcastBot::new(Arc::new(MemoryStorage::new()));
+    let mut player = Player::new(
+        TestAdapter::new(),
+        include_str!("../examples/broadcast/main.rs"),
+    );
+    if let Some(note) = player.run_until_note(&bot).await {
+        panic!("a note the test does not play: {note}");
+    }
+}

@@ -93,3 +93,26 @@ fn the_adaptive_card_is_the_json_given() {
     assert_eq!(choices.len(), 5);
     assert_eq!(choices[4], json!({"title": "5", "value": "5"}));
 }
+
+/// The conversation at the top of `examples/cards/main.rs` is what the bot really says.
+#[tokio::test(start_paused = true)]
+async fn the_transcript_of_main_rs_is_what_the_bot_says() {
+    use botbuilder_test_support::transcript::Player;
+    let bot = CardsBot;
+    let mut player = Player::new(
+        TestAdapter::new(),
+        include_str!("../examples/cards/main.rs"),
+    );
+    while let Some(note) = player.run_until_note(&bot).await {
+        match note.as_str() {
+            "the user opens the chat" => player.join(&bot).await,
+            // What a channel posts when the user picks 4 and taps Send.
+            "picks 4, taps Send" => {
+                let form = Activity::new(ActivityTypes::Message)
+                    .with_value(json!({"card": "feedback", "rating": "4"}));
+                player.send(form, &bot).await;
+            }
+            other => panic!("a note the test does not play: {other}"),
+        }
+    }
+}

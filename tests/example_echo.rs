@@ -161,3 +161,17 @@ async fn the_curl_request_of_the_guide_gets_its_replies_in_the_response() {
     let _ = server.stop.send(());
     server.task.await.unwrap();
 }
+
+/// The conversation at the top of `examples/echo/main.rs` is what the bot really says.
+#[tokio::test(start_paused = true)]
+async fn the_transcript_of_main_rs_is_what_the_bot_says() {
+    use botbuilder_test_support::transcript::Player;
+    let bot = EchoBot;
+    let mut player = Player::new(TestAdapter::new(), include_str!("../examples/echo/main.rs"));
+    while let Some(note) = player.run_until_note(&bot).await {
+        match note.as_str() {
+            "the user opens the chat" => player.join(&bot).await,
+            other => panic!("a note the test does not play: {other}"),
+        }
+    }
+}

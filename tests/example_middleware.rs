@@ -87,3 +87,19 @@ async fn without_the_turn_log_the_bot_says_so() {
         .test("a  b", "You said \"a  b\".")
         .await;
 }
+
+/// The conversation at the top of `examples/middleware/main.rs` is what the bot really says.
+#[tokio::test(start_paused = true)]
+async fn the_transcript_of_main_rs_is_what_the_bot_says() {
+    use botbuilder_test_support::transcript::Player;
+    let bot = MiddlewareBot;
+    let mut player = Player::new(adapter(), include_str!("../examples/middleware/main.rs"));
+    while let Some(note) = player.run_until_note(&bot).await {
+        match note.as_str() {
+            n if n.starts_with("mentions the bot") => {
+                player.send(mentioning_the_bot(), &bot).await;
+            }
+            other => panic!("a note the test does not play: {other}"),
+        }
+    }
+}

@@ -243,3 +243,31 @@ async fn concurrent_reminders_in_many_conversations_are_all_kept() {
         assert_eq!(mine[0].text, format!("task {i}"));
     }
 }
+
+/// The conversation at the top of `examples/reminders/main.rs` is what the bot really says.
+#[tokio::test(start_paused = true)]
+async fn the_transcript_of_main_rs_is_what_the_bot_says() {
+    use botbuilder_test_support::transcript::Player;
+    let storage = MemoryStorage::new();
+    let mut bot = RemindersBot::new(Arc::new(storage.clone())).with_clock(clock_from(start_time()));
+    let mut player = Player::new(
+        TestAdapter::new(),
+        include_str!("../examples/reminders/main.rs"),
+    );
+    while let Some(note) = player.run_until_note(&bot).await {
+        match note.as_str() {
+            "3 seconds later" => tokio::time::sleep(Duration::from_secs(3)).await,
+            "10 seconds after the first message" => {
+                tokio::time::sleep(Duration::from_secs(7)).await;
+            }
+            "stop the bot, start it again a few minutes later" => {
+                // A new bot and adapter on the same store, five minutes on.
+                let later = start_time() + Duration::from_secs(300);
+                bot = RemindersBot::new(Arc::new(storage.clone())).with_clock(clock_from(later));
+                player.adapter = TestAdapter::new();
+                bot.start(Arc::new(player.adapter.clone())).await.unwrap();
+            }
+            other => panic!("a note the test does not play: {other}"),
+        }
+    }
+}

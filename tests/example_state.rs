@@ -115,3 +115,21 @@ async fn users_in_one_conversation_share_the_count_not_the_name() {
         )
         .await;
 }
+
+/// The conversation at the top of `examples/state/main.rs` is what the bot really says.
+#[tokio::test(start_paused = true)]
+async fn the_transcript_of_main_rs_is_what_the_bot_says() {
+    use botbuilder_test_support::transcript::Player;
+    let storage = MemoryStorage::new();
+    let bot = StateBot::new(Arc::new(storage.clone()));
+    let adapter = TestAdapter::new().with_middleware(bot.auto_save());
+    let mut player = Player::new(adapter, include_str!("../examples/state/main.rs"));
+    while let Some(note) = player.run_until_note(&bot).await {
+        match note.as_str() {
+            "a new conversation with the same user, or the bot restarted" => {
+                player.set_conversation("conv-2");
+            }
+            other => panic!("a note the test does not play: {other}"),
+        }
+    }
+}

@@ -67,3 +67,20 @@ async fn in_a_group_only_the_user_who_answered_gets_the_buttons() {
         .assert_reply_that("the question, for Grace", is_question_for("grace"))
         .await;
 }
+
+/// The conversation at the top of `examples/suggested_actions/main.rs` is what the bot really says.
+#[tokio::test(start_paused = true)]
+async fn the_transcript_of_main_rs_is_what_the_bot_says() {
+    use botbuilder_test_support::transcript::Player;
+    let bot = SuggestedActionsBot;
+    let mut player = Player::new(
+        TestAdapter::new(),
+        include_str!("../examples/suggested_actions/main.rs"),
+    );
+    while let Some(note) = player.run_until_note(&bot).await {
+        match note.as_str() {
+            "the user opens the chat" => player.join(&bot).await,
+            other => panic!("a note the test does not play: {other}"),
+        }
+    }
+}

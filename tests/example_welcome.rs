@@ -106,3 +106,24 @@ async fn members_added_by_someone_else_get_a_greeting_then_the_card() {
         })
         .await;
 }
+
+/// The conversation at the top of `examples/welcome/main.rs` is what the bot really says.
+#[tokio::test(start_paused = true)]
+async fn the_transcript_of_main_rs_is_what_the_bot_says() {
+    use botbuilder_test_support::transcript::Player;
+    let storage = MemoryStorage::new();
+    let bot = WelcomeBot::new(Arc::new(storage.clone()));
+    let adapter = TestAdapter::new().with_middleware(bot.auto_save());
+    let mut player = Player::new(adapter, include_str!("../examples/welcome/main.rs"));
+    player.user = Some(user("ada", "Ada"));
+    while let Some(note) = player.run_until_note(&bot).await {
+        match note.as_str() {
+            "Ada opens the chat for the first time" => player.join(&bot).await,
+            "Ada comes back in a new conversation" => {
+                player.set_conversation("conv-2");
+                player.join(&bot).await;
+            }
+            other => panic!("a note the test does not play: {other}"),
+        }
+    }
+}

@@ -341,3 +341,18 @@ async fn over_http() {
         json!({"transport": "Bus", "name": "Ada", "age": 36})
     );
 }
+
+/// The conversation at the top of `examples/multi_turn_prompt/main.rs` is what the bot really says.
+#[tokio::test(start_paused = true)]
+async fn the_transcript_of_main_rs_is_what_the_bot_says() {
+    use botbuilder_test_support::transcript::Player;
+    let storage = MemoryStorage::new();
+    let bot = bot(&storage);
+    let mut player = Player::new(
+        TestAdapter::new(),
+        include_str!("../examples/multi_turn_prompt/main.rs"),
+    );
+    if let Some(note) = player.run_until_note(&bot).await {
+        panic!("a note the test does not play: {note}");
+    }
+}

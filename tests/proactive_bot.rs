@@ -135,3 +135,17 @@ async fn concurrent_runs_in_many_conversations_lose_no_job() {
     }
     assert_eq!(bot.jobs().await.unwrap().len(), 20);
 }
+
+/// The conversation at the top of `examples/proactive/main.rs` is what the bot really says.
+#[tokio::test(start_paused = true)]
+async fn the_transcript_of_main_rs_is_what_the_bot_says() {
+    use botbuilder_test_support::transcript::Player;
+    let bot = JobBot::new(Arc::new(MemoryStorage::new()));
+    let mut player = Player::new(
+        TestAdapter::new(),
+        include_str!("../examples/proactive/main.rs"),
+    );
+    if let Some(note) = player.run_until_note(&bot).await {
+        panic!("a note the test does not play: {note}");
+    }
+}

@@ -1,6 +1,7 @@
 //! The cards bot: `cargo run --example cards`.
 //!
 //! ```text
+//! (the user opens the chat)
 //! bot:  Welcome! Which card would you like to see?     [hero] [thumbnail] [adaptive] [all]
 //! user: hero
 //! bot:  [hero card: large image, "Hero card", buttons thumbnail | About cards]

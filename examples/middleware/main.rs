@@ -3,7 +3,7 @@
 //! ```text
 //! user: hello     there
 //! bot:  You said "hello there" (tidied from "hello     there").
-//! user: @Bot run the report                   (Teams writes "<at>Bot</at> run the report")
+//! user: (mentions the bot: @Bot run the report; Teams writes "<at>Bot</at> run the report")
 //! bot:  You said "run the report" (tidied from "<at>Bot</at> run the report").
 //! user: my password is hunter2
 //! bot:  Please do not share passwords here. I stopped that message before it reached the bot.

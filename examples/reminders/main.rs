@@ -5,6 +5,7 @@
 //! bot:  OK, I will remind you to stretch in 10 seconds.
 //! user: remind me to call Bob in 2 minutes
 //! bot:  OK, I will remind you to call Bob in 2 minutes.
+//! (3 seconds later)
 //! user: reminders
 //! bot:  Pending reminders:
 //!       - stretch, in 7 seconds

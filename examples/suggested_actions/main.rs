@@ -1,6 +1,7 @@
 //! The suggested actions bot: `cargo run --example suggested_actions`.
 //!
 //! ```text
+//! (the user opens the chat)
 //! bot:  Welcome! I ask questions with suggested actions: tap a button to answer.
 //! bot:  What is your favourite colour?          [Red] [Yellow] [Blue]
 //! user: Red                                     <- tapped: the button posts its title

@@ -3,13 +3,13 @@
 //! ```text
 //! (Ada opens the chat for the first time)
 //! bot:  Welcome, Ada! Here is what I can do.
-//!       [card: Welcome to botbuilder-rs | intro | Get started | Bot Framework docs]
+//!       [card: "Welcome to botbuilder-rs" | intro | Get started | Bot Framework docs]
 //! user: hi
 //! bot:  Hi Ada!
 //! (Ada comes back in a new conversation)
 //! bot:  Welcome back, Ada!
 //! user: intro
-//! bot:  [card: Welcome to botbuilder-rs | ...]
+//! bot:  [card: "Welcome to botbuilder-rs" | ...]
 //! ```
 //!
 //! Who was welcomed is kept in user state (`{channelId}/users/{userId}`, property

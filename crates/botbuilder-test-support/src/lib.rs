@@ -1,7 +1,8 @@
 //! Test scaffolding shared by botbuilder-rs's own tests and benchmarks (a private crate, not
 //! published): [`Mock`], a scriptable HTTP mock on 127.0.0.1 (axum) that records every
 //! request and answers with scripted replies per method and path, or a default; and
-//! [`auth`], test-only signing keys, claims and an OpenID metadata + JWKS server.
+//! [`auth`], test-only signing keys, claims and an OpenID metadata + JWKS server; and
+//! [`transcript`], which checks an example's documented conversation against its bot.
 //!
 //! Tests use it as `use botbuilder_test_support as support;`.
 
@@ -22,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 pub mod auth;
+pub mod transcript;
 
 /// One request as the server saw it (the path as sent, still percent-encoded).
 #[derive(Clone, Debug)]
