@@ -49,7 +49,7 @@ pub use botbuilder_schema as schema;
 mod activity_handler;
 mod adapter;
 mod bot;
-mod error;
+pub mod error;
 pub mod middleware;
 mod ordering;
 pub mod state;
@@ -64,7 +64,7 @@ pub use adapter::{
     TurnErrorHandler, default_on_turn_error, run_bot_turn, run_logic_turn, turn_error_handler,
 };
 pub use bot::{Bot, BotFn, bot_fn};
-pub use error::{BoxError, Error, TurnResult};
+pub use error::{BoxError, ChannelFailure, Error, TurnResult};
 pub use middleware::{Middleware, MiddlewareSet, Next};
 pub use ordering::ConversationLocks;
 pub use state::{
