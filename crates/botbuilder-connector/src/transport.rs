@@ -1,5 +1,6 @@
 //! The one place requests go out: retries, backoff, `Retry-After`, bounded bodies.
 
+use botbuilder_core::error::report;
 use std::borrow::Cow;
 use std::time::Duration;
 
@@ -89,7 +90,7 @@ impl Transport<'_> {
                     let wait = self.retry.backoff(retry);
                     tracing::warn!(
                         request = %what,
-                        error = %e,
+                        error = %report(&e),
                         retry = retry + 1,
                         wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
                         "retrying after a transport failure"
