@@ -228,6 +228,7 @@ impl BroadcastBot {
             let report = match bot.broadcast(adapter.clone(), &text).await {
                 Ok(report) => report.to_string(),
                 Err(error) => {
+                    let error = botbuilder::core::error::report(&error);
                     tracing::error!(%error, "broadcast failed");
                     format!("The broadcast failed: {error}")
                 }
@@ -245,7 +246,7 @@ impl BroadcastBot {
                 )
                 .await;
             if let Err(error) = result {
-                tracing::error!(%error, "could not deliver the broadcast report");
+                tracing::error!(error = %botbuilder::core::error::report(&error), "could not deliver the broadcast report");
             }
         });
     }
@@ -278,7 +279,9 @@ async fn send_one(
         .unwrap_or_else(PoisonError::into_inner)
         .take();
     match (turn, sent) {
-        (Err(error), _) | (Ok(()), Some(Err(error))) => Err(error.to_string()),
+        (Err(error), _) | (Ok(()), Some(Err(error))) => {
+            Err(botbuilder::core::error::report(&error).to_string())
+        }
         (Ok(()), Some(Ok(()))) => Ok(()),
         (Ok(()), None) => Err("the proactive turn did not run".to_owned()),
     }
