@@ -84,6 +84,9 @@ impl Transport<'_> {
                     self.clock.sleep(wait).await;
                 }
                 Err(ReadError::Http(e)) => {
+                    // The request's name (method and URL) is the context; reqwest need not
+                    // repeat the URL.
+                    let e = e.without_url();
                     if !replay.retries_transport(&e) || retry >= self.retry.max_retries {
                         return Err(ConnectorError::transport(what.to_string(), e));
                     }

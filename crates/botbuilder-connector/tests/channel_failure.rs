@@ -184,6 +184,15 @@ async fn a_channel_that_answers_nothing_is_unreachable() {
         "{}",
         report(&error)
     );
+    // The report names the request once, then why it failed.
+    let reported = report(&error).to_string();
+    assert_eq!(reported.matches(&url).count(), 1, "{reported}");
+    assert!(
+        reported.starts_with(&format!(
+            "the turn failed: send activities failed: POST {url}/v3/conversations/conv-1/activities failed: "
+        )),
+        "{reported}"
+    );
     // The connection failures were retried first (and again for `on_turn_error`'s messages).
     assert!(clock.sleeps().len() >= 3, "{:?}", clock.sleeps());
 }
