@@ -98,7 +98,7 @@ pub enum StorageUrlError {
     },
     /// The URL was understood, but the store could not be opened: the server is not
     /// reachable, refused the credentials, the file cannot be created...
-    #[error("could not open the {scheme} store at {url:?}: {source}")]
+    #[error("could not open the {scheme} store at {url:?}")]
     Open {
         /// The scheme, such as `postgres`.
         scheme: &'static str,

@@ -50,7 +50,7 @@ async fn a_broadcast_reaches_every_conversation_and_reports_the_one_it_cannot_re
         .assert_reply_that("the announcement, here too", announcement)
         .assert_reply(
             "Broadcast to 4 conversations: delivered 3, failed 1.\n\
-             - test/broken: invalid activity: missing field `serviceUrl` in the conversation reference",
+             - test/broken: missing field `serviceUrl` in the conversation reference",
         )
         .in_conversation("b")
         .assert_reply_that("the announcement", announcement)

@@ -309,6 +309,98 @@ async fn scenario(storage_url: &str) {
     server.stop().await;
 }
 
+/// What the flaky channel answers: 0 = accepts, 1 = busy (429), 2 = refuses (403).
+const ACCEPTS: u8 = 0;
+const BUSY: u8 = 1;
+const REFUSES: u8 = 2;
+
+/// `POST /api/jobs/{number}/complete`: the status, the `Retry-After` header and the body.
+async fn complete_answer(
+    http: &reqwest::Client,
+    server: &Server,
+    number: u64,
+) -> (u16, Option<String>, Value) {
+    let response = http
+        .post(format!("{}/api/jobs/{number}/complete", server.base))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (
+        status,
+        retry_after,
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+/// The jobs API says what the channel did: a channel that keeps answering 429 is "busy" (503
+/// with its `Retry-After`), one that answers 403 "refused" (502 naming the refusal).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_jobs_api_answers_503_while_the_channel_throttles_and_502_when_it_refuses() {
+    let mode = std::sync::Arc::new(std::sync::atomic::AtomicU8::new(ACCEPTS));
+    let answers = mode.clone();
+    let channel = Mock::start(move |_, n| {
+        match answers.load(std::sync::atomic::Ordering::SeqCst) {
+            // A wait longer than the retry policy allows ends the client's retries at once.
+            BUSY => support::Reply::json(
+                429,
+                json!({"error": {"code": "TooManyRequests", "message": "slow down"}}),
+            )
+            .header("Retry-After", "120"),
+            REFUSES => support::Reply::json(
+                403,
+                json!({"error": {"code": "BotNotInConversationRoster", "message": "removed"}}),
+            ),
+            _ => support::Reply::json(200, json!({"id": format!("id-{n}")})),
+        }
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let server = Server::start(&temp_db(), None).await;
+    let window = Window {
+        http: http.clone(),
+        server: &server,
+        channel: &channel,
+        conversation: "conversation-T",
+        user: "tess",
+        next_id: Default::default(),
+    };
+    let busy_job = job_number(&window.say("run").await);
+    let refused_job = job_number(&window.say("run").await);
+
+    mode.store(BUSY, std::sync::atomic::Ordering::SeqCst);
+    let before = channel.requests().len();
+    let (status, retry_after, body) = complete_answer(&http, &server, busy_job).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(retry_after.as_deref(), Some("120"));
+    assert_eq!(body["error"], "the channel is busy; try again later");
+    assert!(
+        channel
+            .requests()
+            .iter()
+            .skip(before)
+            .any(|r| r.json()["text"] == format!("Job {busy_job} is complete.")),
+        "the notification was tried"
+    );
+
+    mode.store(REFUSES, std::sync::atomic::Ordering::SeqCst);
+    let (status, retry_after, body) = complete_answer(&http, &server, refused_job).await;
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(retry_after, None);
+    assert_eq!(
+        body["error"],
+        format!(
+            "job {refused_job} could not be completed: the channel refused the notification \
+             (403, BotNotInConversationRoster)"
+        )
+    );
+    server.stop().await;
+}
+
 fn temp_db() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -88,11 +88,17 @@ async fn a_file_that_cannot_be_created_is_an_open_error() {
         ),
         "{err:?}"
     );
+    assert_eq!(
+        err.to_string(),
+        "could not open the sqlite store at \"sqlite:/nonexistent-dir-botbuilder/x/bot.db\""
+    );
+    // The cause is reached through `source()`, and the report names it once.
+    let shown = botbuilder::core::error::report(&err).to_string();
     assert!(
-        err.to_string().starts_with(
-            "could not open the sqlite store at \"sqlite:/nonexistent-dir-botbuilder/x/bot.db\": "
-        ),
-        "{err}"
+        shown.starts_with(&format!(
+            "{err}: storage failed while opening the sqlite database: "
+        )),
+        "{shown}"
     );
 }
 
@@ -188,7 +194,7 @@ async fn postgres_survives_a_restart_and_takes_its_options() {
         ),
         "{err:?}"
     );
-    let shown = format!("{err} {err:?}");
+    let shown = format!("{} {err:?}", botbuilder::core::error::report(&err));
     assert!(!shown.contains("hunter2"), "{shown}");
     assert!(shown.contains("nobody:***@"), "{shown}");
 }

@@ -228,6 +228,7 @@ impl BroadcastBot {
             let report = match bot.broadcast(adapter.clone(), &text).await {
                 Ok(report) => report.to_string(),
                 Err(error) => {
+                    let error = botbuilder::core::error::report(&error);
                     tracing::error!(%error, "broadcast failed");
                     format!("The broadcast failed: {error}")
                 }
@@ -240,7 +241,7 @@ impl BroadcastBot {
                 })
                 .await;
             if let Err(error) = result {
-                tracing::error!(%error, "could not deliver the broadcast report");
+                tracing::error!(error = %botbuilder::core::error::report(&error), "could not deliver the broadcast report");
             }
         });
     }
@@ -261,8 +262,7 @@ async fn send_one(
         .await;
     match turn {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(error)) => Err(error.to_string()),
-        Err(error) => Err(error.to_string()),
+        Ok(Err(error)) | Err(error) => Err(botbuilder::core::error::report(&error).to_string()),
     }
 }
 

@@ -161,7 +161,7 @@ pub(crate) fn exit_code(result: Result<(), BoxError>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error}");
+            eprintln!("error: {}", botbuilder::core::error::report(error.as_ref()));
             ExitCode::FAILURE
         }
     }
@@ -244,7 +244,7 @@ impl Host {
                     |url| format!("{url} (each tab is its own conversation)"),
                 )
             }
-            Err(error) => format!("off ({error})"),
+            Err(error) => format!("off ({})", botbuilder::core::error::report(&error)),
         };
 
         let shown = if bound.ip().is_unspecified() {

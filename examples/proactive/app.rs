@@ -8,7 +8,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use botbuilder::connector::ConnectorError;
+use botbuilder::core::error::report;
+use botbuilder::core::{ChannelFailure, Error as CoreError};
 use botbuilder::prelude::*;
 use serde_json::{Value, json};
 
@@ -111,7 +112,7 @@ async fn list_jobs(State(app): State<App>, headers: HeaderMap) -> Response {
             axum::Json(json!({ "jobs": list })).into_response()
         }
         Err(error) => {
-            tracing::error!(%error, "could not read the job log");
+            tracing::error!(error = %report(&error), "could not read the job log");
             problem(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the job log cannot be read right now",
@@ -147,23 +148,47 @@ async fn complete_job(
             format!("job {number} is already complete"),
         ),
         Err(error) => {
-            let throttled = matches!(
-                std::error::Error::source(&error).and_then(|s| s.downcast_ref::<ConnectorError>()),
-                Some(ConnectorError::Throttled { .. })
-            );
-            tracing::error!(%error, job = number, "could not complete the job");
-            if throttled {
-                problem(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the channel is busy; try again later",
-                )
-            } else {
-                problem(
-                    StatusCode::BAD_GATEWAY,
-                    format!("job {number} could not be completed: the notification failed"),
-                )
-            }
+            tracing::error!(error = %report(&error), job = number, "could not complete the job");
+            notification_failed(number, &error)
         }
+    }
+}
+
+/// The answer when a job's notification failed, by what the channel did: busy (429 after the
+/// client's retries) is 503 with the channel's `Retry-After`, a refusal (401/403) is 502 naming
+/// it, and an unreachable channel or any other failure is 502.
+fn notification_failed(number: u64, error: &CoreError) -> Response {
+    let failed = format!("job {number} could not be completed");
+    match error.channel_failure() {
+        Some(ChannelFailure::Throttled { retry_after }) => {
+            let mut response = problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the channel is busy; try again later",
+            );
+            if let Some(wait) = retry_after {
+                // Whole seconds, rounded up, as `Retry-After` needs.
+                let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+            }
+            response
+        }
+        Some(ChannelFailure::Refused { status, code }) => {
+            let code = code.map(|c| format!(", {c}")).unwrap_or_default();
+            problem(
+                StatusCode::BAD_GATEWAY,
+                format!("{failed}: the channel refused the notification ({status}{code})"),
+            )
+        }
+        Some(ChannelFailure::Unreachable) => problem(
+            StatusCode::BAD_GATEWAY,
+            format!("{failed}: the channel cannot be reached"),
+        ),
+        _ => problem(
+            StatusCode::BAD_GATEWAY,
+            format!("{failed}: the notification failed"),
+        ),
     }
 }
 

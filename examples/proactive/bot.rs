@@ -224,7 +224,9 @@ impl JobBot {
             match bot.complete_job(adapter.as_ref(), number).await {
                 Ok(Completion::Completed) => tracing::info!(job = number, "job completed"),
                 Ok(other) => tracing::info!(job = number, ?other, "job not completed"),
-                Err(error) => tracing::error!(%error, job = number, "could not complete the job"),
+                Err(error) => {
+                    tracing::error!(error = %botbuilder::core::error::report(&error), job = number, "could not complete the job")
+                }
             }
         });
     }

@@ -242,7 +242,9 @@ impl RemindersBot {
             match bot.fire(adapter.as_ref(), &reminder).await {
                 Ok(true) => tracing::info!(reminder = reminder.id, "reminder delivered"),
                 Ok(false) => tracing::debug!(reminder = reminder.id, "reminder already delivered"),
-                Err(error) => tracing::error!(%error, reminder = reminder.id, "reminder failed"),
+                Err(error) => {
+                    tracing::error!(error = %botbuilder::core::error::report(&error), reminder = reminder.id, "reminder failed")
+                }
             }
         });
     }

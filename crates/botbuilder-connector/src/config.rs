@@ -3,7 +3,7 @@
 //!
 //! | key | field | default |
 //! |---|---|---|
-//! | `MicrosoftAppId` | [`app_id`](BotConfig::app_id) | none: anonymous (local testing with the Emulator) |
+//! | `MicrosoftAppId` | [`app_id`](BotConfig::app_id) (see [`effective_app_id`](BotConfig::effective_app_id)) | none: anonymous (local testing with the Emulator) |
 //! | `MicrosoftAppPassword` | [`app_password`](BotConfig::app_password) | none |
 //! | `MicrosoftAppType` | [`app_type`](BotConfig::app_type) | `MultiTenant` |
 //! | `MicrosoftAppTenantId` | [`tenant_id`](BotConfig::tenant_id) | none |
@@ -236,7 +236,7 @@ impl BotConfig {
     /// Key names are matched ignoring case; unknown keys are ignored.
     ///
     /// # Errors
-    /// [`ConnectorError::Config`] naming the first key that is malformed or inconsistent, or
+    /// [`ConnectorError::Setting`] naming the first key that is malformed or inconsistent, or
     /// `.env` for a `.env` file that cannot be read.
     pub fn from_env() -> Result<Self, ConnectorError> {
         let mut values: Vec<(String, String)> = Vec::new();
@@ -260,7 +260,7 @@ impl BotConfig {
     /// Reads the settings from one `.env`-style file only (not the process environment).
     ///
     /// # Errors
-    /// [`ConnectorError::Config`] with key `.env` when the file cannot be read or parsed, or
+    /// [`ConnectorError::Setting`] with key `.env` when the file cannot be read or parsed, or
     /// naming the first setting that is malformed or inconsistent.
     pub fn from_env_file(path: impl AsRef<Path>) -> Result<Self, ConnectorError> {
         let iter = dotenvy::from_path_iter(path.as_ref()).map_err(|e| dotenv_error(&e))?;
@@ -276,7 +276,7 @@ impl BotConfig {
     /// unknown keys are ignored; empty values mean "not set".
     ///
     /// # Errors
-    /// [`ConnectorError::Config`] naming the first key that is malformed or inconsistent.
+    /// [`ConnectorError::Setting`] naming the first key that is malformed or inconsistent.
     pub fn from_map<I, K, V>(values: I) -> Result<Self, ConnectorError>
     where
         I: IntoIterator<Item = (K, V)>,
@@ -387,22 +387,33 @@ impl BotConfig {
         self
     }
 
-    /// The app id, if one is set and not blank.
+    /// The app id the bot runs with: the [`app_id`](Self::app_id) field when it is set and
+    /// not blank, else `None` (an anonymous bot).
+    ///
+    /// ```
+    /// use botbuilder_connector::config::BotConfig;
+    ///
+    /// let mut config = BotConfig::new("app-id", "app-password");
+    /// assert_eq!(config.effective_app_id(), Some("app-id"));
+    /// config.app_id = Some("  ".into());
+    /// assert_eq!(config.effective_app_id(), None);
+    /// ```
     #[must_use]
-    pub fn app_id(&self) -> Option<&str> {
+    pub fn effective_app_id(&self) -> Option<&str> {
         nonblank(self.app_id.as_deref())
     }
 
-    /// The tenant, if one is set and not blank.
+    /// The tenant the bot runs with: the [`tenant_id`](Self::tenant_id) field when it is set
+    /// and not blank, else `None`.
     #[must_use]
-    pub fn tenant(&self) -> Option<&str> {
+    pub fn effective_tenant_id(&self) -> Option<&str> {
         nonblank(self.tenant_id.as_deref())
     }
 
     /// Whether the bot has no app id: requests need no token and replies carry none.
     #[must_use]
     pub fn is_anonymous(&self) -> bool {
-        self.app_id().is_none()
+        self.effective_app_id().is_none()
     }
 
     /// The cloud `ChannelService` names, `None` for a private cloud.
@@ -460,7 +471,7 @@ impl BotConfig {
             cloud: self.defaults(),
             tenant_id: match self.app_type {
                 AppType::MultiTenant => None,
-                _ => self.tenant().map(str::to_owned),
+                _ => self.effective_tenant_id().map(str::to_owned),
             },
             login_url: nonblank(self.to_channel_from_bot_login_url.as_deref()).map(str::to_owned),
             oauth_scope: nonblank(self.to_channel_from_bot_oauth_scope.as_deref())
@@ -472,7 +483,7 @@ impl BotConfig {
     /// managed identity.
     ///
     /// # Errors
-    /// [`ConnectorError::Config`] when the settings are not [valid](Self::validate).
+    /// [`ConnectorError::Setting`] when the settings are not [valid](Self::validate).
     pub fn credentials(&self) -> Result<Arc<dyn AppCredentials>, ConnectorError> {
         self.credentials_with(None, None)
     }
@@ -483,7 +494,7 @@ impl BotConfig {
         clock: Option<Arc<dyn Clock>>,
     ) -> Result<Arc<dyn AppCredentials>, ConnectorError> {
         self.validate()?;
-        let Some(app_id) = self.app_id() else {
+        let Some(app_id) = self.effective_app_id() else {
             return Ok(Arc::new(AnonymousCredentials));
         };
         let settings = self.outgoing_auth_settings();
@@ -513,20 +524,20 @@ impl BotConfig {
     /// and that every URL is https (http only on loopback hosts, for local tests).
     ///
     /// # Errors
-    /// [`ConnectorError::Config`] naming the first key to fix.
+    /// [`ConnectorError::Setting`] naming the first key to fix.
     pub fn validate(&self) -> Result<(), ConnectorError> {
         use keys::*;
         let has_password = self.app_password.as_ref().is_some_and(|p| !p.is_empty());
         let app_type = self.app_type.as_str();
         match self.app_type {
             AppType::MultiTenant => {
-                if self.app_id().is_none() && has_password {
+                if self.effective_app_id().is_none() && has_password {
                     return Err(ConnectorError::setting(
                         MICROSOFT_APP_ID,
                         "is empty but MicrosoftAppPassword is set",
                     ));
                 }
-                if self.app_id().is_some() && !has_password {
+                if self.effective_app_id().is_some() && !has_password {
                     return Err(ConnectorError::setting(
                         MICROSOFT_APP_PASSWORD,
                         "is required with MicrosoftAppId (MicrosoftAppType=MultiTenant)",
@@ -534,13 +545,13 @@ impl BotConfig {
                 }
             }
             AppType::SingleTenant | AppType::UserAssignedMsi => {
-                if self.app_id().is_none() {
+                if self.effective_app_id().is_none() {
                     return Err(ConnectorError::setting(
                         MICROSOFT_APP_ID,
                         format!("is required with MicrosoftAppType={app_type}"),
                     ));
                 }
-                if self.tenant().is_none() {
+                if self.effective_tenant_id().is_none() {
                     return Err(ConnectorError::setting(
                         MICROSOFT_APP_TENANT_ID,
                         format!("is required with MicrosoftAppType={app_type}"),
@@ -560,7 +571,7 @@ impl BotConfig {
                 }
             }
         }
-        if let Some(tenant) = self.tenant() {
+        if let Some(tenant) = self.effective_tenant_id() {
             validate_tenant(tenant).map_err(|_| {
                 ConnectorError::setting(
                     MICROSOFT_APP_TENANT_ID,
@@ -633,7 +644,7 @@ fn url_reason(error: &ConnectorError) -> String {
         ConnectorError::InvalidUrl { url, reason } => {
             format!("`{}`: {reason}", one_line(url, 200))
         }
-        ConnectorError::InvalidConfig { reason } => reason.clone(),
+        ConnectorError::InvalidArgument { reason } => reason.clone(),
         other => other.to_string(),
     }
 }
@@ -649,7 +660,7 @@ mod tests {
 
     fn err(pairs: &[(&str, &str)]) -> (&'static str, String) {
         match BotConfig::from_map(pairs.iter().copied()) {
-            Err(ConnectorError::Config { key, message }) => (key, message),
+            Err(ConnectorError::Setting { key, message }) => (key, message),
             other => panic!("expected a config error, got {other:?}"),
         }
     }
@@ -677,7 +688,7 @@ mod tests {
             ("validateauthority", "False"),
         ])
         .unwrap();
-        assert_eq!(c.app_id(), Some("id"));
+        assert_eq!(c.effective_app_id(), Some("id"));
         assert_eq!(c.cloud(), Some(Cloud::Public));
         assert!(!c.validate_authority);
     }

@@ -5,6 +5,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::time::Duration;
 
+use botbuilder_core::ChannelFailure;
 use reqwest::StatusCode;
 use thiserror::Error;
 
@@ -15,11 +16,18 @@ pub(crate) type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// What can go wrong calling the Bot Connector REST API or getting an app token.
 ///
 /// The variants are the cases a caller acts on: back off on [`Throttled`](Self::Throttled),
-/// fix the app registration on [`Unauthorized`](Self::Unauthorized) or [`Token`](Self::Token),
+/// fix the app registration on [`Refused`](Self::Refused) or [`Token`](Self::Token),
 /// allow-list a host on [`UntrustedServiceUrl`](Self::UntrustedServiceUrl). The errors of the
-/// libraries underneath are reached through [`std::error::Error::source`].
+/// libraries underneath are reached through [`std::error::Error::source`]; render the whole
+/// chain with [`botbuilder_core::error::report`].
 ///
-/// `Display` is one lowercase line and never contains a token or a password.
+/// Once it reaches the bot as a `botbuilder_core::Error`, ask
+/// [`Error::channel_failure`](botbuilder_core::Error::channel_failure) whether the channel
+/// throttled, refused or could not be reached ([`ConnectorError::channel_failure`] says how
+/// each variant is classified).
+///
+/// `Display` is one lowercase line, never repeats its source, and never contains a token or a
+/// password.
 ///
 /// ```
 /// use std::time::Duration;
@@ -73,11 +81,14 @@ pub enum ConnectorError {
     ///
     /// On a 401 the client has already fetched a fresh token once and tried again. Check the
     /// app id, password and tenant, and that the bot is registered on this channel.
+    ///
+    /// Not to be confused with [`Unauthenticated`](Self::Unauthenticated), an *incoming*
+    /// request this bot refused.
     #[error(
         "the connector service refused the request ({status}){}",
         detail(code, message)
     )]
-    Unauthorized {
+    Refused {
         /// 401 or 403.
         status: StatusCode,
         /// The service's error code.
@@ -123,9 +134,11 @@ pub enum ConnectorError {
         /// What is wrong with it.
         reason: String,
     },
-    /// A setting or argument is not acceptable (an empty id, a malformed tenant, ...).
-    #[error("invalid configuration: {reason}")]
-    InvalidConfig {
+    /// A value passed in code is not acceptable (an empty id or password, a malformed tenant
+    /// or host pattern, a value that cannot be written as JSON, ...). A bad value read from
+    /// the configuration is a [`Setting`](Self::Setting) instead.
+    #[error("invalid argument: {reason}")]
+    InvalidArgument {
         /// What is wrong.
         reason: String,
     },
@@ -133,7 +146,7 @@ pub enum ConnectorError {
     /// configuration (`MicrosoftAppType`, `ToBotFromChannelOpenIdMetadataUrl`, ...), so the
     /// start-up error says which line of the `.env` file or which variable to fix.
     #[error("invalid setting `{key}`: {message}")]
-    Config {
+    Setting {
         /// The configuration key, as BotBuilder names it.
         key: &'static str,
         /// What is wrong with it (never the value of a secret).
@@ -158,10 +171,20 @@ pub enum ConnectorError {
         operation: &'static str,
     },
     /// The request could not be sent or its answer not read (connection refused, timeout,
-    /// reset), after the retries the policy allows.
-    #[error("{context}: {source}")]
+    /// reset), after the retries the policy allows. The source says why.
+    #[error("{context} failed")]
     Transport {
         /// What was being done, such as `POST https://.../v3/conversations/...`.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+    /// A cryptographic operation of this process failed (the system's random source, signing
+    /// a token). The source says why.
+    #[error("{context}")]
+    Crypto {
+        /// What failed, such as `the system's random source failed`.
         context: String,
         /// The underlying error.
         #[source]
@@ -183,8 +206,9 @@ impl ConnectorError {
     #[must_use]
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            ConnectorError::Service { status, .. }
-            | ConnectorError::Unauthorized { status, .. } => Some(*status),
+            ConnectorError::Service { status, .. } | ConnectorError::Refused { status, .. } => {
+                Some(*status)
+            }
             ConnectorError::Throttled { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
             ConnectorError::Token { status, .. } => *status,
             _ => None,
@@ -207,8 +231,48 @@ impl ConnectorError {
         match self {
             ConnectorError::Service { code, .. }
             | ConnectorError::Throttled { code, .. }
-            | ConnectorError::Unauthorized { code, .. }
+            | ConnectorError::Refused { code, .. }
             | ConnectorError::Token { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// What the channel did, as `botbuilder_core` classifies it (the adapter attaches it to
+    /// the `botbuilder_core::Error` a send returns):
+    ///
+    /// | variant | class |
+    /// |---|---|
+    /// | [`Throttled`](Self::Throttled) | [`ChannelFailure::Throttled`], with its `Retry-After` |
+    /// | [`Refused`](Self::Refused) (401, 403) | [`ChannelFailure::Refused`], with the status and the channel's error code |
+    /// | [`Transport`](Self::Transport) (connection refused, DNS, timeout, reset) | [`ChannelFailure::Unreachable`] |
+    /// | [`Service`](Self::Service) with a 5xx status | [`ChannelFailure::Unreachable`]: the channel is down or overloaded |
+    /// | anything else (a 400 or 404, a token the identity provider refused, an untrusted host) | `None`: not the channel's doing |
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use botbuilder_connector::ConnectorError;
+    /// use botbuilder_core::ChannelFailure;
+    ///
+    /// let e = ConnectorError::Throttled { retry_after: Some(Duration::from_secs(2)), code: None, message: None };
+    /// assert_eq!(
+    ///     e.channel_failure(),
+    ///     Some(ChannelFailure::Throttled { retry_after: Some(Duration::from_secs(2)) })
+    /// );
+    /// ```
+    #[must_use]
+    pub fn channel_failure(&self) -> Option<ChannelFailure> {
+        match self {
+            ConnectorError::Throttled { retry_after, .. } => Some(ChannelFailure::Throttled {
+                retry_after: *retry_after,
+            }),
+            ConnectorError::Refused { status, code, .. } => Some(ChannelFailure::Refused {
+                status: status.as_u16(),
+                code: code.clone(),
+            }),
+            ConnectorError::Transport { .. } => Some(ChannelFailure::Unreachable),
+            ConnectorError::Service { status, .. } if status.is_server_error() => {
+                Some(ChannelFailure::Unreachable)
+            }
             _ => None,
         }
     }
@@ -228,7 +292,7 @@ impl ConnectorError {
     }
 
     pub(crate) fn setting(key: &'static str, message: impl Into<String>) -> Self {
-        ConnectorError::Config {
+        ConnectorError::Setting {
             key,
             message: message.into(),
         }
@@ -240,9 +304,16 @@ impl ConnectorError {
         }
     }
 
-    pub(crate) fn config(reason: impl Into<String>) -> Self {
-        ConnectorError::InvalidConfig {
+    pub(crate) fn invalid_argument(reason: impl Into<String>) -> Self {
+        ConnectorError::InvalidArgument {
             reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn crypto(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        ConnectorError::Crypto {
+            context: context.into(),
+            source: source.into(),
         }
     }
 }
@@ -331,7 +402,7 @@ mod tests {
                 message: Some("Unknown conversation".into()),
                 retry_after: None,
             },
-            ConnectorError::Unauthorized {
+            ConnectorError::Refused {
                 status: StatusCode::UNAUTHORIZED,
                 code: None,
                 message: None,

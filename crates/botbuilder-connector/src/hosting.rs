@@ -38,6 +38,7 @@
 //! }
 //! ```
 
+use botbuilder_core::error::report;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -425,7 +426,7 @@ pub async fn serve_with_options(
                 }
             };
             if let Err(error) = ended {
-                tracing::debug!(%remote, %error, "connection ended with an error");
+                tracing::debug!(%remote, error = %report(&error), "connection ended with an error");
             }
         });
     }
@@ -467,12 +468,12 @@ async fn accept(listener: &TcpListener) -> Option<(TcpStream, SocketAddr)> {
                     | std::io::ErrorKind::ConnectionRefused
             ) =>
         {
-            tracing::debug!(%error, "a connection was dropped before it was accepted");
+            tracing::debug!(error = %report(&error), "a connection was dropped before it was accepted");
             None
         }
         Err(error) => {
             // Out of file descriptors or memory: wait for connections to close.
-            tracing::error!(%error, "cannot accept connections; retrying in 1 s");
+            tracing::error!(error = %report(&error), "cannot accept connections; retrying in 1 s");
             tokio::time::sleep(Duration::from_secs(1)).await;
             None
         }
@@ -483,7 +484,7 @@ async fn accept(listener: &TcpListener) -> Option<(TcpStream, SocketAddr)> {
 pub async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::warn!(%error, "cannot listen for ctrl-c");
+            tracing::warn!(error = %report(&error), "cannot listen for ctrl-c");
             std::future::pending::<()>().await;
         }
     };
@@ -494,7 +495,7 @@ pub async fn shutdown_signal() {
                 signal.recv().await;
             }
             Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM");
+                tracing::warn!(error = %report(&error), "cannot listen for SIGTERM");
                 std::future::pending::<()>().await;
             }
         }

@@ -1,5 +1,6 @@
 //! The one place requests go out: retries, backoff, `Retry-After`, bounded bodies.
 
+use botbuilder_core::error::report;
 use std::borrow::Cow;
 use std::time::Duration;
 
@@ -83,13 +84,16 @@ impl Transport<'_> {
                     self.clock.sleep(wait).await;
                 }
                 Err(ReadError::Http(e)) => {
+                    // The request's name (method and URL) is the context; reqwest need not
+                    // repeat the URL.
+                    let e = e.without_url();
                     if !replay.retries_transport(&e) || retry >= self.retry.max_retries {
                         return Err(ConnectorError::transport(what.to_string(), e));
                     }
                     let wait = self.retry.backoff(retry);
                     tracing::warn!(
                         request = %what,
-                        error = %e,
+                        error = %report(&e),
                         retry = retry + 1,
                         wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
                         "retrying after a transport failure"

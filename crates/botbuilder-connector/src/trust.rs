@@ -96,8 +96,9 @@ impl Pattern {
             raw.to_owned()
         };
         let host = normalize(&host);
-        let invalid =
-            |reason: &str| ConnectorError::config(format!("trusted host `{host}`: {reason}"));
+        let invalid = |reason: &str| {
+            ConnectorError::invalid_argument(format!("trusted host `{host}`: {reason}"))
+        };
         if let Some(suffix) = host.strip_prefix("*.") {
             if suffix.split('.').filter(|l| !l.is_empty()).count() < 2 {
                 return Err(invalid("a wildcard needs at least two labels after `*.`"));
@@ -159,7 +160,7 @@ impl TrustedHosts {
     /// URL whose host is taken.
     ///
     /// # Errors
-    /// [`ConnectorError::InvalidConfig`] for something that is not a host name, or a wildcard
+    /// [`ConnectorError::InvalidArgument`] for something that is not a host name, or a wildcard
     /// over a top-level domain (`*.com`).
     pub fn allow(&self, pattern: &str) -> Result<(), ConnectorError> {
         self.insert(Pattern::parse(pattern)?);

@@ -893,10 +893,17 @@ async fn send_errors_reach_the_bot_as_connector_errors() {
         .adapter
         .continue_conversation(reference(&h), async move |ctx| {
             let error = ctx.send_activity("hello?").await.unwrap_err();
-            let botbuilder_core::Error::Adapter { operation, source } = &error else {
+            let botbuilder_core::Error::Adapter {
+                operation,
+                channel_failure,
+                source,
+            } = &error
+            else {
                 panic!("not an adapter error: {error}");
             };
             assert_eq!(*operation, "send activities");
+            // A 404 is the bot's mistake, not something the channel did.
+            assert_eq!(*channel_failure, None);
             let connector = source.downcast_ref::<ConnectorError>().unwrap();
             assert_eq!(connector.code(), Some("ConversationNotFound"));
             Ok(())

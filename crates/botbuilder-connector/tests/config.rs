@@ -42,7 +42,7 @@ impl Drop for TempFile {
 #[track_caller]
 fn key_of(result: Result<BotConfig, ConnectorError>) -> &'static str {
     match result {
-        Err(ConnectorError::Config { key, .. }) => key,
+        Err(ConnectorError::Setting { key, .. }) => key,
         other => panic!("expected a configuration error, got {other:?}"),
     }
 }
@@ -64,7 +64,7 @@ fn a_dotenv_file_with_botbuilders_keys() {
     let config = BotConfig::from_env_file(&file.0).unwrap();
     assert_eq!(config.app_type, AppType::SingleTenant);
     assert_eq!(
-        config.app_id(),
+        config.effective_app_id(),
         Some("00000000-0000-0000-0000-0000000000aa")
     );
     assert_eq!(
@@ -201,7 +201,7 @@ fn managed_identity_and_custom_credentials() {
     assert!(
         matches!(
             error,
-            ConnectorError::Config {
+            ConnectorError::Setting {
                 key: "MicrosoftAppId",
                 ..
             }

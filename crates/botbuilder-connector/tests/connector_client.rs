@@ -433,7 +433,7 @@ async fn empty_ids_are_refused_before_sending() {
         .send_to_conversation(" ", &Activity::message("x"))
         .await
         .unwrap_err();
-    assert!(matches!(e, ConnectorError::InvalidConfig { .. }), "{e}");
+    assert!(matches!(e, ConnectorError::InvalidArgument { .. }), "{e}");
     assert!(s.connector.requests().is_empty());
 }
 
@@ -827,7 +827,7 @@ async fn a_refused_token_is_replaced_once() {
         .await
         .unwrap_err();
     assert!(
-        matches!(e, ConnectorError::Unauthorized { status, .. } if status.as_u16() == 401),
+        matches!(e, ConnectorError::Refused { status, .. } if status.as_u16() == 401),
         "{e:?}"
     );
     assert_eq!(s.connector.requests().len(), 4);

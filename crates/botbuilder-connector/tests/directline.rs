@@ -654,7 +654,10 @@ async fn unknown_conversations_answer_404_and_refresh_says_so() {
         })
         .await
         .unwrap_err();
-    assert!(error.to_string().contains("404"), "{error}");
+    let reported = botbuilder_core::error::report(&error).to_string();
+    assert!(reported.contains("404"), "{reported}");
+    // A 404 is not something the channel did: not a channel failure.
+    assert_eq!(error.channel_failure(), None);
 }
 
 #[tokio::test]
@@ -881,7 +884,7 @@ async fn beyond_loopback_a_secret_is_required_and_guards_conversations() {
     assert!(
         matches!(
             error,
-            ConnectorError::Config {
+            ConnectorError::Setting {
                 key: "DirectLineSecret",
                 ..
             }

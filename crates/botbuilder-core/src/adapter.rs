@@ -14,6 +14,7 @@ use botbuilder_schema::{
 use futures::FutureExt;
 
 use crate::callback::{Call1, Call2};
+use crate::error::report;
 use crate::middleware::Terminal;
 use crate::{
     Bot, BoxError, BoxFuture, ConversationLocks, Error, Middleware, MiddlewareSet, TurnContext,
@@ -198,7 +199,7 @@ impl<A: BotAdapter + ?Sized> BotAdapterExt for A {}
 /// carrying it, and tell the user something went wrong. Failures to send are logged.
 pub async fn default_on_turn_error(ctx: &mut TurnContext, error: &BoxError) {
     tracing::error!(
-        error = %error,
+        error = %report(error.as_ref()),
         activity_type = %ctx.activity().activity_type,
         conversation = ctx.activity().conversation_id().unwrap_or(""),
         "unhandled error in turn"
@@ -206,16 +207,18 @@ pub async fn default_on_turn_error(ctx: &mut TurnContext, error: &BoxError) {
     if let Err(e) = ctx
         .send_trace_activity(
             "OnTurnError Trace",
-            Some(serde_json::Value::String(error.to_string())),
+            Some(serde_json::Value::String(
+                report(error.as_ref()).to_string(),
+            )),
             Some(TURN_ERROR_TRACE_VALUE_TYPE.to_owned()),
             Some("TurnError".to_owned()),
         )
         .await
     {
-        tracing::warn!(error = %e, "could not send the turn error trace");
+        tracing::warn!(error = %report(&e), "could not send the turn error trace");
     }
     if let Err(e) = ctx.send_activity(TURN_ERROR_MESSAGE).await {
-        tracing::warn!(error = %e, "could not tell the user about the turn error");
+        tracing::warn!(error = %report(&e), "could not tell the user about the turn error");
     }
 }
 
@@ -244,7 +247,7 @@ impl<F> fmt::Debug for TurnErrorFn<F> {
 /// use botbuilder_core::{turn_error_handler, testing::TestAdapter};
 ///
 /// let adapter = TestAdapter::new().with_on_turn_error(turn_error_handler(async |ctx, error| {
-///     tracing::error!(%error, "turn failed");
+///     tracing::error!(error = %botbuilder_core::error::report(error.as_ref()), "turn failed");
 ///     let _ = ctx.send_activity("Oops, something broke.").await;
 /// }));
 /// # let _ = adapter;
@@ -512,7 +515,10 @@ impl TurnPipeline {
             .catch_unwind()
             .await;
         if handled.is_err() {
-            tracing::error!(error = %error, "on_turn_error panicked while handling a turn error");
+            tracing::error!(
+                error = %report(error.as_ref()),
+                "on_turn_error panicked while handling a turn error"
+            );
         }
         Err(Error::Turn { source: error })
     }

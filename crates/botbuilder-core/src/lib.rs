@@ -52,7 +52,7 @@ mod activity_handler;
 pub mod adapter;
 mod bot;
 pub mod callback;
-mod error;
+pub mod error;
 pub mod middleware;
 mod ordering;
 pub mod state;
@@ -67,7 +67,7 @@ pub use adapter::{
     TurnErrorHandler, turn_error_handler,
 };
 pub use bot::{Bot, BotFn, bot_fn};
-pub use error::{BoxError, Error, TurnResult};
+pub use error::{BoxError, ChannelFailure, Error, TurnResult};
 pub use middleware::{Middleware, MiddlewareSet, Next};
 pub use ordering::ConversationLocks;
 pub use state::{

@@ -271,5 +271,7 @@ async fn a_handler_error_fails_the_turn() {
         )
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("welcome failed"), "{err}");
+    let reported = botbuilder_core::error::report(&err).to_string();
+    assert_eq!(err.to_string(), "the turn failed");
+    assert!(reported.contains("welcome failed"), "{reported}");
 }

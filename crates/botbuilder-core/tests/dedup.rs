@@ -95,7 +95,8 @@ async fn a_panicking_turn_releases_its_claim() {
             .process_activity(delivery("m-1", "panic"), &bot)
             .await
             .unwrap_err();
-        assert!(error.to_string().contains("panicked"), "{error}");
+        let reported = botbuilder_core::error::report(&error).to_string();
+        assert!(reported.contains("panicked"), "{reported}");
     }
     assert_eq!(
         bot.turns.load(Ordering::SeqCst),

@@ -176,7 +176,7 @@ impl ComponentDialog {
                 value_as(Some(value), "the component's inner dialog stack").map_err(|e| {
                     Error::InvalidState {
                         id: self.id.clone(),
-                        reason: e.to_string(),
+                        reason: botbuilder_core::error::report(&e).to_string(),
                     }
                 })
             }

@@ -31,7 +31,7 @@ pub enum Error {
     NoDialogState,
     /// A value could not be read as the type asked for (a step result, dialog options, a
     /// waterfall value), or could not be written as JSON.
-    #[error("{what} could not be converted: {source}")]
+    #[error("{what} could not be converted")]
     InvalidValue {
         /// What was being converted, such as `the step result`.
         what: String,

@@ -204,10 +204,8 @@ async fn unknown_dialog_ids_are_errors_not_panics() {
         .step(async move |mut step| step.begin_dialog("nowhere", None).await);
     let client = DialogTestClient::new(begins_unknown);
     let error = client.send_activity("hi").await.unwrap_err();
-    assert!(
-        error.to_string().contains("no dialog with id \"nowhere\""),
-        "{error}"
-    );
+    let shown = botbuilder_core::error::report(&error).to_string();
+    assert!(shown.contains("no dialog with id \"nowhere\""), "{shown}");
 
     // A stored stack naming a dialog the bot no longer has.
     let storage = MemoryStorage::new();
@@ -340,7 +338,8 @@ async fn next_after_beginning_a_dialog_is_an_error() {
         .with_dialog(TextPrompt::new("name"));
     let client = DialogTestClient::new(dialog);
     let error = client.send_activity("go").await.unwrap_err();
-    assert!(error.to_string().contains("`next` was called"), "{error}");
+    let shown = botbuilder_core::error::report(&error).to_string();
+    assert!(shown.contains("`next` was called"), "{shown}");
 }
 
 #[tokio::test]

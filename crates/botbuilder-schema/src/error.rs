@@ -7,7 +7,7 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum SchemaError {
     /// The JSON was malformed, truncated, too deeply nested, or had a field of the wrong type.
-    #[error("invalid JSON while {context}: {source}")]
+    #[error("invalid JSON while {context}")]
     Json {
         /// What was being read or written, such as `reading an activity`.
         context: String,
@@ -16,7 +16,7 @@ pub enum SchemaError {
         source: serde_json::Error,
     },
     /// A timestamp was not an RFC 3339 string.
-    #[error("invalid timestamp `{value}`: {source}")]
+    #[error("invalid timestamp `{value}`")]
     InvalidTimestamp {
         /// The text received (at most 64 characters of it).
         value: String,

@@ -453,7 +453,8 @@ mod tests {
             &"a".repeat(64),
         ] {
             let e = check_table_name(bad).unwrap_err();
-            assert!(e.to_string().contains("invalid table name"), "{e}");
+            let shown = botbuilder_core::error::report(&e).to_string();
+            assert!(shown.contains("invalid table name"), "{shown}");
         }
     }
 }

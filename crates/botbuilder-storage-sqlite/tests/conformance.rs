@@ -152,10 +152,8 @@ async fn errors_name_what_failed() {
         .open()
         .await
         .unwrap_err();
-    assert!(
-        err.to_string().contains("invalid table name \"bad name\""),
-        "{err}"
-    );
+    let shown = botbuilder_core::error::report(&err).to_string();
+    assert!(shown.contains("invalid table name \"bad name\""), "{shown}");
 
     // A file that is not a database.
     let not_db = dir.file("not.db");

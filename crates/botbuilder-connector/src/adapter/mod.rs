@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use botbuilder_core::adapter::{ContinueLogic, TurnPipeline};
+use botbuilder_core::error::report;
 use botbuilder_core::{
     Bot, BotAdapter, ConversationLocks, Error, Middleware, TurnContext, TurnErrorHandler,
 };
@@ -274,7 +275,7 @@ impl CloudAdapterBuilder {
     /// authenticator, once.
     ///
     /// # Errors
-    /// [`ConnectorError::Config`] for invalid settings (naming the key), or credentials whose
+    /// [`ConnectorError::Setting`] for invalid settings (naming the key), or credentials whose
     /// app id is not the configuration's; [`ConnectorError::Transport`] if no HTTP client can
     /// be built.
     pub fn build(self) -> Result<CloudAdapter, ConnectorError> {
@@ -287,7 +288,7 @@ impl CloudAdapterBuilder {
         let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let credentials = match self.credentials {
             Some(credentials) => {
-                if credentials.app_id() != config.app_id() {
+                if credentials.app_id() != config.effective_app_id() {
                     return Err(ConnectorError::setting(
                         keys::MICROSOFT_APP_ID,
                         "is not the app id of the credentials given to the adapter",
@@ -322,7 +323,7 @@ impl CloudAdapterBuilder {
         }
         Ok(CloudAdapter {
             inner: Arc::new(Inner {
-                app_id: config.app_id().map(str::to_owned),
+                app_id: config.effective_app_id().map(str::to_owned),
                 caller_id: config.resolved_caller_id().map(str::to_owned),
                 authenticator,
                 outbound: Outbound::new(factory),
@@ -345,7 +346,7 @@ impl CloudAdapter {
     /// ([`BotConfig::from_env`]).
     ///
     /// # Errors
-    /// [`ConnectorError::Config`] naming the first bad setting.
+    /// [`ConnectorError::Setting`] naming the first bad setting.
     pub fn from_env() -> Result<Self, ConnectorError> {
         Self::new(&BotConfig::from_env()?)
     }
@@ -462,7 +463,7 @@ impl CloudAdapter {
             Ok(identity) => identity,
             Err(error) => {
                 tracing::warn!(
-                    %error,
+                    error = %report(&error),
                     channel = activity.channel_id.as_ref().map_or("", |c| c.as_str()),
                     activity_type = %activity.activity_type,
                     "refused an unauthenticated request (401); no turn ran"
@@ -518,7 +519,7 @@ impl CloudAdapter {
         ) && let Some(service_url) = activity.service_url.as_deref()
             && let Err(error) = self.trusted_hosts().trust(service_url)
         {
-            tracing::warn!(%error, "could not trust the service URL of an authenticated request");
+            tracing::warn!(error = %report(&error), "could not trust the service URL of an authenticated request");
         }
         let is_invoke = activity.activity_type == ActivityTypes::Invoke;
         let mut ctx = TurnContext::new(Arc::new(self.clone()), activity);
@@ -534,7 +535,7 @@ impl CloudAdapter {
         bot: &dyn Bot,
     ) -> AdapterResponse {
         if let Err(error) = self.pipeline.run_turn(&mut ctx, bot).await {
-            tracing::error!(%error, "the turn failed; answering 500");
+            tracing::error!(error = %report(&error), "the turn failed; answering 500");
             return AdapterResponse::error(
                 500,
                 "InternalServerError",

@@ -56,7 +56,8 @@ pub trait DeliveryTarget: Send + Sync + fmt::Debug {
     /// Delivers an activity into its conversation (a reply to `reply_to_id` when set).
     ///
     /// # Errors
-    /// Any [`ConnectorError`]; it reaches the bot as `botbuilder_core::Error::Adapter`.
+    /// Any [`ConnectorError`]; it reaches the bot as `botbuilder_core::Error::Adapter`, with
+    /// its [`channel_failure`](ConnectorError::channel_failure) attached.
     async fn send_activity(&self, activity: Activity) -> Result<ResourceResponse, ConnectorError>;
 
     /// Replaces an activity (`activity.id` names it). The default does not support it.
@@ -129,7 +130,7 @@ impl fmt::Debug for Outbound {
 fn adapter_error(operation: &'static str, error: ConnectorError) -> Error {
     match error {
         ConnectorError::Unsupported { operation } => Error::NotSupported { operation },
-        other => Error::adapter(operation, other),
+        other => Error::channel(operation, other.channel_failure(), other),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The token cache behind every credential: one token per scope, refreshed before expiry, one
 //! refresh in flight per scope.
 
+use botbuilder_core::error::report;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -77,7 +78,7 @@ impl TokenCache {
             }
             Err(e) => match cached.as_ref() {
                 Some(c) if now < c.token.expires_at() => {
-                    tracing::warn!(scope, error = %e, "app token refresh failed; using the current token until it expires");
+                    tracing::warn!(scope, error = %report(&e), "app token refresh failed; using the current token until it expires");
                     Ok(c.token.clone())
                 }
                 _ => Err(e),
@@ -277,7 +278,7 @@ mod tests {
                 if ok {
                     Ok(AccessToken::new(format!("t{n}"), expires))
                 } else {
-                    Err(ConnectorError::config("down"))
+                    Err(ConnectorError::invalid_argument("down"))
                 }
             }
         };

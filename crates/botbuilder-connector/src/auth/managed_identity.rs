@@ -51,7 +51,7 @@ impl ManagedIdentityCredentials {
     /// `https://api.botframework.com`).
     ///
     /// # Errors
-    /// [`ConnectorError::InvalidConfig`] for an empty client id;
+    /// [`ConnectorError::InvalidArgument`] for an empty client id;
     /// [`ConnectorError::Transport`] if no HTTP client can be built.
     pub fn new(
         client_id: impl Into<String>,
@@ -59,7 +59,7 @@ impl ManagedIdentityCredentials {
     ) -> Result<Self, ConnectorError> {
         let client_id = client_id.into().trim().to_owned();
         if client_id.is_empty() {
-            return Err(ConnectorError::config(
+            return Err(ConnectorError::invalid_argument(
                 "the managed identity's client id (MicrosoftAppId) is empty",
             ));
         }

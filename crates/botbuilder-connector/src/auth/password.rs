@@ -52,7 +52,7 @@ impl MicrosoftAppCredentials {
     /// Credentials for an app id and password.
     ///
     /// # Errors
-    /// [`ConnectorError::InvalidConfig`] for an empty app id or password or a malformed tenant;
+    /// [`ConnectorError::InvalidArgument`] for an empty app id or password or a malformed tenant;
     /// [`ConnectorError::InvalidUrl`] for a login URL that is malformed or not https (loopback
     /// hosts may use http); [`ConnectorError::Transport`] if no HTTP client can be built.
     pub fn new(
@@ -63,12 +63,14 @@ impl MicrosoftAppCredentials {
         let app_id = app_id.into().trim().to_owned();
         let password = password.into();
         if app_id.is_empty() {
-            return Err(ConnectorError::config(
+            return Err(ConnectorError::invalid_argument(
                 "MicrosoftAppId is empty (use AnonymousCredentials for a bot without an app id)",
             ));
         }
         if password.is_empty() {
-            return Err(ConnectorError::config("MicrosoftAppPassword is empty"));
+            return Err(ConnectorError::invalid_argument(
+                "MicrosoftAppPassword is empty",
+            ));
         }
         let token_endpoint = settings.token_endpoint()?;
         Ok(Self {

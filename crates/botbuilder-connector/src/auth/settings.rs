@@ -238,7 +238,7 @@ impl OutgoingAuthSettings {
     ///
     /// # Errors
     /// [`ConnectorError::InvalidUrl`] for a malformed or non-https login URL,
-    /// [`ConnectorError::InvalidConfig`] for a malformed tenant id.
+    /// [`ConnectorError::InvalidArgument`] for a malformed tenant id.
     pub fn authority(&self) -> Result<Url, ConnectorError> {
         let configured = self
             .login_url
@@ -314,7 +314,7 @@ pub(crate) fn validate_tenant(tenant: &str) -> Result<(), ConnectorError> {
     if ok {
         Ok(())
     } else {
-        Err(ConnectorError::config(format!(
+        Err(ConnectorError::invalid_argument(format!(
             "MicrosoftAppTenantId `{}` is not a tenant id or domain",
             crate::error::one_line(tenant, 64)
         )))
@@ -391,7 +391,7 @@ mod tests {
         let s = OutgoingAuthSettings::default().with_tenant_id("../evil");
         assert!(matches!(
             s.authority(),
-            Err(ConnectorError::InvalidConfig { .. })
+            Err(ConnectorError::InvalidArgument { .. })
         ));
         let s = OutgoingAuthSettings::default().with_tenant_id("a/b");
         assert!(s.authority().is_err());

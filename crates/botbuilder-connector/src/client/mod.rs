@@ -391,7 +391,7 @@ fn service_error(answer: &Answer) -> ConnectorError {
         _ => (None, nonempty(&String::from_utf8_lossy(&answer.body), 200)),
     };
     match answer.status {
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ConnectorError::Unauthorized {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ConnectorError::Refused {
             status: answer.status,
             code,
             message,
@@ -417,7 +417,9 @@ fn to_body<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<Bytes, Connec
     let mut body = Vec::with_capacity(768);
     serde_json::to_writer(&mut body, value)
         .map(|()| Bytes::from(body))
-        .map_err(|e| ConnectorError::config(format!("{what} could not be written as JSON: {e}")))
+        .map_err(|e| {
+            ConnectorError::invalid_argument(format!("{what} could not be written as JSON: {e}"))
+        })
 }
 
 /// Reads a JSON answer.
@@ -442,7 +444,7 @@ fn from_body_or_default<T: DeserializeOwned + Default>(
 /// Rejects an empty id before it makes a wrong URL.
 fn require<'a>(value: &'a str, name: &str) -> Result<&'a str, ConnectorError> {
     if value.trim().is_empty() {
-        Err(ConnectorError::config(format!("{name} is empty")))
+        Err(ConnectorError::invalid_argument(format!("{name} is empty")))
     } else {
         Ok(value)
     }
@@ -506,7 +508,7 @@ mod tests {
         );
         assert!(matches!(
             service_error(&answer(403, "")),
-            ConnectorError::Unauthorized { message: None, .. }
+            ConnectorError::Refused { message: None, .. }
         ));
         assert!(
             matches!(service_error(&answer(429, "slow down")), ConnectorError::Throttled { retry_after: Some(_), message: Some(m), .. } if m == "slow down")

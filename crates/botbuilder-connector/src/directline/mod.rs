@@ -216,7 +216,7 @@ impl DirectLineBuilder {
     /// file (the current directory or a parent), when it is set and not empty.
     ///
     /// # Errors
-    /// [`ConnectorError::Config`] when a `.env` file exists but cannot be read.
+    /// [`ConnectorError::Setting`] when a `.env` file exists but cannot be read.
     pub fn secret_from_env(mut self) -> Result<Self, ConnectorError> {
         if let Some(secret) = secret_from_env()? {
             self.secret = Some(secret);
@@ -233,9 +233,9 @@ impl DirectLineBuilder {
     /// Builds the endpoint and registers it on the adapter for its service URL.
     ///
     /// # Errors
-    /// [`ConnectorError::Config`] (key `DirectLineSecret`) when the address is not a loopback
+    /// [`ConnectorError::Setting`] (key `DirectLineSecret`) when the address is not a loopback
     /// address and there is no secret, or the secret is too short;
-    /// [`ConnectorError::InvalidConfig`] for a chat path that does not start with `/`.
+    /// [`ConnectorError::InvalidArgument`] for a chat path that does not start with `/`.
     pub fn build(self) -> Result<DirectLine, ConnectorError> {
         if let Some(secret) = &self.secret
             && secret.expose().chars().count() < MIN_SECRET_LEN
@@ -257,7 +257,7 @@ impl DirectLineBuilder {
         if let Some(path) = &self.options.chat_path
             && (!path.starts_with('/') || path.starts_with(DIRECT_LINE_PATH))
         {
-            return Err(ConnectorError::config(format!(
+            return Err(ConnectorError::invalid_argument(format!(
                 "the chat page path `{path}` must start with `/` and lie outside {DIRECT_LINE_PATH}"
             )));
         }
@@ -380,7 +380,7 @@ impl DirectLine {
     /// // Beyond loopback, a secret is required.
     /// # if std::env::var("DirectLineSecret").is_err() {
     /// let error = DirectLine::from_env(adapter, bot, "0.0.0.0:3978".parse()?).unwrap_err();
-    /// assert!(matches!(error, ConnectorError::Config { key: "DirectLineSecret", .. }));
+    /// assert!(matches!(error, ConnectorError::Setting { key: "DirectLineSecret", .. }));
     /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

@@ -1,6 +1,7 @@
 //! The HTTP side: Direct Line 3.0's routes (with CORS on every answer), the WebSocket stream
 //! and the chat page.
 
+use botbuilder_core::error::report;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -192,7 +193,7 @@ impl Shared {
             .tokens
             .issue(conversation, user, self.now())
             .map_err(|e| {
-                tracing::error!(error = %e, "could not issue a Direct Line token");
+                tracing::error!(error = %report(&e), "could not issue a Direct Line token");
                 refusal(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "InternalServerError",
@@ -256,7 +257,7 @@ impl Shared {
 }
 
 fn internal(e: crate::ConnectorError) -> Refusal {
-    tracing::error!(error = %e, "Direct Line endpoint failure");
+    tracing::error!(error = %report(&e), "Direct Line endpoint failure");
     refusal(
         StatusCode::INTERNAL_SERVER_ERROR,
         "InternalServerError",

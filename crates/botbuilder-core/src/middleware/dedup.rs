@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use futures::FutureExt;
 use serde_json::{Value, json};
 
+use crate::error::report;
 use crate::storage::{ETAG_FIELD, Storage, StoreItems};
 use crate::{Error, Middleware, Next, TurnContext, TurnResult};
 
@@ -231,14 +232,14 @@ impl Middleware for DeduplicationMiddleware {
         if !expired.is_empty()
             && let Err(error) = self.delete_expired(&expired, now).await
         {
-            tracing::warn!(%error, "could not delete expired deduplication claims");
+            tracing::warn!(error = %report(&error), "could not delete expired deduplication claims");
         }
         // A panic is caught here too (and passed on), so that it releases the claim as an
         // error does.
         let outcome = AssertUnwindSafe(next.run(ctx)).catch_unwind().await;
         let failed = !matches!(outcome, Ok(Ok(())));
         if failed && let Err(error) = self.storage.delete(&[key.as_str()]).await {
-            tracing::warn!(%error, "could not release the deduplication claim of a failed turn");
+            tracing::warn!(error = %report(&error), "could not release the deduplication claim of a failed turn");
         }
         match outcome {
             Ok(result) => result,

@@ -5,6 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use botbuilder_schema::{Activity, ActivityTypes};
 
+use crate::error::report;
 use crate::{Middleware, Next, TurnContext, TurnResult};
 
 /// Sends a typing indicator when a turn takes longer than `delay`, and again every `period`
@@ -78,7 +79,7 @@ async fn typing_loop(ctx: TurnContext, delay: Duration, period: Duration) {
         let mut typing = Activity::typing();
         typing.apply_conversation_reference(ctx.conversation_reference(), false);
         if let Err(error) = ctx.adapter().send_activities(&ctx, vec![typing]).await {
-            tracing::warn!(%error, "could not send a typing indicator; stopping them for this turn");
+            tracing::warn!(error = %report(&error), "could not send a typing indicator; stopping them for this turn");
             return;
         }
         tokio::time::sleep(period).await;

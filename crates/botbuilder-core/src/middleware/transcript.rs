@@ -9,6 +9,7 @@ use botbuilder_schema::{
     Activity, ActivityTypes, ConversationReference, ResourceResponse, RoleTypes, Timestamp,
 };
 
+use crate::error::report;
 use crate::{
     DeleteActivityHook, DeleteNext, Error, Middleware, Next, SendActivitiesHook, SendNext,
     TurnContext, TurnResult, UpdateActivityHook, UpdateNext,
@@ -247,7 +248,7 @@ async fn log(store: &dyn TranscriptStore, mut activity: Activity, role: RoleType
         from.role = Some(role);
     }
     if let Err(error) = store.log_activity(&activity).await {
-        tracing::warn!(%error, "could not write to the transcript store");
+        tracing::warn!(error = %report(&error), "could not write to the transcript store");
     }
 }
 

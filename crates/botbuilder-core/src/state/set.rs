@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::BotState;
+use crate::error::report;
 use crate::{Error, Middleware, Next, TurnContext, TurnResult};
 
 /// Several state scopes, loaded or saved together (BotBuilder's `BotStateSet`).
@@ -71,7 +72,7 @@ impl BotStateSet {
                 if first_error.is_none() {
                     first_error = Some(error);
                 } else {
-                    tracing::warn!(scope = state.name(), %error, "could not save state");
+                    tracing::warn!(scope = state.name(), error = %report(&error), "could not save state");
                 }
             }
         }

@@ -143,7 +143,7 @@ fn missing_ids_are_schema_errors() {
         .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "invalid activity: missing field `channelId` to compute the conversation state key"
+        "missing field `channelId` to compute the conversation state key"
     );
     activity.channel_id = Some(ChannelId::Test);
     let e = conversation
@@ -151,12 +151,12 @@ fn missing_ids_are_schema_errors() {
         .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "invalid activity: missing field `conversation.id` to compute the conversation state key"
+        "missing field `conversation.id` to compute the conversation state key"
     );
     let e = user.storage_key(&turn_with(activity.clone())).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "invalid activity: missing field `from.id` to compute the user state key"
+        "missing field `from.id` to compute the user state key"
     );
     activity.conversation = Some(ConversationAccount::new("c"));
     activity.from = Some(ChannelAccount::new(""));
@@ -322,9 +322,11 @@ async fn a_value_of_another_type_is_a_read_error_naming_the_property() {
         .unwrap();
     let e = as_number.get(&mut ctx).await.unwrap_err();
     assert!(matches!(&e, Error::StateRead { property, .. } if property == "shared"));
+    assert_eq!(e.to_string(), "state property \"shared\" could not be read");
+    let reported = crate::error::report(&e).to_string();
     assert!(
-        e.to_string()
-            .starts_with("state property \"shared\" could not be read: ")
+        reported.starts_with("state property \"shared\" could not be read: invalid type"),
+        "{reported}"
     );
     assert!(as_number.update(&mut ctx, |n| *n += 1).await.is_err());
 }

@@ -80,6 +80,7 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 
 use crate::Error;
+use crate::error::report;
 
 mod memory;
 
@@ -357,7 +358,7 @@ where
     loop {
         match operation().await {
             Err(e) if e.is_conflict() && attempt < attempts => {
-                tracing::debug!(error = %e, attempt, "storage conflict, retrying");
+                tracing::debug!(error = %report(&e), attempt, "storage conflict, retrying");
                 attempt += 1;
                 tokio::task::yield_now().await;
             }

@@ -400,10 +400,7 @@ fn with_party(mut activity: Activity, conversation: &str, user: &ChannelAccount)
 }
 
 fn turn_error(error: &Error) -> String {
-    match error {
-        Error::Turn { source } => format!("the turn failed: {source}"),
-        other => other.to_string(),
-    }
+    crate::error::report(error).to_string()
 }
 
 fn describe(activity: &Activity) -> String {

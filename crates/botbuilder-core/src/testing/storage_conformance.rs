@@ -32,6 +32,7 @@ use futures::future::join_all;
 use serde_json::{Value, json};
 
 use crate::Error;
+use crate::error::report;
 use crate::storage::{ETAG_ANY, ETAG_FIELD, ETAG_NEW, ETags, Storage, StoreItems, new_document};
 
 /// Runs every check of the suite on `storage`, one after the other.
@@ -621,7 +622,10 @@ async fn increment(
             Err(Error::StorageConflict { key: conflict }) if conflict == key => {
                 conflicts.fetch_add(1, Ordering::Relaxed);
             }
-            Err(e) => panic!("[{check}] read-modify-write on {key:?} failed: {e}"),
+            Err(e) => panic!(
+                "[{check}] read-modify-write on {key:?} failed: {}",
+                report(&e)
+            ),
         }
     }
     panic!("[{check}] an update of {key:?} conflicted 10 000 times in a row");
@@ -644,7 +648,10 @@ fn one_winner(
                 None => panic!("[{check}] a write returned no eTag for {key:?}"),
             },
             Err(Error::StorageConflict { key: conflict }) if conflict == key => {}
-            Err(e) => panic!("[{check}] {what} concurrently failed other than by conflict: {e}"),
+            Err(e) => panic!(
+                "[{check}] {what} concurrently failed other than by conflict: {}",
+                report(&e)
+            ),
         }
     }
     assert_eq!(
@@ -671,7 +678,7 @@ fn expect_conflict(check: &str, key: &str, result: Result<ETags, Error>) {
 fn ok<T>(check: &str, what: &str, result: Result<T, Error>) -> T {
     match result {
         Ok(value) => value,
-        Err(e) => panic!("[{check}] {what} failed: {e}"),
+        Err(e) => panic!("[{check}] {what} failed: {}", report(&e)),
     }
 }
 
@@ -740,7 +747,7 @@ impl Keys {
         let keys: Vec<&str> = keys.iter().map(|k| k.as_str()).collect();
         // Best effort: a failure here is not what the check is about.
         if let Err(e) = storage.delete(&keys).await {
-            tracing::warn!(error = %e, prefix = %self.prefix, "could not clean up conformance keys");
+            tracing::warn!(error = %report(&e), prefix = %self.prefix, "could not clean up conformance keys");
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The signing keys of one issuer: its OpenID metadata document points at a JWKS, whose RSA
 //! keys are cached, refreshed daily and on an unknown key id (at most once a minute).
 
+use botbuilder_core::error::report;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -182,7 +183,7 @@ impl OpenIdKeys {
             .timeout(FETCH_TIMEOUT)
             .send()
             .await
-            .map_err(|e| format!("GET {url} failed: {e}"))?;
+            .map_err(|e| format!("GET {url} failed: {}", report(&e)))?;
         if !response.status().is_success() {
             return Err(format!("GET {url} answered {}", response.status()));
         }
@@ -196,7 +197,7 @@ impl OpenIdKeys {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| format!("GET {url} failed: {e}"))?
+            .map_err(|e| format!("GET {url} failed: {}", report(&e)))?
         {
             if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
                 return Err(format!("GET {url}: the document is too large"));

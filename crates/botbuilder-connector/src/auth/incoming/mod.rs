@@ -100,7 +100,7 @@ impl IncomingAuthSettings {
     pub fn from_config(config: &BotConfig) -> Self {
         let mut emulator_issuers: Vec<String> =
             EMULATOR_ISSUERS.iter().map(|s| (*s).to_owned()).collect();
-        if let Some(tenant) = config.tenant() {
+        if let Some(tenant) = config.effective_tenant_id() {
             let login = match config.cloud() {
                 Some(crate::auth::Cloud::UsGovernment) => "https://login.microsoftonline.us",
                 _ => "https://login.microsoftonline.com",
@@ -110,7 +110,7 @@ impl IncomingAuthSettings {
             emulator_issuers.push(format!("{login}/{tenant}/v2.0"));
         }
         Self {
-            app_id: config.app_id().map(str::to_owned),
+            app_id: config.effective_app_id().map(str::to_owned),
             channel_token_issuer: config.resolved_channel_token_issuer().to_owned(),
             channel_open_id_metadata_url: config.resolved_channel_open_id_metadata_url().to_owned(),
             emulator_open_id_metadata_url: config
@@ -267,7 +267,7 @@ impl RequestAuthenticator {
     /// An authenticator with the default HTTP client and the system clock.
     ///
     /// # Errors
-    /// [`ConnectorError::Config`] for a metadata URL that is malformed or not https (http is
+    /// [`ConnectorError::Setting`] for a metadata URL that is malformed or not https (http is
     /// allowed on loopback hosts).
     pub fn new(settings: IncomingAuthSettings) -> Result<Self, ConnectorError> {
         Self::with_parts(settings, default_http_client()?, Arc::new(SystemClock))
