@@ -51,7 +51,7 @@
 //! #[tokio::main]
 //! async fn main() -> Result<(), botbuilder::connector::ConnectorError> {
 //!     let adapter = CloudAdapter::from_env()?;
-//!     // POST /api/messages and GET /healthz on port 3978, until ctrl-c or SIGTERM.
+//!     // POST /api/messages on port 3978, until ctrl-c or SIGTERM.
 //!     botbuilder::hosting::serve("0.0.0.0:3978", adapter, Arc::new(EchoBot)).await
 //! }
 //! ```

@@ -27,7 +27,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use axum::Router;
-use botbuilder::directline::DirectLine;
+use botbuilder::directline::{self, DirectLine};
+use botbuilder::hosting;
 use botbuilder::prelude::*;
 use tracing_subscriber::EnvFilter;
 
@@ -178,7 +179,9 @@ pub(crate) fn describe_store(url: &str) -> String {
 /// How an example is served: the banner's title, the first message of its `curl` line, its
 /// notes, and routes of its own. [`Host::serve`] binds the settings' address and serves
 /// `POST /api/messages`, `GET /healthz`, the chat page (`/chat`) and its local Direct Line
-/// endpoint, and the extra routes, until ctrl-c or SIGTERM.
+/// endpoint (on loopback, or with a `DirectLineSecret`), and the extra routes, until ctrl-c
+/// or SIGTERM. A part that cannot start (the port is taken, a Direct Line setting is
+/// invalid) is an error, and nothing is served.
 ///
 /// ```text
 /// common::Host::new("Echo bot", "hello")
@@ -228,23 +231,29 @@ impl Host {
         bot: Arc<dyn Bot>,
     ) -> Result<(), BoxError> {
         let address = settings.address();
-        let listener = tokio::net::TcpListener::bind(address)
+        let server = hosting::Server::bind(address)
             .await
-            .map_err(|e| format!("cannot listen on {address} (set PORT or HOST): {e}"))?;
-        let bound = listener.local_addr()?;
-        let mut router =
-            botbuilder::hosting::router(adapter.clone(), Arc::clone(&bot)).merge(self.routes);
-        // The chat page and its local Direct Line endpoint (beyond loopback only with a
-        // `DirectLineSecret`); without them the bot still serves its channels.
-        let chat = match DirectLine::from_env(adapter, bot, bound) {
-            Ok(direct_line) => {
-                router = router.merge(direct_line.router());
-                direct_line.chat_url().map_or_else(
-                    || "off (no chat page)".to_owned(),
-                    |url| format!("{url} (each tab is its own conversation)"),
-                )
-            }
-            Err(error) => format!("off ({error})"),
+            .map_err(|e| format!("{e} (set PORT or HOST)"))?;
+        let bound = server.local_addr();
+        let mut router = hosting::router(adapter.clone(), Arc::clone(&bot))
+            .merge(hosting::health_route())
+            .merge(self.routes);
+        // The chat page and its local Direct Line endpoint: on loopback, or beyond it with a
+        // `DirectLineSecret`. Without either the bot serves its channels and the banner says
+        // why there is no chat page; a Direct Line setting that is set but invalid stops the
+        // start (nothing is served).
+        let chat = if bound.ip().is_loopback() || settings.get(directline::SECRET_KEY).is_some() {
+            let direct_line = DirectLine::from_env(adapter, bot, bound)?;
+            router = router.merge(direct_line.router());
+            direct_line.chat_url().map_or_else(
+                || "off (no chat page)".to_owned(),
+                |url| format!("{url} (each tab is its own conversation)"),
+            )
+        } else {
+            format!(
+                "off (set {} to serve the chat page beyond loopback)",
+                directline::SECRET_KEY
+            )
         };
 
         let shown = if bound.ip().is_unspecified() {
@@ -278,12 +287,7 @@ impl Host {
                 "anonymous (set MicrosoftAppId and MicrosoftAppPassword to connect a channel)",
             );
         }
-        botbuilder::hosting::serve_with_shutdown(
-            listener,
-            router,
-            botbuilder::hosting::shutdown_signal(),
-        )
-        .await?;
+        server.serve(router).await?;
         println!("Stopped.");
         Ok(())
     }

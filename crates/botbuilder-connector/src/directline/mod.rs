@@ -50,13 +50,15 @@
 //!         ctx.send_activity(format!("Echo: {text}")).await?;
 //!         Ok(())
 //!     })));
-//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3978").await?;
-//!     let direct_line = DirectLine::from_env(adapter.clone(), bot.clone(), listener.local_addr()?)?;
+//!     // A taken port fails here; an invalid Direct Line setting on the next line. Either
+//!     // way the error is a `ConnectorError` and nothing is served.
+//!     let server = hosting::Server::bind("127.0.0.1:3978").await?;
+//!     let direct_line = DirectLine::from_env(adapter.clone(), bot.clone(), server.local_addr())?;
 //!     if let Some(url) = direct_line.chat_url() {
 //!         println!("Chat with the bot: {url}");
 //!     }
 //!     let app = hosting::router(adapter, bot).merge(direct_line.router());
-//!     hosting::serve_with_shutdown(listener, app, hosting::shutdown_signal()).await?;
+//!     server.serve(app).await?;
 //!     Ok(())
 //! }
 //! ```
@@ -81,7 +83,7 @@ use axum::http::StatusCode;
 use botbuilder_core::Bot;
 use botbuilder_schema::RoleTypes;
 use botbuilder_schema::{Activity, ActivityTypes, ChannelAccount, ChannelId, ResourceResponse};
-use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::net::ToSocketAddrs;
 
 use crate::adapter::{CloudAdapter, DeliveryTarget};
 use crate::auth::Secret;
@@ -398,8 +400,11 @@ impl DirectLine {
     }
 
     /// The endpoint's routes (the Direct Line API under [`DIRECT_LINE_PATH`], with CORS, and
-    /// the chat page), to merge with [`hosting::router`] or your own.
-    pub fn router(&self) -> Router {
+    /// the chat page), to merge with [`hosting::router`] into an app of any state `S`.
+    pub fn router<S>(&self) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
         routes::router(Arc::clone(&self.shared))
     }
 
@@ -451,7 +456,9 @@ impl DirectLine {
 }
 
 /// Binds `addr`, serves the bot's [`hosting::router`] and a [`DirectLine`] endpoint with its
-/// chat page ([`DirectLine::from_env`]), logs the chat URL, and stops on ctrl-c or SIGTERM.
+/// chat page ([`DirectLine::from_env`]), logs the chat URL, and stops on ctrl-c or SIGTERM:
+/// [`hosting::serve`] with the chat page. Both fail the same way: a part that cannot start
+/// is an error and nothing is served.
 ///
 /// ```no_run
 /// # use std::sync::Arc;
@@ -464,25 +471,21 @@ impl DirectLine {
 /// ```
 ///
 /// # Errors
-/// [`ConnectorError::Transport`] when the address cannot be bound or serving fails; as
-/// [`DirectLine::from_env`].
+/// As [`hosting::Server::bind`] (the address cannot be bound) and [`DirectLine::from_env`]
+/// (the Direct Line settings are invalid; the port is released before this returns).
 pub async fn serve(
     addr: impl ToSocketAddrs,
     adapter: CloudAdapter,
     bot: Arc<dyn Bot>,
 ) -> Result<(), ConnectorError> {
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|e| ConnectorError::transport("binding the bot's address", e))?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| ConnectorError::transport("reading the bound address", e))?;
-    let direct_line = DirectLine::from_env(adapter.clone(), Arc::clone(&bot), local)?;
+    let server = hosting::Server::bind(addr).await?;
+    let direct_line = DirectLine::from_env(adapter.clone(), Arc::clone(&bot), server.local_addr())?;
     if let Some(url) = direct_line.chat_url() {
         tracing::info!(%url, "chat with the bot in a browser");
     }
-    let app = hosting::router(adapter, bot).merge(direct_line.router());
-    hosting::serve_with_shutdown(listener, app, hosting::shutdown_signal()).await
+    server
+        .serve(hosting::router(adapter, bot).merge(direct_line.router()))
+        .await
 }
 
 /// What the routes and the delivery target share.

@@ -31,7 +31,6 @@ use super::token::{Refused, random_bytes};
 use super::worker::{self, Job};
 use super::{DIRECT_LINE_PATH, Shared};
 use crate::adapter::AdapterResponse;
-use crate::hosting::to_response;
 
 /// The chat page: one self-contained HTML file.
 const CHAT_PAGE: &str = include_str!("chat.html");
@@ -47,7 +46,10 @@ const MAX_USER_ID: usize = 256;
 
 type SharedState = State<Arc<Shared>>;
 
-pub(super) fn router(shared: Arc<Shared>) -> Router {
+pub(super) fn router<S>(shared: Arc<Shared>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
     let base = DIRECT_LINE_PATH;
     let cors = CorsLayer::new()
         .allow_origin(Any)
@@ -81,13 +83,15 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
 }
 
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    let mut response = to_response(AdapterResponse::error(status.as_u16(), code, message));
+    let mut response =
+        IntoResponse::into_response(AdapterResponse::error(status.as_u16(), code, message));
     no_store(&mut response);
     response
 }
 
 fn ok_json(status: StatusCode, body: &Value) -> Response {
-    let mut response = to_response(AdapterResponse::json(status.as_u16(), body.clone()));
+    let mut response =
+        IntoResponse::into_response(AdapterResponse::json(status.as_u16(), body.clone()));
     no_store(&mut response);
     response
 }
