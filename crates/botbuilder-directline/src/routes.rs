@@ -30,7 +30,7 @@ use super::store::Missing;
 use super::token::{Refused, random_bytes};
 use super::worker::{self, Job};
 use super::{DIRECT_LINE_PATH, Shared};
-use crate::adapter::AdapterResponse;
+use botbuilder_connector::adapter::AdapterResponse;
 
 /// The chat page: one self-contained HTML file.
 const CHAT_PAGE: &str = include_str!("chat.html");
@@ -259,7 +259,7 @@ impl Shared {
     }
 }
 
-fn internal(e: crate::ConnectorError) -> Refusal {
+fn internal(e: botbuilder_connector::ConnectorError) -> Refusal {
     tracing::error!(error = %e, "Direct Line endpoint failure");
     refusal(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -269,7 +269,7 @@ fn internal(e: crate::ConnectorError) -> Refusal {
 }
 
 /// A random URL-safe id (128 bits), with a prefix.
-fn random_id(prefix: &str) -> Result<String, crate::ConnectorError> {
+fn random_id(prefix: &str) -> Result<String, botbuilder_connector::ConnectorError> {
     use base64::Engine as _;
     let bytes = random_bytes::<16>()?;
     Ok(format!(

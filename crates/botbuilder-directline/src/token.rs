@@ -9,8 +9,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::ConnectorError;
-use crate::auth::Secret;
+use botbuilder_connector::ConnectorError;
+use botbuilder_connector::auth::Secret;
+
+use crate::config_error;
 
 /// The `iss` of the tokens this endpoint issues.
 const ISSUER: &str = "botbuilder-directline";
@@ -62,7 +64,7 @@ fn seconds(at: SystemTime) -> u64 {
 pub(super) fn random_bytes<const N: usize>() -> Result<[u8; N], ConnectorError> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes)
-        .map_err(|e| ConnectorError::config(format!("the system's random source failed: {e}")))?;
+        .map_err(|e| config_error(format!("the system's random source failed: {e}")))?;
     Ok(bytes)
 }
 
@@ -127,7 +129,7 @@ impl Tokens {
             exp: iat.saturating_add(self.lifetime.as_secs()),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| ConnectorError::config(format!("could not sign a Direct Line token: {e}")))
+            .map_err(|e| config_error(format!("could not sign a Direct Line token: {e}")))
     }
 
     /// The claims of a token this endpoint issued and that has not expired at `now`.

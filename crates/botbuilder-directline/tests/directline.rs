@@ -1,4 +1,4 @@
-//! The local Direct Line endpoint, call by call, as `shared/spec/directline.md` pins it:
+//! The local Direct Line endpoint, call by call, as Direct Line 3.0 defines it:
 //! start, poll with and without a watermark, send with echo and reply order, token refresh,
 //! 401/403/404, CORS on preflights and errors, the WebSocket stream (frames, keep-alives,
 //! reconnecting with a watermark), bounded memory and idle expiry on an injected clock, and
@@ -6,7 +6,6 @@
 //!
 //! HTTP calls go to the axum router with `oneshot`; WebSocket tests use a real loopback server.
 
-#![cfg(feature = "directline")]
 #![allow(clippy::unwrap_used)]
 
 use std::net::SocketAddr;
@@ -17,11 +16,11 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use botbuilder_connector::clock::ManualClock;
-use botbuilder_connector::directline::{DirectLine, DirectLineOptions};
 use botbuilder_connector::{BotConfig, CloudAdapter, ConnectorError};
 use botbuilder_core::{
     ActivityHandler, Bot, BotAdapter, ContinueLogic, TurnContext, TurnResult, async_trait,
 };
+use botbuilder_directline::{DirectLine, DirectLineOptions};
 use botbuilder_schema::{
     Activity, ActivityTypes, CardAction, ChannelAccount, ConversationReference, SuggestedActions,
 };
@@ -1201,7 +1200,7 @@ async fn serving_with_direct_line_fails_on_a_taken_port_as_serving_without_it() 
     let bot: Arc<dyn Bot> = Arc::new(Recorder::default());
     let with = tokio::time::timeout(
         Duration::from_secs(5),
-        botbuilder_connector::directline::serve(addr, adapter.clone(), Arc::clone(&bot)),
+        botbuilder_directline::serve(addr, adapter.clone(), Arc::clone(&bot)),
     )
     .await
     .expect("returns at once")

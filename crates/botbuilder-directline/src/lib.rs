@@ -1,5 +1,6 @@
-//! A local Direct Line 3.0 endpoint and a built-in chat page (feature `directline`, on by
-//! default): chat with a bot in a browser tab, with no Azure registration, tunnel or Emulator.
+//! A local Direct Line 3.0 endpoint and a built-in chat page: chat with a bot in a browser
+//! tab, with no Azure registration, tunnel or Emulator. The facade re-exports this crate as
+//! `botbuilder::directline` (feature `directline`, on by default).
 //!
 //! Direct Line is the protocol between a chat client (the Bot Framework Web Chat, or any page
 //! using the `botframework-directlinejs` client) and a bot's channel. [`DirectLine`] speaks it
@@ -38,7 +39,7 @@
 //! ```no_run
 //! use std::sync::Arc;
 //! use botbuilder_connector::adapter::CloudAdapter;
-//! use botbuilder_connector::directline::DirectLine;
+//! use botbuilder_directline::DirectLine;
 //! use botbuilder_connector::hosting;
 //! use botbuilder_core::{bot_fn, Bot};
 //!
@@ -67,6 +68,8 @@
 //! `createDirectLine({ domain: "http://127.0.0.1:3978/v3/directline", token: "" })` (see
 //! `docs/chat-in-browser.md`).
 
+#![warn(clippy::unwrap_used)]
+
 mod routes;
 mod store;
 mod token;
@@ -85,10 +88,10 @@ use botbuilder_schema::RoleTypes;
 use botbuilder_schema::{Activity, ActivityTypes, ChannelAccount, ChannelId, ResourceResponse};
 use tokio::net::ToSocketAddrs;
 
-use crate::adapter::{CloudAdapter, DeliveryTarget};
-use crate::auth::Secret;
-use crate::clock::{Clock, SystemClock};
-use crate::{ConnectorError, hosting};
+use botbuilder_connector::adapter::{CloudAdapter, DeliveryTarget};
+use botbuilder_connector::auth::Secret;
+use botbuilder_connector::clock::{Clock, SystemClock};
+use botbuilder_connector::{ConnectorError, hosting};
 
 use store::{Limits, Missing, Store};
 use token::Tokens;
@@ -108,7 +111,7 @@ pub const MIN_SECRET_LEN: usize = 16;
 ///
 /// ```
 /// use std::time::Duration;
-/// use botbuilder_connector::directline::DirectLineOptions;
+/// use botbuilder_directline::DirectLineOptions;
 ///
 /// let options = DirectLineOptions {
 ///     idle_timeout: Duration::from_secs(10 * 60),
@@ -242,13 +245,13 @@ impl DirectLineBuilder {
         if let Some(secret) = &self.secret
             && secret.expose().chars().count() < MIN_SECRET_LEN
         {
-            return Err(ConnectorError::setting(
+            return Err(setting_error(
                 SECRET_KEY,
                 format!("must be at least {MIN_SECRET_LEN} characters long"),
             ));
         }
         if self.secret.is_none() && !self.listen.ip().is_loopback() {
-            return Err(ConnectorError::setting(
+            return Err(setting_error(
                 SECRET_KEY,
                 format!(
                     "is required when the Direct Line endpoint listens beyond loopback (on {}); set it, or listen on 127.0.0.1",
@@ -259,7 +262,7 @@ impl DirectLineBuilder {
         if let Some(path) = &self.options.chat_path
             && (!path.starts_with('/') || path.starts_with(DIRECT_LINE_PATH))
         {
-            return Err(ConnectorError::config(format!(
+            return Err(config_error(format!(
                 "the chat page path `{path}` must start with `/` and lie outside {DIRECT_LINE_PATH}"
             )));
         }
@@ -306,8 +309,8 @@ fn secret_from_env() -> Result<Option<Secret>, ConnectorError> {
     match dotenvy::dotenv_iter() {
         Ok(iter) => {
             for item in iter {
-                let (key, value) = item
-                    .map_err(|e| ConnectorError::setting(".env", format!("cannot be read: {e}")))?;
+                let (key, value) =
+                    item.map_err(|e| setting_error(".env", format!("cannot be read: {e}")))?;
                 if key.trim().eq_ignore_ascii_case(SECRET_KEY) {
                     let value = value.trim();
                     return Ok((!value.is_empty()).then(|| Secret::new(value)));
@@ -316,10 +319,7 @@ fn secret_from_env() -> Result<Option<Secret>, ConnectorError> {
             Ok(None)
         }
         Err(e) if e.not_found() => Ok(None),
-        Err(e) => Err(ConnectorError::setting(
-            ".env",
-            format!("cannot be read: {e}"),
-        )),
+        Err(e) => Err(setting_error(".env", format!("cannot be read: {e}"))),
     }
 }
 
@@ -341,7 +341,7 @@ impl DirectLine {
     /// ```
     /// use std::sync::Arc;
     /// use botbuilder_connector::{BotConfig, CloudAdapter};
-    /// use botbuilder_connector::directline::{DirectLine, DirectLineOptions};
+    /// use botbuilder_directline::{DirectLine, DirectLineOptions};
     /// use botbuilder_core::{bot_fn, Bot};
     ///
     /// let adapter = CloudAdapter::new(&BotConfig::anonymous())?;
@@ -374,7 +374,7 @@ impl DirectLine {
     /// ```
     /// use std::sync::Arc;
     /// use botbuilder_connector::{BotConfig, CloudAdapter, ConnectorError};
-    /// use botbuilder_connector::directline::DirectLine;
+    /// use botbuilder_directline::DirectLine;
     /// use botbuilder_core::{bot_fn, Bot};
     ///
     /// let adapter = CloudAdapter::new(&BotConfig::anonymous())?;
@@ -466,7 +466,7 @@ impl DirectLine {
 /// # use botbuilder_core::{bot_fn, Bot};
 /// # async fn demo(bot: Arc<dyn Bot>) -> Result<(), botbuilder_connector::ConnectorError> {
 /// // Then open http://127.0.0.1:3978/chat
-/// botbuilder_connector::directline::serve("127.0.0.1:3978", CloudAdapter::from_env()?, bot).await
+/// botbuilder_directline::serve("127.0.0.1:3978", CloudAdapter::from_env()?, bot).await
 /// # }
 /// ```
 ///
@@ -547,6 +547,21 @@ impl Shared {
         let now = self.clock.now();
         let replaced = self.store().replace(&conversation, activity, now);
         replaced.map(ResourceResponse::new).map_err(missing_error)
+    }
+}
+
+/// A bad setting, named by its configuration key.
+fn setting_error(key: &'static str, message: impl Into<String>) -> ConnectorError {
+    ConnectorError::Config {
+        key,
+        message: message.into(),
+    }
+}
+
+/// A bad argument or option.
+fn config_error(reason: impl Into<String>) -> ConnectorError {
+    ConnectorError::InvalidConfig {
+        reason: reason.into(),
     }
 }
 
