@@ -242,8 +242,13 @@ impl Host {
         // `DirectLineSecret`. Without either the bot serves its channels and the banner says
         // why there is no chat page; a Direct Line setting that is set but invalid stops the
         // start (nothing is served).
-        let chat = if bound.ip().is_loopback() || settings.get(directline::SECRET_KEY).is_some() {
-            let direct_line = DirectLine::from_env(adapter, bot, bound)?;
+        let secret = settings.get(directline::SECRET_KEY);
+        let chat = if bound.ip().is_loopback() || secret.is_some() {
+            let mut direct_line = DirectLine::builder(adapter, bot, bound);
+            if let Some(secret) = secret {
+                direct_line = direct_line.secret(secret);
+            }
+            let direct_line = direct_line.build()?;
             router = router.merge(direct_line.router());
             direct_line.chat_url().map_or_else(
                 || "off (no chat page)".to_owned(),
@@ -370,6 +375,54 @@ mod tests {
         for (url, shown) in cases {
             assert_eq!(describe_store(url), shown);
         }
+    }
+
+    fn on_a_free_port(extra: &[(&str, &str)]) -> Settings {
+        let mut pairs = vec![("PORT", "0"), ("HOST", "127.0.0.1")];
+        pairs.extend_from_slice(extra);
+        Settings::from_values(values(&pairs), BotConfig::anonymous()).unwrap()
+    }
+
+    fn echo() -> (CloudAdapter, Arc<dyn Bot>) {
+        struct Quiet;
+        #[async_trait]
+        impl ActivityHandler for Quiet {}
+        let adapter = CloudAdapter::new(&BotConfig::anonymous()).unwrap();
+        (adapter, Arc::new(Quiet))
+    }
+
+    #[tokio::test]
+    async fn an_invalid_direct_line_secret_stops_the_start() {
+        let settings = on_a_free_port(&[("DirectLineSecret", "short")]);
+        let (adapter, bot) = echo();
+        let served = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            Host::new("Test bot", "hi").serve(&settings, adapter, bot),
+        )
+        .await
+        .expect("the start fails at once, serving nothing");
+        assert_eq!(
+            served.unwrap_err().to_string(),
+            "invalid setting `DirectLineSecret`: must be at least 16 characters long"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_taken_port_stops_the_start() {
+        let taken = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = taken.local_addr().unwrap().port().to_string();
+        let settings = on_a_free_port(&[("PORT", port.as_str())]);
+        let (adapter, bot) = echo();
+        let error = Host::new("Test bot", "hi")
+            .serve(&settings, adapter, bot)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with(&format!("cannot listen on 127.0.0.1:{port}"))
+                && error.ends_with("(set PORT or HOST)"),
+            "{error}"
+        );
     }
 
     #[test]
