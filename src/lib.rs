@@ -10,6 +10,7 @@
 //! | [`schema`] | `botbuilder-schema` | the Activity protocol types, wire-exact |
 //! | [`core`] | `botbuilder-core` | turns, `ActivityHandler`, middleware, state, testing |
 //! | [`connector`] | `botbuilder-connector` | the Bot Connector client, authentication, HTTP hosting |
+//! | [`directline`] | `botbuilder-directline` | a local Direct Line endpoint and chat page (feature `directline`) |
 //! | [`dialogs`] | `botbuilder-dialogs` | waterfalls, prompts, component dialogs (feature `dialogs`) |
 //!
 //! Start with the [`prelude`]:
@@ -51,7 +52,7 @@
 //! #[tokio::main]
 //! async fn main() -> Result<(), botbuilder::connector::ConnectorError> {
 //!     let adapter = CloudAdapter::from_env()?;
-//!     // POST /api/messages and GET /healthz on port 3978, until ctrl-c or SIGTERM.
+//!     // POST /api/messages on port 3978, until ctrl-c or SIGTERM.
 //!     botbuilder::hosting::serve("0.0.0.0:3978", adapter, Arc::new(EchoBot)).await
 //! }
 //! ```
@@ -85,10 +86,10 @@ pub use botbuilder_connector::hosting;
 pub mod storage;
 
 /// A local Direct Line 3.0 endpoint and the built-in chat page at `/chat`, to chat with the bot
-/// in a browser with nothing else installed (feature `directline`, on by default). The same
-/// module as `botbuilder::connector::directline`.
+/// in a browser with nothing else installed (feature `directline`, on by default): the
+/// `botbuilder-directline` crate.
 #[cfg(feature = "directline")]
-pub use botbuilder_connector::directline;
+pub use botbuilder_directline as directline;
 
 /// The names most bots need, in one import: `use botbuilder::prelude::*;`.
 pub mod prelude {

@@ -27,7 +27,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use axum::Router;
-use botbuilder::directline::DirectLine;
+use botbuilder::directline::{self, DirectLine};
+use botbuilder::hosting;
 use botbuilder::prelude::*;
 use tracing_subscriber::EnvFilter;
 
@@ -178,7 +179,9 @@ pub(crate) fn describe_store(url: &str) -> String {
 /// How an example is served: the banner's title, the first message of its `curl` line, its
 /// notes, and routes of its own. [`Host::serve`] binds the settings' address and serves
 /// `POST /api/messages`, `GET /healthz`, the chat page (`/chat`) and its local Direct Line
-/// endpoint, and the extra routes, until ctrl-c or SIGTERM.
+/// endpoint (on loopback, or with a `DirectLineSecret`), and the extra routes, until ctrl-c
+/// or SIGTERM. A part that cannot start (the port is taken, a Direct Line setting is
+/// invalid) is an error, and nothing is served.
 ///
 /// ```text
 /// common::Host::new("Echo bot", "hello")
@@ -228,23 +231,34 @@ impl Host {
         bot: Arc<dyn Bot>,
     ) -> Result<(), BoxError> {
         let address = settings.address();
-        let listener = tokio::net::TcpListener::bind(address)
+        let server = hosting::Server::bind(address)
             .await
-            .map_err(|e| format!("cannot listen on {address} (set PORT or HOST): {e}"))?;
-        let bound = listener.local_addr()?;
-        let mut router =
-            botbuilder::hosting::router(adapter.clone(), Arc::clone(&bot)).merge(self.routes);
-        // The chat page and its local Direct Line endpoint (beyond loopback only with a
-        // `DirectLineSecret`); without them the bot still serves its channels.
-        let chat = match DirectLine::from_env(adapter, bot, bound) {
-            Ok(direct_line) => {
-                router = router.merge(direct_line.router());
-                direct_line.chat_url().map_or_else(
-                    || "off (no chat page)".to_owned(),
-                    |url| format!("{url} (each tab is its own conversation)"),
-                )
+            .map_err(|e| format!("{e} (set PORT or HOST)"))?;
+        let bound = server.local_addr();
+        let mut router = hosting::router(adapter.clone(), Arc::clone(&bot))
+            .merge(hosting::health_route())
+            .merge(self.routes);
+        // The chat page and its local Direct Line endpoint: on loopback, or beyond it with a
+        // `DirectLineSecret`. Without either the bot serves its channels and the banner says
+        // why there is no chat page; a Direct Line setting that is set but invalid stops the
+        // start (nothing is served).
+        let secret = settings.get(directline::SECRET_KEY);
+        let chat = if bound.ip().is_loopback() || secret.is_some() {
+            let mut direct_line = DirectLine::builder(adapter, bot, bound);
+            if let Some(secret) = secret {
+                direct_line = direct_line.secret(secret);
             }
-            Err(error) => format!("off ({})", botbuilder::core::error::report(&error)),
+            let direct_line = direct_line.build()?;
+            router = router.merge(direct_line.router());
+            direct_line.chat_url().map_or_else(
+                || "off (no chat page)".to_owned(),
+                |url| format!("{url} (each tab is its own conversation)"),
+            )
+        } else {
+            format!(
+                "off (set {} to serve the chat page beyond loopback)",
+                directline::SECRET_KEY
+            )
         };
 
         let shown = if bound.ip().is_unspecified() {
@@ -278,12 +292,7 @@ impl Host {
                 "anonymous (set MicrosoftAppId and MicrosoftAppPassword to connect a channel)",
             );
         }
-        botbuilder::hosting::serve_with_shutdown(
-            listener,
-            router,
-            botbuilder::hosting::shutdown_signal(),
-        )
-        .await?;
+        server.serve(router).await?;
         println!("Stopped.");
         Ok(())
     }
@@ -366,6 +375,54 @@ mod tests {
         for (url, shown) in cases {
             assert_eq!(describe_store(url), shown);
         }
+    }
+
+    fn on_a_free_port(extra: &[(&str, &str)]) -> Settings {
+        let mut pairs = vec![("PORT", "0"), ("HOST", "127.0.0.1")];
+        pairs.extend_from_slice(extra);
+        Settings::from_values(values(&pairs), BotConfig::anonymous()).unwrap()
+    }
+
+    fn echo() -> (CloudAdapter, Arc<dyn Bot>) {
+        struct Quiet;
+        #[async_trait]
+        impl ActivityHandler for Quiet {}
+        let adapter = CloudAdapter::new(&BotConfig::anonymous()).unwrap();
+        (adapter, Arc::new(Quiet))
+    }
+
+    #[tokio::test]
+    async fn an_invalid_direct_line_secret_stops_the_start() {
+        let settings = on_a_free_port(&[("DirectLineSecret", "short")]);
+        let (adapter, bot) = echo();
+        let served = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            Host::new("Test bot", "hi").serve(&settings, adapter, bot),
+        )
+        .await
+        .expect("the start fails at once, serving nothing");
+        assert_eq!(
+            served.unwrap_err().to_string(),
+            "invalid setting `DirectLineSecret`: must be at least 16 characters long"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_taken_port_stops_the_start() {
+        let taken = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = taken.local_addr().unwrap().port().to_string();
+        let settings = on_a_free_port(&[("PORT", port.as_str())]);
+        let (adapter, bot) = echo();
+        let error = Host::new("Test bot", "hi")
+            .serve(&settings, adapter, bot)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with(&format!("cannot listen on 127.0.0.1:{port}"))
+                && error.ends_with("(set PORT or HOST)"),
+            "{error}"
+        );
     }
 
     #[test]

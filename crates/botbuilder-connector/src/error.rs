@@ -291,7 +291,9 @@ impl ConnectorError {
         }
     }
 
-    pub(crate) fn setting(key: &'static str, message: impl Into<String>) -> Self {
+    /// A bad setting, naming its key ([`ConnectorError::Setting`]); for crates that read
+    /// settings of their own (the Direct Line channel's secret).
+    pub fn setting(key: &'static str, message: impl Into<String>) -> Self {
         ConnectorError::Setting {
             key,
             message: message.into(),
@@ -304,13 +306,15 @@ impl ConnectorError {
         }
     }
 
-    pub(crate) fn invalid_argument(reason: impl Into<String>) -> Self {
+    /// A bad value passed in code ([`ConnectorError::InvalidArgument`]).
+    pub fn invalid_argument(reason: impl Into<String>) -> Self {
         ConnectorError::InvalidArgument {
             reason: reason.into(),
         }
     }
 
-    pub(crate) fn crypto(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
+    /// The random source or a signature failed ([`ConnectorError::Crypto`]).
+    pub fn crypto(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
         ConnectorError::Crypto {
             context: context.into(),
             source: source.into(),

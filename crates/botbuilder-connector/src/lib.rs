@@ -46,8 +46,9 @@
 //!   Framework's OpenID metadata;
 //! - `hosting` (feature `axum`, on by default): `POST /api/messages` as an axum `Router`, and
 //!   `serve` with graceful shutdown;
-//! - `directline` (feature `directline`, on by default): a local Direct Line 3.0 endpoint and
-//!   a built-in chat page, an in-process channel to chat with the bot in a browser;
+//! - [`DeliveryTarget`] and [`CloudAdapter::process_activity`]: the extension point for
+//!   in-process channels (the local Direct Line endpoint and chat page of the
+//!   `botbuilder-directline` crate are one);
 //! - [`ConnectorClient`]: every v3 operation, as `client.conversations().…` and
 //!   `client.attachments().…`, with typed errors ([`ConnectorError`]);
 //! - [`auth`]: app credentials behind the [`AppCredentials`](auth::AppCredentials) trait
@@ -95,8 +96,6 @@ pub mod auth;
 mod client;
 pub mod clock;
 pub mod config;
-#[cfg(feature = "directline")]
-pub mod directline;
 mod error;
 #[cfg(feature = "axum")]
 pub mod hosting;

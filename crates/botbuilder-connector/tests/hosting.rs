@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
+use axum::response::IntoResponse;
 use serde_json::{Value, json};
 use tokio::sync::{Notify, oneshot};
 use tower::ServiceExt;
@@ -165,14 +166,13 @@ async fn the_router_answers_each_case_with_the_right_status() {
     let (status, _, _) = send(router.clone(), request).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
-    // Health.
-    let (status, _, health) = send(
+    // No health route unless asked for.
+    let (status, _, _) = send(
         router.clone(),
         Request::get("/healthz").body(Body::empty()).unwrap(),
     )
     .await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(health, json!({"status": "ok"}));
+    assert_eq!(status, StatusCode::NOT_FOUND);
 
     assert_eq!(
         bot.turns.load(Ordering::SeqCst),
@@ -187,7 +187,6 @@ async fn options_move_the_routes_and_the_limit() {
     let adapter = CloudAdapter::new(&BotConfig::anonymous()).unwrap();
     let options = HostingOptions {
         messages_path: "/bot".into(),
-        health_path: None,
         body_limit: 64,
         ..HostingOptions::default()
     };
@@ -203,10 +202,14 @@ async fn options_move_the_routes_and_the_limit() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     let (status, _, _) = send(
         app.clone(),
-        Request::get("/healthz").body(Body::empty()).unwrap(),
+        post("/api/messages", Some("application/json"), "{}"),
     )
     .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "the default path is not mounted"
+    );
     let (status, _, home) = send(app, Request::get("/").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(home, "home");
@@ -214,10 +217,11 @@ async fn options_move_the_routes_and_the_limit() {
 
 #[tokio::test]
 async fn an_out_of_range_invoke_status_becomes_500() {
-    let response = hosting::to_response(botbuilder_connector::AdapterResponse {
+    let response = botbuilder_connector::AdapterResponse {
         status: 1000,
         body: None,
-    });
+    }
+    .into_response();
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
 }
 
@@ -437,4 +441,245 @@ async fn shutdown_closes_what_is_still_busy_after_the_grace_period() {
         "the client saw the connection close"
     );
     assert!(connector.requests().is_empty());
+}
+
+/// An app's own state, unknown to the SDK.
+#[derive(Clone)]
+struct Site {
+    name: &'static str,
+}
+
+async fn site_name(axum::extract::State(site): axum::extract::State<Site>) -> String {
+    site.name.to_owned()
+}
+
+#[tokio::test]
+async fn the_routes_merge_into_an_app_with_its_own_state_either_way() {
+    let connector = Mock::connector().await;
+    let adapter = CloudAdapter::new(&BotConfig::anonymous()).unwrap();
+    let bot = Arc::new(Counter::default());
+    let body = serde_json::to_vec(&activity(&connector.url())).unwrap();
+
+    // The app's router first, its state given before the bot's routes are merged...
+    let mine_first: axum::Router = axum::Router::new()
+        .route("/mine", axum::routing::get(site_name))
+        .with_state(Site { name: "contoso" })
+        .merge(hosting::router(adapter.clone(), bot.clone()));
+    // ...or the bot's routes first, in a router whose state is the app's, given last.
+    let bot_first: axum::Router = hosting::router::<Site>(adapter, bot.clone())
+        .route("/mine", axum::routing::get(site_name))
+        .merge(hosting::health_route())
+        .with_state(Site { name: "fabrikam" });
+
+    for (app, name) in [(mine_first, "contoso"), (bot_first, "fabrikam")] {
+        let (status, _, mine) = send(
+            app.clone(),
+            Request::get("/mine").body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!((status, mine), (StatusCode::OK, json!(name)));
+        let (status, _, _) = send(
+            app.clone(),
+            post("/api/messages", Some("application/json"), body.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(connector.last().json()["text"], "Echo: hi");
+    }
+    assert_eq!(bot.turns.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn the_health_route_is_opt_in() {
+    let adapter = CloudAdapter::new(&BotConfig::anonymous()).unwrap();
+    let bot = Arc::new(Counter::default());
+    let without = hosting::router(adapter.clone(), bot.clone());
+    let (status, _, _) = send(
+        without,
+        Request::get("/healthz").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let with = hosting::router(adapter, bot)
+        .merge(hosting::health_route())
+        .route("/live", axum::routing::get(hosting::health_check));
+    for path in [hosting::HEALTH_PATH, "/live"] {
+        let (status, content_type, health) = send(
+            with.clone(),
+            Request::get(path).body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(
+            content_type.as_deref(),
+            Some("application/json; charset=utf-8")
+        );
+        assert_eq!(health, json!({"status": "ok"}));
+    }
+}
+
+/// The handler docs/hosting.md shows: plain axum, the SDK's answer returned as it is.
+#[derive(Clone)]
+struct AppState {
+    adapter: CloudAdapter,
+    bot: Arc<dyn Bot>,
+}
+
+async fn my_messages(
+    axum::extract::State(app): axum::extract::State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> botbuilder_connector::AdapterResponse {
+    let Ok(authorization) = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str())
+        .transpose()
+    else {
+        return botbuilder_connector::AdapterResponse::error(
+            401,
+            "Unauthorized",
+            "the request is not authorized",
+        );
+    };
+    app.adapter
+        .process(authorization, &body, app.bot.as_ref())
+        .await
+}
+
+#[tokio::test]
+async fn a_plain_axum_handler_returns_what_the_adapter_answers() {
+    let connector = Mock::connector().await;
+    let bot = Arc::new(Counter::default());
+    let state = AppState {
+        adapter: CloudAdapter::new(&BotConfig::anonymous()).unwrap(),
+        bot: bot.clone(),
+    };
+    let app = axum::Router::new()
+        .route("/api/messages", axum::routing::post(my_messages))
+        .with_state(state);
+
+    let body = serde_json::to_vec(&activity(&connector.url())).unwrap();
+    let (status, _, _) = send(
+        app.clone(),
+        post("/api/messages", Some("application/json"), body.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(connector.last().json()["text"], "Echo: hi");
+
+    // expectReplies: the replies in the body, as JSON.
+    let mut expect = activity(&connector.url());
+    expect["deliveryMode"] = json!("expectReplies");
+    let (status, content_type, replies) = send(
+        app.clone(),
+        post(
+            "/api/messages",
+            Some("application/json"),
+            serde_json::to_vec(&expect).unwrap(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        content_type.as_deref(),
+        Some("application/json; charset=utf-8")
+    );
+    assert_eq!(replies["activities"][0]["text"], "Echo: hi");
+
+    // The adapter's error answers come through with their status and JSON body.
+    let (status, _, error) = send(
+        app.clone(),
+        post("/api/messages", Some("application/json"), "{not json"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error["error"]["code"], "BadRequest");
+    let mut request = post("/api/messages", Some("application/json"), body);
+    request.headers_mut().insert(
+        header::AUTHORIZATION,
+        header::HeaderValue::from_bytes(b"Bearer \xff").unwrap(),
+    );
+    let (status, _, error) = send(app, request).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error["error"]["code"], "Unauthorized");
+    assert_eq!(bot.turns.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_taken_port_fails_to_bind_with_the_address_in_the_message() {
+    let taken = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = taken.local_addr().unwrap();
+    let error = hosting::Server::bind(addr).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            botbuilder_connector::ConnectorError::Transport { .. }
+        ),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("cannot listen on {addr}")),
+        "{error}"
+    );
+    // The one-call `serve` fails the same way, at once.
+    let adapter = CloudAdapter::new(&BotConfig::anonymous()).unwrap();
+    let served = tokio::time::timeout(
+        Duration::from_secs(5),
+        hosting::serve(addr, adapter, Arc::new(Counter::default())),
+    )
+    .await
+    .expect("serve returns at once");
+    assert_eq!(served.unwrap_err().to_string(), error.to_string());
+}
+
+#[tokio::test]
+async fn a_server_serves_on_its_bound_address_until_the_signal() {
+    let connector = Mock::connector().await;
+    let adapter = CloudAdapter::new(&BotConfig::anonymous()).unwrap();
+    let bot = Arc::new(Counter::default());
+    let options = HostingOptions {
+        shutdown_grace_period: Duration::from_secs(1),
+        ..HostingOptions::default()
+    };
+    let server = hosting::Server::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .options(&options);
+    let addr = server.local_addr();
+    assert_ne!(addr.port(), 0, "the port the system chose");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let app = hosting::router(adapter, bot.clone()).merge(hosting::health_route());
+    let serving = tokio::spawn(
+        server
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .serve(app),
+    );
+    let client = reqwest::Client::new();
+    let health = client
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let answer = client
+        .post(format!("http://{addr}/api/messages"))
+        .json(&activity(&connector.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(connector.last().json()["text"], "Echo: hi");
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), serving)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    // Stopped, and the port is free again.
+    drop(tokio::net::TcpListener::bind(addr).await.unwrap());
 }

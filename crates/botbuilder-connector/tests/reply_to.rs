@@ -1,5 +1,5 @@
 //! Which outgoing activities name a `replyToId`, across the adapter's outbound path (the Bot
-//! Connector API here; the local Direct Line endpoint in `tests/directline.rs`):
+//! Connector API here; the local Direct Line endpoint in `crates/botbuilder-directline/tests/directline.rs`):
 //!
 //! - a reply to a message names that message;
 //! - a reply to a `conversationUpdate` on `webchat` or `directline` names nothing (those

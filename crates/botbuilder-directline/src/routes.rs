@@ -31,8 +31,7 @@ use super::store::Missing;
 use super::token::{Refused, random_bytes};
 use super::worker::{self, Job};
 use super::{DIRECT_LINE_PATH, Shared};
-use crate::adapter::AdapterResponse;
-use crate::hosting::to_response;
+use botbuilder_connector::adapter::AdapterResponse;
 
 /// The chat page: one self-contained HTML file.
 const CHAT_PAGE: &str = include_str!("chat.html");
@@ -48,7 +47,10 @@ const MAX_USER_ID: usize = 256;
 
 type SharedState = State<Arc<Shared>>;
 
-pub(super) fn router(shared: Arc<Shared>) -> Router {
+pub(super) fn router<S>(shared: Arc<Shared>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
     let base = DIRECT_LINE_PATH;
     let cors = CorsLayer::new()
         .allow_origin(Any)
@@ -82,13 +84,15 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
 }
 
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    let mut response = to_response(AdapterResponse::error(status.as_u16(), code, message));
+    let mut response =
+        IntoResponse::into_response(AdapterResponse::error(status.as_u16(), code, message));
     no_store(&mut response);
     response
 }
 
 fn ok_json(status: StatusCode, body: &Value) -> Response {
-    let mut response = to_response(AdapterResponse::json(status.as_u16(), body.clone()));
+    let mut response =
+        IntoResponse::into_response(AdapterResponse::json(status.as_u16(), body.clone()));
     no_store(&mut response);
     response
 }
@@ -256,7 +260,7 @@ impl Shared {
     }
 }
 
-fn internal(e: crate::ConnectorError) -> Refusal {
+fn internal(e: botbuilder_connector::ConnectorError) -> Refusal {
     tracing::error!(error = %report(&e), "Direct Line endpoint failure");
     refusal(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -266,7 +270,7 @@ fn internal(e: crate::ConnectorError) -> Refusal {
 }
 
 /// A random URL-safe id (128 bits), with a prefix.
-fn random_id(prefix: &str) -> Result<String, crate::ConnectorError> {
+fn random_id(prefix: &str) -> Result<String, botbuilder_connector::ConnectorError> {
     use base64::Engine as _;
     let bytes = random_bytes::<16>()?;
     Ok(format!(

@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::ConnectorError;
-use crate::auth::Secret;
+use botbuilder_connector::ConnectorError;
+use botbuilder_connector::auth::Secret;
 
 /// The `iss` of the tokens this endpoint issues.
 const ISSUER: &str = "botbuilder-directline";

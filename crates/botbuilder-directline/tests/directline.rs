@@ -1,4 +1,4 @@
-//! The local Direct Line endpoint, call by call, as `shared/spec/directline.md` pins it:
+//! The local Direct Line endpoint, call by call, as Direct Line 3.0 defines it:
 //! start, poll with and without a watermark, send with echo and reply order, token refresh,
 //! 401/403/404, CORS on preflights and errors, the WebSocket stream (frames, keep-alives,
 //! reconnecting with a watermark), bounded memory and idle expiry on an injected clock, and
@@ -6,7 +6,6 @@
 //!
 //! HTTP calls go to the axum router with `oneshot`; WebSocket tests use a real loopback server.
 
-#![cfg(feature = "directline")]
 #![allow(clippy::unwrap_used)]
 
 use std::net::SocketAddr;
@@ -17,9 +16,9 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use botbuilder_connector::clock::ManualClock;
-use botbuilder_connector::directline::{DirectLine, DirectLineOptions};
 use botbuilder_connector::{BotConfig, CloudAdapter, ConnectorError};
 use botbuilder_core::{ActivityHandler, Bot, BotAdapterExt, TurnContext, TurnResult, async_trait};
+use botbuilder_directline::{DirectLine, DirectLineOptions};
 use botbuilder_schema::{
     Activity, ActivityTypes, CardAction, ChannelAccount, ConversationReference, SuggestedActions,
 };
@@ -1175,4 +1174,77 @@ async fn a_websocket_closes_when_its_conversation_is_forgotten() {
     })
     .await;
     assert!(closed.is_ok(), "the stream closed");
+}
+
+// ---- Serving with the chat page: a part that cannot start stops everything ----
+
+#[tokio::test]
+async fn serving_with_direct_line_fails_on_a_taken_port_as_serving_without_it() {
+    let taken = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = taken.local_addr().unwrap();
+    let adapter = CloudAdapter::new(&BotConfig::anonymous()).unwrap();
+    let bot: Arc<dyn Bot> = Arc::new(Recorder::default());
+    let with = tokio::time::timeout(
+        Duration::from_secs(5),
+        botbuilder_directline::serve(addr, adapter.clone(), Arc::clone(&bot)),
+    )
+    .await
+    .expect("returns at once")
+    .unwrap_err();
+    let without = tokio::time::timeout(
+        Duration::from_secs(5),
+        botbuilder_connector::hosting::serve(addr, adapter, bot),
+    )
+    .await
+    .expect("returns at once")
+    .unwrap_err();
+    assert!(matches!(with, ConnectorError::Transport { .. }), "{with:?}");
+    assert_eq!(with.to_string(), without.to_string());
+    assert!(
+        with.to_string()
+            .starts_with(&format!("cannot listen on {addr}")),
+        "{with}"
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_direct_line_setting_stops_the_start_and_frees_the_port() {
+    let adapter = CloudAdapter::new(&BotConfig::anonymous()).unwrap();
+    let bot: Arc<dyn Bot> = Arc::new(Recorder::default());
+    // The documented steps of `directline::serve`, with a secret that is too short.
+    let start = async {
+        let server = botbuilder_connector::hosting::Server::bind("127.0.0.1:0")
+            .await
+            .unwrap();
+        let addr = server.local_addr();
+        let direct_line = DirectLine::builder(adapter.clone(), Arc::clone(&bot), addr)
+            .secret("short")
+            .build()
+            .map_err(|e| (addr, e))?;
+        let app = botbuilder_connector::hosting::router(adapter.clone(), Arc::clone(&bot))
+            .merge(direct_line.router());
+        server.serve(app).await.map_err(|e| (addr, e))
+    };
+    let (addr, error) = tokio::time::timeout(Duration::from_secs(5), start)
+        .await
+        .expect("fails at once")
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ConnectorError::Setting {
+                key: "DirectLineSecret",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "invalid setting `DirectLineSecret`: must be at least 16 characters long"
+    );
+    // Nothing half-started: the port is free, and no endpoint is left on the adapter.
+    drop(tokio::net::TcpListener::bind(addr).await.unwrap());
+    let service_url = format!("http://{addr}/v3/directline/");
+    assert!(adapter.remove_delivery_target(&service_url).is_none());
 }

@@ -8,8 +8,8 @@ use botbuilder_schema::Activity;
 use tokio::sync::{mpsc, oneshot};
 
 use super::Shared;
-use crate::adapter::AdapterResponse;
-use crate::auth::incoming::ClaimsIdentity;
+use botbuilder_connector::adapter::AdapterResponse;
+use botbuilder_connector::auth::incoming::ClaimsIdentity;
 
 /// How many client activities may wait for their turn in one conversation; more get 429.
 pub(super) const QUEUE: usize = 32;

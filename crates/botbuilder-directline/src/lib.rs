@@ -1,5 +1,6 @@
-//! A local Direct Line 3.0 endpoint and a built-in chat page (feature `directline`, on by
-//! default): chat with a bot in a browser tab, with no Azure registration, tunnel or Emulator.
+//! A local Direct Line 3.0 endpoint and a built-in chat page: chat with a bot in a browser
+//! tab, with no Azure registration, tunnel or Emulator. The facade re-exports this crate as
+//! `botbuilder::directline` (feature `directline`, on by default).
 //!
 //! Direct Line is the protocol between a chat client (the Bot Framework Web Chat, or any page
 //! using the `botframework-directlinejs` client) and a bot's channel. [`DirectLine`] speaks it
@@ -38,7 +39,7 @@
 //! ```no_run
 //! use std::sync::Arc;
 //! use botbuilder_connector::adapter::CloudAdapter;
-//! use botbuilder_connector::directline::DirectLine;
+//! use botbuilder_directline::DirectLine;
 //! use botbuilder_connector::hosting;
 //! use botbuilder_core::{bot_fn, Bot};
 //!
@@ -49,14 +50,16 @@
 //!         let text = ctx.activity().text().to_owned();
 //!         ctx.send_activity(format!("Echo: {text}")).await?;
 //!         Ok(())
-//!     }));
-//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3978").await?;
-//!     let direct_line = DirectLine::from_env(adapter.clone(), bot.clone(), listener.local_addr()?)?;
+//!     })));
+//!     // A taken port fails here; an invalid Direct Line setting on the next line. Either
+//!     // way the error is a `ConnectorError` and nothing is served.
+//!     let server = hosting::Server::bind("127.0.0.1:3978").await?;
+//!     let direct_line = DirectLine::from_env(adapter.clone(), bot.clone(), server.local_addr())?;
 //!     if let Some(url) = direct_line.chat_url() {
 //!         println!("Chat with the bot: {url}");
 //!     }
 //!     let app = hosting::router(adapter, bot).merge(direct_line.router());
-//!     hosting::serve_with_shutdown(listener, app, hosting::shutdown_signal()).await?;
+//!     server.serve(app).await?;
 //!     Ok(())
 //! }
 //! ```
@@ -64,6 +67,8 @@
 //! Or in one call, [`serve`]. The official Web Chat talks to the endpoint too: give it
 //! `createDirectLine({ domain: "http://127.0.0.1:3978/v3/directline", token: "" })` (see
 //! `docs/chat-in-browser.md`).
+
+#![warn(clippy::unwrap_used)]
 
 mod routes;
 mod store;
@@ -81,12 +86,12 @@ use axum::http::StatusCode;
 use botbuilder_core::Bot;
 use botbuilder_schema::RoleTypes;
 use botbuilder_schema::{Activity, ActivityTypes, ChannelAccount, ChannelId, ResourceResponse};
-use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::net::ToSocketAddrs;
 
-use crate::adapter::{CloudAdapter, DeliveryTarget};
-use crate::auth::Secret;
-use crate::clock::{Clock, SystemClock};
-use crate::{ConnectorError, hosting};
+use botbuilder_connector::adapter::{CloudAdapter, DeliveryTarget};
+use botbuilder_connector::auth::Secret;
+use botbuilder_connector::clock::{Clock, SystemClock};
+use botbuilder_connector::{ConnectorError, hosting};
 
 use store::{Limits, Missing, Store};
 use token::Tokens;
@@ -106,7 +111,7 @@ pub const MIN_SECRET_LEN: usize = 16;
 ///
 /// ```
 /// use std::time::Duration;
-/// use botbuilder_connector::directline::DirectLineOptions;
+/// use botbuilder_directline::DirectLineOptions;
 ///
 /// let options = DirectLineOptions {
 ///     idle_timeout: Duration::from_secs(10 * 60),
@@ -339,7 +344,7 @@ impl DirectLine {
     /// ```
     /// use std::sync::Arc;
     /// use botbuilder_connector::{BotConfig, CloudAdapter};
-    /// use botbuilder_connector::directline::{DirectLine, DirectLineOptions};
+    /// use botbuilder_directline::{DirectLine, DirectLineOptions};
     /// use botbuilder_core::{bot_fn, Bot};
     ///
     /// let adapter = CloudAdapter::new(&BotConfig::anonymous())?;
@@ -372,7 +377,7 @@ impl DirectLine {
     /// ```
     /// use std::sync::Arc;
     /// use botbuilder_connector::{BotConfig, CloudAdapter, ConnectorError};
-    /// use botbuilder_connector::directline::DirectLine;
+    /// use botbuilder_directline::DirectLine;
     /// use botbuilder_core::{bot_fn, Bot};
     ///
     /// let adapter = CloudAdapter::new(&BotConfig::anonymous())?;
@@ -398,8 +403,11 @@ impl DirectLine {
     }
 
     /// The endpoint's routes (the Direct Line API under [`DIRECT_LINE_PATH`], with CORS, and
-    /// the chat page), to merge with [`hosting::router`] or your own.
-    pub fn router(&self) -> Router {
+    /// the chat page), to merge with [`hosting::router`] into an app of any state `S`.
+    pub fn router<S>(&self) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
         routes::router(Arc::clone(&self.shared))
     }
 
@@ -451,7 +459,9 @@ impl DirectLine {
 }
 
 /// Binds `addr`, serves the bot's [`hosting::router`] and a [`DirectLine`] endpoint with its
-/// chat page ([`DirectLine::from_env`]), logs the chat URL, and stops on ctrl-c or SIGTERM.
+/// chat page ([`DirectLine::from_env`]), logs the chat URL, and stops on ctrl-c or SIGTERM:
+/// [`hosting::serve`] with the chat page. Both fail the same way: a part that cannot start
+/// is an error and nothing is served.
 ///
 /// ```no_run
 /// # use std::sync::Arc;
@@ -459,30 +469,26 @@ impl DirectLine {
 /// # use botbuilder_core::{bot_fn, Bot};
 /// # async fn demo(bot: Arc<dyn Bot>) -> Result<(), botbuilder_connector::ConnectorError> {
 /// // Then open http://127.0.0.1:3978/chat
-/// botbuilder_connector::directline::serve("127.0.0.1:3978", CloudAdapter::from_env()?, bot).await
+/// botbuilder_directline::serve("127.0.0.1:3978", CloudAdapter::from_env()?, bot).await
 /// # }
 /// ```
 ///
 /// # Errors
-/// [`ConnectorError::Transport`] when the address cannot be bound or serving fails; as
-/// [`DirectLine::from_env`].
+/// As [`hosting::Server::bind`] (the address cannot be bound) and [`DirectLine::from_env`]
+/// (the Direct Line settings are invalid; the port is released before this returns).
 pub async fn serve(
     addr: impl ToSocketAddrs,
     adapter: CloudAdapter,
     bot: Arc<dyn Bot>,
 ) -> Result<(), ConnectorError> {
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|e| ConnectorError::transport("binding the bot's address", e))?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| ConnectorError::transport("reading the bound address", e))?;
-    let direct_line = DirectLine::from_env(adapter.clone(), Arc::clone(&bot), local)?;
+    let server = hosting::Server::bind(addr).await?;
+    let direct_line = DirectLine::from_env(adapter.clone(), Arc::clone(&bot), server.local_addr())?;
     if let Some(url) = direct_line.chat_url() {
         tracing::info!(%url, "chat with the bot in a browser");
     }
-    let app = hosting::router(adapter, bot).merge(direct_line.router());
-    hosting::serve_with_shutdown(listener, app, hosting::shutdown_signal()).await
+    server
+        .serve(hosting::router(adapter, bot).merge(direct_line.router()))
+        .await
 }
 
 /// What the routes and the delivery target share.
