@@ -50,7 +50,7 @@
 //!         let text = ctx.activity().text().to_owned();
 //!         ctx.send_activity(format!("Echo: {text}")).await?;
 //!         Ok(())
-//!     })));
+//!     }));
 //!     // A taken port fails here; an invalid Direct Line setting on the next line. Either
 //!     // way the error is a `ConnectorError` and nothing is served.
 //!     let server = hosting::Server::bind("127.0.0.1:3978").await?;
