@@ -8,8 +8,6 @@
 #[path = "../examples/broadcast/bot.rs"]
 #[allow(dead_code)]
 mod bot;
-#[path = "../examples/common/shared_document.rs"]
-mod shared_document;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -7,7 +7,7 @@
 //! document holds them all (a key per conversation would be found by nobody). It is written
 //! only when a conversation is new or its reference changed (a new service URL), not on every
 //! message, and each write retries on eTag conflicts with other conversations (see
-//! `examples/common/shared_document.rs`). One document suits thousands of conversations;
+//! `botbuilder::core::storage::SharedDocument`). One document suits thousands of conversations;
 //! beyond that, keep them in a table of your own.
 //!
 //! The pace: a new send starts at most [`Pace::per_second`] times a second, and at most
@@ -25,13 +25,11 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use botbuilder::core::storage::Storage;
+use botbuilder::core::storage::{SharedDocument, Storage};
 use botbuilder::core::{ContinueLogic, Error as CoreError, dispatch_activity};
 use botbuilder::prelude::*;
 use tokio::sync::Semaphore;
 use tokio::time::MissedTickBehavior;
-
-use crate::shared_document::SharedDocument;
 
 /// The storage key of the conversations the bot knows.
 pub(crate) const AUDIENCE_KEY: &str = "BroadcastBot.Conversations";
@@ -156,20 +154,18 @@ impl BroadcastBot {
                     .action
                     .as_deref()
                     .is_some_and(|a| a.starts_with("remove")));
-        let known = self.audience.get(ctx).await?;
+        let known = self.audience.read().await?;
         match known.get(&key) {
             Some(_) if bot_removed => {
                 self.audience
-                    .update(ctx, |audience| audience.remove(&key))
+                    .update(|audience| audience.remove(&key))
                     .await?;
             }
             Some(old) if same_destination(old, &reference) => {}
             _ if bot_removed => {}
             _ => {
                 self.audience
-                    .update(ctx, |audience| {
-                        audience.insert(key.clone(), reference.clone())
-                    })
+                    .update(|audience| audience.insert(key.clone(), reference.clone()))
                     .await?;
             }
         }
@@ -304,7 +300,7 @@ impl ActivityHandler for BroadcastBot {
                         .await?;
                     return Ok(());
                 }
-                let count = self.audience.get(ctx).await?.len();
+                let count = self.audience.read().await?.len();
                 ctx.send_activity(format!(
                     "Broadcasting to {count} conversations, at most {} a second. I will report here.",
                     self.pace.per_second
@@ -313,7 +309,7 @@ impl ActivityHandler for BroadcastBot {
                 self.broadcast_in_background(ctx, message);
             }
             "audience" => {
-                let count = self.audience.get(ctx).await?.len();
+                let count = self.audience.read().await?.len();
                 ctx.send_activity(format!("{count} conversations will get a broadcast."))
                     .await?;
             }

@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use botbuilder::core::state::{BotState, StatePropertyAccessor};
-use botbuilder::core::storage::Storage;
+use botbuilder::core::storage::{SharedDocument, Storage};
 use botbuilder::core::{ContinueLogic, Error as CoreError};
 use botbuilder::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -20,9 +19,6 @@ pub(crate) const JOB_LOG_KEY: &str = "ProactiveBot.JobState";
 
 /// The property of the job log document that holds the jobs.
 pub(crate) const JOB_LOG_PROPERTY: &str = "JobLog";
-
-/// How often a job-log update is retried after a concurrent change (an eTag conflict).
-const CONFLICT_RETRIES: usize = 8;
 
 /// One job: when it was started (its number), whether it is complete, and where to say so.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -53,8 +49,9 @@ pub(crate) enum Completion {
 /// The proactive job bot.
 #[derive(Clone)]
 pub(crate) struct JobBot {
-    job_state: BotState,
-    job_log: StatePropertyAccessor<JobLog>,
+    /// Every conversation writes it: `SharedDocument` serializes this process's writers and
+    /// retries, with backoff, when another process wrote first.
+    job_log: SharedDocument<JobLog>,
 }
 
 /// The commands, as the welcome and help messages list them.
@@ -106,9 +103,9 @@ fn now_millis() -> u64 {
 impl JobBot {
     /// A job bot keeping its job log in `storage`.
     pub(crate) fn new(storage: Arc<dyn Storage>) -> Self {
-        let job_state = BotState::with_fixed_key(storage, JOB_LOG_KEY);
-        let job_log = job_state.create_property::<JobLog>(JOB_LOG_PROPERTY);
-        Self { job_state, job_log }
+        Self {
+            job_log: SharedDocument::new(storage, JOB_LOG_KEY, JOB_LOG_PROPERTY),
+        }
     }
 
     /// The job log as stored now (outside any turn: for the HTTP API).
@@ -116,19 +113,7 @@ impl JobBot {
     /// # Errors
     /// When the store cannot be read or the document is not a job log.
     pub(crate) async fn jobs(&self) -> Result<JobLog, CoreError> {
-        let items = self.job_state.storage().read(&[JOB_LOG_KEY]).await?;
-        let Some(document) = items.get(JOB_LOG_KEY) else {
-            return Ok(JobLog::new());
-        };
-        match document.get(JOB_LOG_PROPERTY) {
-            None => Ok(JobLog::new()),
-            Some(log) => {
-                serde_json::from_value(log.clone()).map_err(|source| CoreError::StateRead {
-                    property: JOB_LOG_PROPERTY.to_owned(),
-                    source,
-                })
-            }
-        }
+        self.job_log.read().await
     }
 
     /// Completes job `number`: in a proactive turn in the job's own conversation, marks it
@@ -158,7 +143,8 @@ impl JobBot {
                 ContinueLogic::new(move |ctx| {
                     Box::pin(async move {
                         let result = bot
-                            .update_log(ctx, |log| match log.get_mut(&number) {
+                            .job_log
+                            .update(|log| match log.get_mut(&number) {
                                 None => Completion::Unknown,
                                 Some(job) if job.completed => Completion::AlreadyComplete,
                                 Some(job) => {
@@ -186,29 +172,11 @@ impl JobBot {
         Ok(result)
     }
 
-    /// Changes the job log with `change` and saves it, reloading and redoing the change when
-    /// another conversation changed the log meanwhile (an eTag conflict).
-    async fn update_log<R>(
-        &self,
-        ctx: &mut TurnContext,
-        mut change: impl FnMut(&mut JobLog) -> R,
-    ) -> Result<R, CoreError> {
-        let mut attempt = 0;
-        loop {
-            self.job_state.load(ctx, attempt > 0).await?;
-            let result = self.job_log.update(ctx, &mut change).await?;
-            match self.job_state.save_changes(ctx, false).await {
-                Ok(()) => return Ok(result),
-                Err(e) if e.is_conflict() && attempt + 1 < CONFLICT_RETRIES => attempt += 1,
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
     async fn run_job(&self, ctx: &mut TurnContext) -> TurnResult {
         let reference = ctx.conversation_reference().clone();
         let number = self
-            .update_log(ctx, |log| {
+            .job_log
+            .update(|log| {
                 let last = log.keys().next_back().copied().unwrap_or(0);
                 let number = now_millis().max(last + 1);
                 log.insert(

@@ -6,7 +6,7 @@
 //! pending reminder can be found after a restart must be known in advance. Every conversation
 //! writes that document, so a save can meet another conversation's change (an eTag
 //! conflict): each change reloads and is redone until it saves (see
-//! `examples/common/shared_document.rs`).
+//! `botbuilder::core::storage::SharedDocument`).
 //!
 //! On start, [`RemindersBot::start`] reads the pending reminders and schedules them again;
 //! those that fell due while the bot was down fire at once. A reminder fires in a proactive
@@ -22,12 +22,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use botbuilder::core::storage::Storage;
+use botbuilder::core::storage::{SharedDocument, Storage};
 use botbuilder::core::{ContinueLogic, Error as CoreError};
 use botbuilder::prelude::*;
 use serde::{Deserialize, Serialize};
-
-use crate::shared_document::SharedDocument;
 
 /// The storage key of the pending reminders: one document for every conversation.
 pub(crate) const PENDING_KEY: &str = "RemindersBot.Pending";
@@ -265,14 +263,12 @@ impl RemindersBot {
                     Box::pin(async move {
                         // Another timer (or a bot instance sharing the store) may have
                         // delivered it already; the same id and due time mean the same one.
-                        let pending = bot.pending.reload(ctx).await?;
+                        let pending = bot.pending.read().await?;
                         if pending.get(&id).is_none_or(|r| r.due_at != due_at) {
                             return Ok(());
                         }
                         let sent = ctx.send_activity(text).await;
-                        bot.pending
-                            .update(ctx, |pending| pending.remove(&id))
-                            .await?;
+                        bot.pending.update(|pending| pending.remove(&id)).await?;
                         sent?;
                         seen.store(true, std::sync::atomic::Ordering::Release);
                         Ok(())
@@ -290,7 +286,7 @@ impl RemindersBot {
         let due_at = now.saturating_add(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX));
         let added = self
             .pending
-            .update(ctx, |pending| {
+            .update(|pending| {
                 let here = pending
                     .values()
                     .filter(|r| r.conversation.conversation_id() == Some(&conversation_id))
@@ -331,7 +327,7 @@ impl RemindersBot {
         let now = self.now();
         let mut here: Vec<Reminder> = self
             .pending
-            .get(ctx)
+            .read()
             .await?
             .into_values()
             .filter(|r| r.conversation.conversation_id() == conversation_id.as_deref())

@@ -26,8 +26,6 @@
 mod bot;
 #[path = "../common/mod.rs"]
 mod common;
-#[path = "../common/shared_document.rs"]
-mod shared_document;
 
 use std::process::ExitCode;
 use std::sync::Arc;
