@@ -67,6 +67,7 @@ mod memory;
 mod shared;
 
 pub use memory::MemoryStorage;
+pub(crate) use shared::jittered;
 pub use shared::{ConflictBackoff, SharedDocument};
 
 /// Documents by key, as [`Storage::read`] returns them and [`Storage::write`] takes them.
