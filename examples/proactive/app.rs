@@ -1,5 +1,6 @@
-//! The proactive bot's running parts: the store, the adapter, the bot, and the jobs API
-//! (`GET /api/jobs`, `POST /api/jobs/{number}/complete`), served beside `/api/messages`.
+//! The proactive bot's running parts: the store, the adapter, the bot, the outbox of its
+//! notifications, and the jobs API (`GET /api/jobs`, `POST /api/jobs/{number}/complete`,
+//! `GET /api/outbox`), served beside `/api/messages`.
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use botbuilder::connector::ConnectorError;
+use botbuilder::core::outbox::{OutboxPolicy, OutboxWorker};
 use botbuilder::prelude::*;
 use serde_json::{Value, json};
 
@@ -31,20 +33,38 @@ impl App {
     /// Opens the store (`BOT_STORAGE`, or [`DEFAULT_DB_FILE`]) and builds the adapter;
     /// `JOBS_API_KEY`, when set, guards the jobs API.
     pub(crate) async fn build(settings: &Settings) -> Result<Self, BoxError> {
+        Self::build_with(settings, OutboxPolicy::default()).await
+    }
+
+    /// As [`build`](Self::build), with the outbox retrying as `policy` says.
+    pub(crate) async fn build_with(
+        settings: &Settings,
+        policy: OutboxPolicy,
+    ) -> Result<Self, BoxError> {
         let storage = botbuilder::storage::open(&settings.storage_url(DEFAULT_DB_FILE)).await?;
         let adapter = CloudAdapter::new(&settings.bot)?;
+        let bot = JobBot::new(storage);
+        let outbox = bot.outbox().clone().with_policy(policy);
         Ok(Self {
             adapter,
-            bot: JobBot::new(storage),
+            bot: bot.with_outbox(outbox),
             jobs_api_key: settings.get("JOBS_API_KEY"),
         })
     }
 
-    /// The jobs API: `GET /api/jobs` and `POST /api/jobs/{number}/complete`.
+    /// Starts the outbox's worker: it retries the notifications the channel refused, those
+    /// left by an earlier run or another instance included, until the handle is dropped.
+    pub(crate) fn start_outbox(&self) -> OutboxWorker {
+        self.bot.outbox().spawn(Arc::new(self.adapter.clone()))
+    }
+
+    /// The jobs API: `GET /api/jobs`, `POST /api/jobs/{number}/complete` and
+    /// `GET /api/outbox` (the notifications not delivered yet).
     pub(crate) fn jobs_api(&self) -> Router {
         Router::new()
             .route("/api/jobs", get(list_jobs))
             .route("/api/jobs/{number}/complete", post(complete_job))
+            .route("/api/outbox", get(list_outbox))
             .with_state(self.clone())
     }
 
@@ -135,10 +155,27 @@ async fn complete_job(
         );
     };
     match app.bot.complete_job(&app.adapter, number).await {
-        Ok(Completion::Completed) => {
-            axum::Json(json!({ "number": number, "completed": true, "notified": true }))
-                .into_response()
-        }
+        Ok(Completion::Notified) => axum::Json(json!({
+            "number": number,
+            "completed": true,
+            "notified": true,
+            "status": "complete; user notified",
+        }))
+        .into_response(),
+        // The channel refused or could not be reached: the notification waits in the outbox,
+        // which retries it (and survives a restart).
+        Ok(Completion::Queued { id, error }) => (
+            StatusCode::ACCEPTED,
+            axum::Json(json!({
+                "number": number,
+                "completed": true,
+                "notified": false,
+                "status": "complete; notification queued",
+                "outboxId": id,
+                "lastError": error,
+            })),
+        )
+            .into_response(),
         Ok(Completion::Unknown) => {
             problem(StatusCode::NOT_FOUND, format!("there is no job {number}"))
         }
@@ -163,6 +200,39 @@ async fn complete_job(
                     format!("job {number} could not be completed: the notification failed"),
                 )
             }
+        }
+    }
+}
+
+/// The notifications not delivered yet: pending (with attempts, last error, next try) and
+/// given up.
+async fn list_outbox(State(app): State<App>, headers: HeaderMap) -> Response {
+    if let Err(denied) = authorize(&app, &headers) {
+        return *denied;
+    }
+    match app.bot.outbox().entries().await {
+        Ok(entries) => {
+            let list: Vec<Value> = entries
+                .iter()
+                .map(|entry| {
+                    json!({
+                        "id": entry.id,
+                        "state": entry.state,
+                        "conversationId": entry.reference.conversation_id(),
+                        "attempts": entry.attempts,
+                        "lastError": entry.last_error,
+                        "nextAttemptMs": entry.next_attempt_ms,
+                    })
+                })
+                .collect();
+            axum::Json(json!({ "entries": list })).into_response()
+        }
+        Err(error) => {
+            tracing::error!(%error, "could not read the outbox");
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the outbox cannot be read right now",
+            )
         }
     }
 }

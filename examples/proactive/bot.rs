@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use botbuilder::core::Error as CoreError;
+use botbuilder::core::outbox::{Delivery, Outbox, ProactiveMessage};
 use botbuilder::core::storage::{SharedDocument, Storage};
-use botbuilder::core::{ContinueLogic, Error as CoreError};
 use botbuilder::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -39,7 +40,10 @@ pub(crate) type JobLog = BTreeMap<u64, JobData>;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Completion {
     /// The job is now complete and its owner was notified.
-    Completed,
+    Notified,
+    /// The job is now complete; the notification could not be delivered yet and waits in
+    /// the outbox, which retries it (`id` names the entry, `error` says why).
+    Queued { id: String, error: String },
     /// No job has that number.
     Unknown,
     /// The job was already complete; nobody was notified again.
@@ -52,6 +56,8 @@ pub(crate) struct JobBot {
     /// Every conversation writes it: `SharedDocument` serializes this process's writers and
     /// retries, with backoff, when another process wrote first.
     job_log: SharedDocument<JobLog>,
+    /// Where "Job N is complete." waits until the channel has it.
+    outbox: Outbox,
 }
 
 /// The commands, as the welcome and help messages list them.
@@ -104,8 +110,22 @@ impl JobBot {
     /// A job bot keeping its job log in `storage`.
     pub(crate) fn new(storage: Arc<dyn Storage>) -> Self {
         Self {
-            job_log: SharedDocument::new(storage, JOB_LOG_KEY, JOB_LOG_PROPERTY),
+            job_log: SharedDocument::new(storage.clone(), JOB_LOG_KEY, JOB_LOG_PROPERTY),
+            outbox: Outbox::new(storage),
         }
+    }
+
+    /// Sends its notifications through `outbox` (the same store, another retry policy).
+    #[allow(dead_code)] // the tests' way to shorten the retries
+    pub(crate) fn with_outbox(mut self, outbox: Outbox) -> Self {
+        self.outbox = outbox;
+        self
+    }
+
+    /// The outbox of the notifications: run its worker (`outbox().spawn(adapter)`) so that
+    /// those the channel refused are retried.
+    pub(crate) fn outbox(&self) -> &Outbox {
+        &self.outbox
     }
 
     /// The job log as stored now (outside any turn: for the HTTP API).
@@ -116,60 +136,43 @@ impl JobBot {
         self.job_log.read().await
     }
 
-    /// Completes job `number`: in a proactive turn in the job's own conversation, marks it
-    /// complete, saves, and tells its owner. Used by `done <n>`, the `jobComplete` event and
-    /// the HTTP endpoint.
+    /// Completes job `number`: marks it complete in the log, then tells its owner, in the
+    /// conversation that started it, through the outbox. Used by `done <n>`, the
+    /// `jobComplete` event and the HTTP endpoint.
+    ///
+    /// The notification's outbox id is `job-<n>`, so it is recorded and sent once however
+    /// often (and wherever) the job is completed; completing a job whose notification was
+    /// never recorded (a crash between the two writes) records it then.
     ///
     /// # Errors
-    /// When the store fails or the notification could not be delivered.
+    /// When the store fails (then the notification was not recorded).
     pub(crate) async fn complete_job(
         &self,
         adapter: &dyn BotAdapter,
         number: u64,
     ) -> Result<Completion, CoreError> {
-        let jobs = self.jobs().await?;
-        let Some(job) = jobs.get(&number) else {
+        let owner = self
+            .job_log
+            .update(|log| {
+                log.get_mut(&number).map(|job| {
+                    job.completed = true;
+                    job.conversation.clone()
+                })
+            })
+            .await?;
+        let Some(reference) = owner else {
             return Ok(Completion::Unknown);
         };
-        if job.completed {
-            return Ok(Completion::AlreadyComplete);
-        }
-        let outcome = Arc::new(std::sync::Mutex::new(Completion::Completed));
-        let bot = self.clone();
-        let seen = outcome.clone();
-        adapter
-            .continue_conversation(
-                job.conversation.clone(),
-                ContinueLogic::new(move |ctx| {
-                    Box::pin(async move {
-                        let result = bot
-                            .job_log
-                            .update(|log| match log.get_mut(&number) {
-                                None => Completion::Unknown,
-                                Some(job) if job.completed => Completion::AlreadyComplete,
-                                Some(job) => {
-                                    job.completed = true;
-                                    Completion::Completed
-                                }
-                            })
-                            .await?;
-                        if result == Completion::Completed {
-                            ctx.send_activity(format!("Job {number} is complete."))
-                                .await?;
-                        }
-                        if let Ok(mut seen) = seen.lock() {
-                            *seen = result;
-                        }
-                        Ok(())
-                    })
-                }),
-            )
-            .await?;
-        let result = outcome
-            .lock()
-            .map(|c| c.clone())
-            .unwrap_or(Completion::Completed);
-        Ok(result)
+        let message = ProactiveMessage::new(
+            reference,
+            vec![Activity::message(format!("Job {number} is complete."))],
+        )
+        .with_id(format!("job-{number}"));
+        Ok(match self.outbox.send(adapter, message).await? {
+            Delivery::Delivered => Completion::Notified,
+            Delivery::Queued { id, error } => Completion::Queued { id, error },
+            Delivery::Duplicate { .. } => Completion::AlreadyComplete,
+        })
     }
 
     async fn run_job(&self, ctx: &mut TurnContext) -> TurnResult {
@@ -205,7 +208,10 @@ impl JobBot {
         let adapter = ctx.adapter().clone();
         tokio::spawn(async move {
             match bot.complete_job(adapter.as_ref(), number).await {
-                Ok(Completion::Completed) => tracing::info!(job = number, "job completed"),
+                Ok(Completion::Notified) => tracing::info!(job = number, "job completed"),
+                Ok(Completion::Queued { error, .. }) => {
+                    tracing::warn!(job = number, %error, "job completed; notification queued");
+                }
                 Ok(other) => tracing::info!(job = number, ?other, "job not completed"),
                 Err(error) => tracing::error!(%error, job = number, "could not complete the job"),
             }
