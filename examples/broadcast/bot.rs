@@ -14,19 +14,24 @@
 //! [`Pace::concurrency`] are in flight. Channels limit bots (Teams: about 50 requests a
 //! second per bot and tenant, a few per second per conversation); a send the channel still
 //! throttles is retried by the connector client, which waits what its 429 answer's
-//! `Retry-After` asks (up to 3 retries, each wait at most 60 s, by default); a send still
-//! refused after that is reported as failed, with the wait the channel asked for.
+//! `Retry-After` asks (up to 3 retries, each wait at most 60 s, by default).
+//!
+//! Every send goes through the outbox (`botbuilder::core::outbox`): recorded in the store,
+//! then sent. A send the channel still refuses is reported as *queued*, with the reason, and
+//! the outbox's worker retries it with backoff, across restarts, for up to 24 hours; one that
+//! can never be delivered (a reference without a service URL) is reported as failed.
 //!
 //! No HTTP here: `main.rs` serves it, and `tests/example_broadcast.rs` plays it with
 //! `TestFlow`.
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
+use botbuilder::core::outbox::{Delivery, Outbox, ProactiveMessage};
 use botbuilder::core::storage::{SharedDocument, Storage};
-use botbuilder::core::{ContinueLogic, Error as CoreError, dispatch_activity};
+use botbuilder::core::{Error as CoreError, dispatch_activity};
 use botbuilder::prelude::*;
 use tokio::sync::Semaphore;
 use tokio::time::MissedTickBehavior;
@@ -69,20 +74,25 @@ impl Pace {
 pub(crate) struct Report {
     /// The conversations that got the message.
     pub(crate) delivered: Vec<String>,
-    /// The conversations that did not, with the reason.
+    /// The conversations the channel refused for now, with the reason: the outbox retries.
+    pub(crate) queued: Vec<(String, String)>,
+    /// The conversations that will not get it, with the reason.
     pub(crate) failed: Vec<(String, String)>,
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let total = self.delivered.len() + self.queued.len() + self.failed.len();
         write!(
             f,
-            "Broadcast to {} conversations: delivered {}, failed {}.",
-            self.delivered.len() + self.failed.len(),
-            self.delivered.len(),
-            self.failed.len()
+            "Broadcast to {total} conversations: delivered {}, ",
+            self.delivered.len()
         )?;
-        for (conversation, reason) in &self.failed {
+        if !self.queued.is_empty() {
+            write!(f, "queued for retry {}, ", self.queued.len())?;
+        }
+        write!(f, "failed {}.", self.failed.len())?;
+        for (conversation, reason) in self.queued.iter().chain(&self.failed) {
             write!(f, "\n- {conversation}: {reason}")?;
         }
         Ok(())
@@ -109,6 +119,7 @@ pub(crate) const HELP: &str = "I send announcements to every conversation I know
 #[derive(Clone, Debug)]
 pub(crate) struct BroadcastBot {
     audience: SharedDocument<Audience>,
+    outbox: Outbox,
     pace: Pace,
 }
 
@@ -116,9 +127,16 @@ impl BroadcastBot {
     /// A bot keeping its audience in `storage`, broadcasting at the default pace.
     pub(crate) fn new(storage: Arc<dyn Storage>) -> Self {
         Self {
-            audience: SharedDocument::new(storage, AUDIENCE_KEY, AUDIENCE_PROPERTY),
+            audience: SharedDocument::new(storage.clone(), AUDIENCE_KEY, AUDIENCE_PROPERTY),
+            outbox: Outbox::new(storage),
             pace: Pace::default(),
         }
+    }
+
+    /// The outbox every send goes through: run its worker (`outbox().spawn(adapter)`) so
+    /// that the sends the channel refused are retried.
+    pub(crate) fn outbox(&self) -> &Outbox {
+        &self.outbox
     }
 
     /// Broadcasts at this pace.
@@ -191,9 +209,13 @@ impl BroadcastBot {
             let Ok(permit) = in_flight.clone().acquire_owned().await else {
                 break; // the semaphore is never closed
             };
-            let (adapter, text) = (adapter.clone(), format!("Announcement: {text}"));
+            let (adapter, outbox) = (adapter.clone(), self.outbox.clone());
+            let message = ProactiveMessage::new(
+                reference,
+                vec![Activity::message(format!("Announcement: {text}"))],
+            );
             let send = tokio::spawn(async move {
-                let outcome = send_one(adapter.as_ref(), reference, text).await;
+                let outcome = outbox.send(adapter.as_ref(), message).await;
                 drop(permit);
                 outcome
             });
@@ -202,8 +224,14 @@ impl BroadcastBot {
         let mut report = Report::default();
         for (conversation, send) in sends {
             match send.await {
-                Ok(Ok(())) => report.delivered.push(conversation),
-                Ok(Err(reason)) => report.failed.push((conversation, reason)),
+                Ok(Ok(Delivery::Delivered | Delivery::Duplicate { .. })) => {
+                    report.delivered.push(conversation);
+                }
+                Ok(Ok(Delivery::Queued { error, .. })) => report.queued.push((conversation, error)),
+                Ok(Ok(Delivery::Failed { error, .. })) => report.failed.push((conversation, error)),
+                Ok(Err(error)) => report
+                    .failed
+                    .push((conversation, format!("could not be recorded: {error}"))),
                 Err(e) => report
                     .failed
                     .push((conversation, format!("the send failed: {e}"))),
@@ -229,54 +257,13 @@ impl BroadcastBot {
                 }
             };
             tracing::info!(%report, "broadcast done");
-            let result = adapter
-                .continue_conversation(
-                    requester,
-                    ContinueLogic::new(move |ctx| {
-                        Box::pin(async move {
-                            ctx.send_activity(report).await?;
-                            Ok(())
-                        })
-                    }),
-                )
-                .await;
-            if let Err(error) = result {
-                tracing::error!(%error, "could not deliver the broadcast report");
+            let message = ProactiveMessage::new(requester, vec![Activity::message(report)]);
+            match bot.outbox.send(adapter.as_ref(), message).await {
+                Ok(Delivery::Delivered | Delivery::Duplicate { .. }) => {}
+                Ok(other) => tracing::warn!(?other, "the broadcast report was not delivered now"),
+                Err(error) => tracing::error!(%error, "could not record the broadcast report"),
             }
         });
-    }
-}
-
-/// Sends one message in a proactive turn; the reason, on one line, when it fails.
-async fn send_one(
-    adapter: &dyn BotAdapter,
-    reference: ConversationReference,
-    text: String,
-) -> Result<(), String> {
-    // The send's own error is kept aside: returned from the turn, it would go to
-    // `on_turn_error`, which would try to tell a conversation we cannot reach.
-    let outcome = Arc::new(Mutex::new(None));
-    let slot = outcome.clone();
-    let turn = adapter
-        .continue_conversation(
-            reference,
-            ContinueLogic::new(move |ctx| {
-                Box::pin(async move {
-                    let sent = ctx.send_activity(text).await;
-                    *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(sent.map(|_| ()));
-                    Ok(())
-                })
-            }),
-        )
-        .await;
-    let sent = outcome
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take();
-    match (turn, sent) {
-        (Err(error), _) | (Ok(()), Some(Err(error))) => Err(error.to_string()),
-        (Ok(()), Some(Ok(()))) => Ok(()),
-        (Ok(()), None) => Err("the proactive turn did not run".to_owned()),
     }
 }
 
@@ -338,6 +325,7 @@ mod tests {
     fn reports_count_and_explain() {
         let report = Report {
             delivered: vec!["test/a".into(), "test/b".into()],
+            queued: Vec::new(),
             failed: vec![(
                 "test/c".into(),
                 "the connector service refused the request (403 Forbidden)".into(),
@@ -351,6 +339,16 @@ mod tests {
         assert_eq!(
             Report::default().to_string(),
             "Broadcast to 0 conversations: delivered 0, failed 0."
+        );
+        let report = Report {
+            delivered: vec!["test/a".into()],
+            queued: vec![("test/b".into(), "send activities failed: 503".into())],
+            failed: Vec::new(),
+        };
+        assert_eq!(
+            report.to_string(),
+            "Broadcast to 2 conversations: delivered 1, queued for retry 1, failed 0.\n\
+             - test/b: send activities failed: 503"
         );
     }
 

@@ -176,6 +176,15 @@ async fn complete_job(
             })),
         )
             .into_response(),
+        Ok(Completion::Undeliverable { id, error }) => axum::Json(json!({
+            "number": number,
+            "completed": true,
+            "notified": false,
+            "status": "complete; the notification cannot be delivered",
+            "outboxId": id,
+            "lastError": error,
+        }))
+        .into_response(),
         Ok(Completion::Unknown) => {
             problem(StatusCode::NOT_FOUND, format!("there is no job {number}"))
         }

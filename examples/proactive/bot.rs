@@ -44,6 +44,9 @@ pub(crate) enum Completion {
     /// The job is now complete; the notification could not be delivered yet and waits in
     /// the outbox, which retries it (`id` names the entry, `error` says why).
     Queued { id: String, error: String },
+    /// The job is now complete; the notification can never be delivered as it is (the job's
+    /// conversation reference lacks a service URL): kept in the outbox as failed.
+    Undeliverable { id: String, error: String },
     /// No job has that number.
     Unknown,
     /// The job was already complete; nobody was notified again.
@@ -171,6 +174,7 @@ impl JobBot {
         Ok(match self.outbox.send(adapter, message).await? {
             Delivery::Delivered => Completion::Notified,
             Delivery::Queued { id, error } => Completion::Queued { id, error },
+            Delivery::Failed { id, error } => Completion::Undeliverable { id, error },
             Delivery::Duplicate { .. } => Completion::AlreadyComplete,
         })
     }
@@ -211,6 +215,9 @@ impl JobBot {
                 Ok(Completion::Notified) => tracing::info!(job = number, "job completed"),
                 Ok(Completion::Queued { error, .. }) => {
                     tracing::warn!(job = number, %error, "job completed; notification queued");
+                }
+                Ok(Completion::Undeliverable { error, .. }) => {
+                    tracing::error!(job = number, %error, "job completed; notification undeliverable");
                 }
                 Ok(other) => tracing::info!(job = number, ?other, "job not completed"),
                 Err(error) => tracing::error!(%error, job = number, "could not complete the job"),

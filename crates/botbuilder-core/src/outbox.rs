@@ -166,6 +166,15 @@ pub enum Delivery {
         /// Why the first attempt failed.
         error: String,
     },
+    /// The message can never be delivered as it is (its reference lacks a service URL, the
+    /// adapter cannot continue conversations on that channel): it is kept as
+    /// [`EntryState::Failed`], visible, and not retried.
+    Failed {
+        /// The entry's id.
+        id: String,
+        /// Why it cannot be delivered.
+        error: String,
+    },
     /// A message with this id was recorded before (pending, delivered or given up); nothing
     /// was recorded or sent now.
     Duplicate {
@@ -370,7 +379,12 @@ impl Outbox {
         let id = entry.id.clone();
         match self.attempt(adapter, entry, e_tag).await? {
             Attempted::Delivered => Ok(Delivery::Delivered),
-            Attempted::Failed(error) => {
+            Attempted::Failed {
+                error,
+                given_up: true,
+                ..
+            } => Ok(Delivery::Failed { id, error }),
+            Attempted::Failed { error, .. } => {
                 self.wake.notify_one();
                 Ok(Delivery::Queued { id, error })
             }
@@ -515,19 +529,13 @@ impl Outbox {
             };
             match self.attempt(adapter, entry, e_tag).await? {
                 Attempted::Delivered => pass.delivered += 1,
-                Attempted::Failed(_) => {
-                    let after = self.storage.read(&[&key]).await?.remove(&key);
-                    match after.map(|d| parse_entry(&key, d)).transpose()? {
-                        Some((entry, _)) if entry.state == EntryState::Failed => {
-                            pass.given_up += 1;
-                        }
-                        Some((entry, _)) => {
-                            pass.retrying += 1;
-                            let due = from_millis(entry.next_attempt_ms);
-                            pass.next_due = Some(pass.next_due.map_or(due, |d| d.min(due)));
-                        }
-                        None => {}
-                    }
+                Attempted::Failed { given_up: true, .. } => pass.given_up += 1,
+                Attempted::Failed {
+                    next_attempt_ms, ..
+                } => {
+                    pass.retrying += 1;
+                    let due = from_millis(next_attempt_ms);
+                    pass.next_due = Some(pass.next_due.map_or(due, |d| d.min(due)));
                 }
             }
         }
@@ -660,11 +668,11 @@ impl Outbox {
                 entry.last_error = None;
                 Attempted::Delivered
             }
-            Some(error) => {
+            Some(Failure { error, permanent }) => {
                 let elapsed = now.saturating_sub(entry.created_ms);
-                if elapsed >= millis_of(self.policy.give_up_after) {
+                if permanent || elapsed >= millis_of(self.policy.give_up_after) {
                     entry.state = EntryState::Failed;
-                    tracing::error!(id = %entry.id, attempts = entry.attempts, %error, "outbox: giving up on a proactive message");
+                    tracing::error!(id = %entry.id, attempts = entry.attempts, %error, permanent, "outbox: giving up on a proactive message");
                 } else {
                     let wait = jittered(
                         self.policy.first_retry,
@@ -675,7 +683,11 @@ impl Outbox {
                     tracing::warn!(id = %entry.id, attempts = entry.attempts, %error, retry_in = ?wait, "outbox: delivery failed, will retry");
                 }
                 entry.last_error = Some(error.clone());
-                Attempted::Failed(error)
+                Attempted::Failed {
+                    error,
+                    given_up: entry.state == EntryState::Failed,
+                    next_attempt_ms: entry.next_attempt_ms,
+                }
             }
         };
         let delivered = entry.state == EntryState::Delivered;
@@ -756,7 +768,30 @@ impl Outbox {
 
 enum Attempted {
     Delivered,
-    Failed(String),
+    Failed {
+        error: String,
+        /// Whether the entry is now [`EntryState::Failed`].
+        given_up: bool,
+        next_attempt_ms: u64,
+    },
+}
+
+/// Why a delivery failed, and whether trying again can help.
+#[derive(Clone)]
+struct Failure {
+    error: String,
+    /// The message can never be delivered as it is (its reference lacks a service URL, the
+    /// adapter cannot continue conversations on that channel): given up at once.
+    permanent: bool,
+}
+
+impl Failure {
+    fn of(error: &Error) -> Self {
+        Self {
+            error: error.to_string(),
+            permanent: matches!(error, Error::Schema(_) | Error::NotSupported { .. }),
+        }
+    }
 }
 
 /// What recording a message came to.
@@ -796,8 +831,8 @@ fn parse_entry(key: &str, mut document: Value) -> Result<(OutboxEntry, String), 
 
 /// Sends the entry's activities not yet sent, one at a time, in a proactive turn; returns
 /// how many the channel has, and why the rest could not be sent.
-async fn deliver(adapter: &dyn BotAdapter, entry: &OutboxEntry) -> (usize, Option<String>) {
-    let progress = Arc::new(Mutex::new((entry.sent, None::<String>)));
+async fn deliver(adapter: &dyn BotAdapter, entry: &OutboxEntry) -> (usize, Option<Failure>) {
+    let progress = Arc::new(Mutex::new((entry.sent, None::<Failure>)));
     let slot = Arc::clone(&progress);
     let pending: Vec<Activity> = entry.activities.iter().skip(entry.sent).cloned().collect();
     // The send's error is kept aside: returned from the turn, it would reach `on_turn_error`,
@@ -813,7 +848,7 @@ async fn deliver(adapter: &dyn BotAdapter, entry: &OutboxEntry) -> (usize, Optio
                         match sent {
                             Ok(_) => progress.0 += 1,
                             Err(error) => {
-                                progress.1 = Some(error.to_string());
+                                progress.1 = Some(Failure::of(&error));
                                 break;
                             }
                         }
@@ -828,7 +863,7 @@ async fn deliver(adapter: &dyn BotAdapter, entry: &OutboxEntry) -> (usize, Optio
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
     match turn {
-        Err(error) => (sent, Some(failure.unwrap_or_else(|| error.to_string()))),
+        Err(error) => (sent, Some(failure.unwrap_or_else(|| Failure::of(&error)))),
         Ok(()) => (sent, failure),
     }
 }
@@ -1237,6 +1272,15 @@ mod tests {
             outbox.send(&setup.adapter, message).await,
             Err(Error::Schema(_))
         ));
+        // A reference the adapter cannot use: given up at once, kept visible.
+        let mut message = setup.message(&["x"]);
+        message.reference.service_url = Some(String::new());
+        let delivery = outbox.send(&setup.adapter, message).await.unwrap();
+        assert!(matches!(delivery, Delivery::Failed { .. }), "{delivery:?}");
+        let entry = outbox.entries().await.unwrap().remove(0);
+        assert_eq!((entry.state, entry.attempts), (EntryState::Failed, 1));
+        assert!(outbox.discard(&entry.id).await.unwrap());
+        assert!(outbox.entries().await.unwrap().is_empty());
         let long = setup.message(&["x"]).with_id("x".repeat(201));
         assert!(outbox.enqueue(long).await.is_err());
         assert!(outbox.entries().await.unwrap().is_empty());
