@@ -28,8 +28,9 @@
 //!   an id of your choosing leave a small tombstone document when delivered, so a duplicate is
 //!   recognized later too; entries with a random id are deleted.
 //!
-//! Times come from an injectable wall clock ([`Outbox::with_clock`]) and waits from tokio's
-//! timer, so tests move time without sleeping.
+//! Times come from an injectable wall clock ([`Outbox::with_clock`]; by default the system
+//! time advanced by tokio's clock) and waits from tokio's timer, so tests move time without
+//! sleeping.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -320,7 +321,7 @@ impl Outbox {
             storage,
             namespace: Arc::from(DEFAULT_NAMESPACE),
             policy: OutboxPolicy::default(),
-            clock: Arc::new(SystemTime::now),
+            clock: tokio_wall_clock(),
             owner: Arc::from(random_e_tag()),
             wake: Arc::new(Notify::new()),
         }
@@ -342,7 +343,9 @@ impl Outbox {
         self
     }
 
-    /// Reads the wall-clock time from `clock` (tests move it by hand).
+    /// Reads the wall-clock time from `clock` (tests move it by hand). The default is the
+    /// system's time when the outbox was made, advanced by tokio's clock since, so that
+    /// `tokio::time::pause()` and `advance` move it in tests.
     #[must_use]
     pub fn with_clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
         self.clock = Arc::new(clock);
@@ -562,7 +565,10 @@ impl Outbox {
                         .map_or(self.policy.poll_interval, |due| {
                             due.duration_since((self.clock)()).unwrap_or(Duration::ZERO)
                         })
-                        .min(self.policy.poll_interval)
+                        .clamp(
+                            Duration::from_millis(1),
+                            self.policy.poll_interval.max(Duration::from_millis(1)),
+                        )
                 }
                 Err(error) => {
                     tracing::error!(%error, "the outbox could not be read; trying again later");
@@ -866,6 +872,12 @@ async fn deliver(adapter: &dyn BotAdapter, entry: &OutboxEntry) -> (usize, Optio
         Err(error) => (sent, Some(failure.unwrap_or_else(|| Failure::of(&error)))),
         Ok(()) => (sent, failure),
     }
+}
+
+/// The system time now, advanced by tokio's (monotonic, pausable) clock from here on.
+fn tokio_wall_clock() -> Clock {
+    let (wall, origin) = (SystemTime::now(), tokio::time::Instant::now());
+    Arc::new(move || wall + origin.elapsed())
 }
 
 fn to_millis(time: SystemTime) -> u64 {
