@@ -1,20 +1,42 @@
 //! [`SharedDocument`]: one typed value that many writers change, kept under a fixed key.
 
+use std::any::Any;
+use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use super::{Storage, StoreItems, new_document};
+use super::{ETAG_ANY, ETAG_FIELD, ETAG_NEW, Storage, StoreItems, document_with_e_tag};
 use crate::{ConversationLocks, Error};
 
 /// Every document lock of the process: one per storage and key, shared by every
 /// [`SharedDocument`] handle on them, present only while an update runs or waits.
 static DOCUMENT_LOCKS: LazyLock<ConversationLocks> = LazyLock::new(ConversationLocks::new);
+
+/// What the handles on each storage and key last wrote, shared by all of them while any is
+/// alive (a handle keeps its storage alive, so a storage's address names only it meanwhile).
+static LAST_WRITTEN: LazyLock<Mutex<HashMap<Arc<str>, Weak<LastWritten>>>> =
+    LazyLock::new(Mutex::default);
+
+/// The last write to one document, if known.
+type LastWritten = Mutex<Option<Written>>;
+
+/// The memory of `lock_key`'s last write, shared with every live handle on it.
+fn last_written_of(lock_key: &Arc<str>) -> Arc<LastWritten> {
+    let mut all = LAST_WRITTEN.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(shared) = all.get(lock_key).and_then(Weak::upgrade) {
+        return shared;
+    }
+    all.retain(|_, memory| memory.strong_count() > 0);
+    let memory = Arc::new(Mutex::new(None));
+    all.insert(Arc::clone(lock_key), Arc::downgrade(&memory));
+    memory
+}
 
 /// How a [`SharedDocument`] waits after an eTag conflict with another process: exponential
 /// backoff with jitter, capped, for at most `deadline` in all.
@@ -83,7 +105,9 @@ pub(crate) fn jittered(first: Duration, cap: Duration, attempt: u32) -> Duration
 /// read, so no change is ever lost:
 ///
 /// - **In one process**, updates of the same document (same storage `Arc` and key, through
-///   any handle) take turns: they never conflict with each other at all.
+///   any handle) take turns: they never conflict with each other at all. Each update starts
+///   from what the last one wrote, without reading the store again; it reads only when its
+///   write finds that another process wrote meanwhile.
 /// - **Across processes**, a write that meets another process's change is refused by the
 ///   store (an eTag conflict); the update waits a random, growing time
 ///   ([`ConflictBackoff`]) and redoes its change on a fresh read. It gives up only on a
@@ -125,7 +149,19 @@ pub struct SharedDocument<T> {
     /// The process-wide lock key: the storage's address and the document key.
     lock_key: Arc<str>,
     backoff: ConflictBackoff,
+    /// The document as a handle on this storage and key last wrote it, and its eTag: the
+    /// next update starts from it without reading, and reads only when the write finds it
+    /// stale (another process wrote).
+    last_written: Arc<LastWritten>,
     _value: PhantomData<fn() -> T>,
+}
+
+/// A document as written (without its eTag), the eTag the store gave it, and the typed value
+/// of its property (so the next update need not deserialize it).
+struct Written {
+    document: Map<String, Value>,
+    e_tag: String,
+    value: Box<dyn Any + Send>,
 }
 
 impl<T> Clone for SharedDocument<T> {
@@ -136,6 +172,7 @@ impl<T> Clone for SharedDocument<T> {
             property: Arc::clone(&self.property),
             lock_key: Arc::clone(&self.lock_key),
             backoff: self.backoff,
+            last_written: Arc::clone(&self.last_written),
             _value: PhantomData,
         }
     }
@@ -153,7 +190,7 @@ impl<T> fmt::Debug for SharedDocument<T> {
 
 impl<T> SharedDocument<T>
 where
-    T: Serialize + DeserializeOwned + Default,
+    T: Serialize + DeserializeOwned + Default + Send + 'static,
 {
     /// The value stored as field `property` of the document under `key` in `storage`.
     ///
@@ -174,8 +211,10 @@ where
             "`eTag` is reserved for the storage eTag and cannot name a property"
         );
         let address = Arc::as_ptr(&storage).cast::<()>() as usize;
+        let lock_key: Arc<str> = Arc::from(format!("{address:x}/{key}"));
         Self {
-            lock_key: Arc::from(format!("{address:x}/{key}")),
+            last_written: last_written_of(&lock_key),
+            lock_key,
             storage,
             key: Arc::from(key),
             property: Arc::from(property),
@@ -233,7 +272,13 @@ where
                 let started = tokio::time::Instant::now();
                 let mut conflicts = 0u32;
                 loop {
-                    match self.try_update(&mut change).await {
+                    // Start from what this handle last wrote, if anything: in one process
+                    // nobody else wrote since (the lock), so the read can be skipped.
+                    let remembered = self.take_last_written();
+                    let from_memory = remembered.is_some();
+                    match self.try_update(&mut change, remembered).await {
+                        // Another process wrote since: read, and try again at once.
+                        Err(e) if e.is_conflict() && from_memory => {}
                         Err(e) if e.is_conflict() && started.elapsed() < self.backoff.deadline => {
                             conflicts = conflicts.saturating_add(1);
                             let wait = self.backoff.delay(conflicts);
@@ -247,26 +292,80 @@ where
             .await
     }
 
-    /// One read-change-write.
-    async fn try_update<R>(&self, change: &mut impl FnMut(&mut T) -> R) -> Result<R, Error> {
-        let mut document = self.read_document().await?.unwrap_or_else(new_document);
-        let before = match document.get(&*self.property) {
-            Some(value) => value.clone(),
+    /// One read-change-write, starting from `remembered` instead of a read when given.
+    async fn try_update<R>(
+        &self,
+        change: &mut impl FnMut(&mut T) -> R,
+        remembered: Option<Written>,
+    ) -> Result<R, Error> {
+        let (mut document, e_tag, typed) = match remembered {
+            Some(written) => (
+                written.document,
+                written.e_tag,
+                written.value.downcast::<T>().ok(),
+            ),
+            None => match self.read_document().await? {
+                Some(Value::Object(mut document)) => {
+                    let e_tag = match document.remove(ETAG_FIELD) {
+                        Some(Value::String(e_tag)) => e_tag,
+                        _ => ETAG_ANY.to_owned(),
+                    };
+                    (document, e_tag, None)
+                }
+                _ => (Map::new(), ETAG_NEW.to_owned(), None),
+            },
+        };
+        let before = match document.remove(&*self.property) {
+            Some(value) => value,
             None => self.serialize(&T::default())?,
         };
-        let mut value = self.deserialize(before.clone())?;
+        let mut value = match typed {
+            Some(value) => *value,
+            None => T::deserialize(&before).map_err(|source| Error::StateRead {
+                property: self.property.to_string(),
+                source,
+            })?,
+        };
         let result = change(&mut value);
         let after = self.serialize(&value)?;
         if after == before {
+            if e_tag != ETAG_NEW {
+                document.insert(self.property.to_string(), before);
+                self.remember(document, e_tag, value);
+            }
             return Ok(result);
         }
-        if let Value::Object(fields) = &mut document {
-            fields.insert(self.property.to_string(), after);
-        }
-        self.storage
-            .write(StoreItems::from([(self.key.to_string(), document)]))
+        document.insert(self.property.to_string(), after);
+        let mut e_tags = self
+            .storage
+            .write(StoreItems::from([(
+                self.key.to_string(),
+                document_with_e_tag(document.clone(), e_tag),
+            )]))
             .await?;
+        if let Some(e_tag) = e_tags.remove(&*self.key) {
+            self.remember(document, e_tag, value);
+        }
         Ok(result)
+    }
+
+    fn take_last_written(&self) -> Option<Written> {
+        self.last_written
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    fn remember(&self, document: Map<String, Value>, e_tag: String, value: T) {
+        let value = Box::new(value);
+        *self
+            .last_written
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Written {
+            document,
+            e_tag,
+            value,
+        });
     }
 
     async fn read_document(&self) -> Result<Option<Value>, Error> {
@@ -343,10 +442,16 @@ mod tests {
         for task in tasks {
             assert_eq!(task.await.unwrap().unwrap(), None);
         }
-        let doc = SharedDocument::<Log>::new(shared, "log", "entries");
+        let doc = SharedDocument::<Log>::new(shared.clone(), "log", "entries");
         assert_eq!(doc.read().await.unwrap().len(), 200);
+        // Two long-lived handles, taking turns: still no conflict.
+        let other = SharedDocument::<Log>::new(shared, "log", "entries");
+        for n in 200..210 {
+            doc.update(|log| log.insert(n, n)).await.unwrap();
+            other.update(|log| log.insert(n + 100, n)).await.unwrap();
+        }
         assert_eq!(store.conflicts.load(Ordering::SeqCst), 0);
-        assert_eq!(store.writes.load(Ordering::SeqCst), 200);
+        assert_eq!(store.writes.load(Ordering::SeqCst), 220);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -376,6 +481,32 @@ mod tests {
             store.conflicts.load(Ordering::SeqCst) > 0,
             "the test must meet conflicts"
         );
+    }
+
+    #[tokio::test]
+    async fn a_handle_that_skips_the_read_notices_another_process_wrote() {
+        let store = Arc::new(Counting::default());
+        let here = SharedDocument::<Log>::new(store.clone(), "log", "entries");
+        // Another lock domain, as another process is.
+        let elsewhere: Arc<dyn Storage> = Arc::new(Arc::clone(&store));
+        let there = SharedDocument::<Log>::new(elsewhere, "log", "entries");
+        here.update(|log| log.insert(1, 1)).await.unwrap();
+        there.update(|log| log.insert(2, 2)).await.unwrap();
+        // `here` starts from what it wrote, meets the conflict, reads, and redoes its change.
+        let mut runs = 0;
+        here.update(|log| {
+            runs += 1;
+            log.insert(3, 3)
+        })
+        .await
+        .unwrap();
+        assert_eq!(runs, 2);
+        assert_eq!(store.conflicts.load(Ordering::SeqCst), 1);
+        let log = here.read().await.unwrap();
+        assert_eq!(log.keys().copied().collect::<Vec<_>>(), [1, 2, 3]);
+        // And it remembers again: the next change needs no read and meets no conflict.
+        here.update(|log| log.insert(4, 4)).await.unwrap();
+        assert_eq!(store.conflicts.load(Ordering::SeqCst), 1);
     }
 
     /// A store whose writes always conflict, or always fail.
