@@ -106,6 +106,27 @@ struct Window<'a> {
     next_id: std::cell::Cell<u32>,
 }
 
+/// Alice's window (conversation A) on `channel_a`, Bob's (conversation B) on `channel_b`.
+fn two_windows<'a>(
+    http: &reqwest::Client,
+    server: &'a Server,
+    channel_a: &'a Mock,
+    channel_b: &'a Mock,
+) -> (Window<'a>, Window<'a>) {
+    let window = |channel, conversation, user| Window {
+        http: http.clone(),
+        server,
+        channel,
+        conversation,
+        user,
+        next_id: Default::default(),
+    };
+    (
+        window(channel_a, "conversation-A", "alice"),
+        window(channel_b, "conversation-B", "bob"),
+    )
+}
+
 impl Window<'_> {
     fn activity(&self, kind: &str) -> Value {
         let n = self.next_id.get() + 1;
@@ -199,22 +220,7 @@ async fn scenario(storage_url: &str) {
     let channel_b = Mock::connector().await;
     let http = reqwest::Client::new();
     let server = Server::start(storage_url, None).await;
-    let a = Window {
-        http: http.clone(),
-        server: &server,
-        channel: &channel_a,
-        conversation: "conversation-A",
-        user: "alice",
-        next_id: Default::default(),
-    };
-    let b = Window {
-        http: http.clone(),
-        server: &server,
-        channel: &channel_b,
-        conversation: "conversation-B",
-        user: "bob",
-        next_id: Default::default(),
-    };
+    let (a, b) = two_windows(&http, &server, &channel_a, &channel_b);
 
     // Welcome on joining.
     let mut update = a.activity("conversationUpdate");
@@ -401,22 +407,7 @@ async fn notifications_queued_while_the_channel_is_down_arrive_once_after_a_rest
     let channel_b = Mock::connector().await;
     let http = reqwest::Client::new();
     let server = Server::start_with(&storage_url, None, quick_outbox()).await;
-    let a = Window {
-        http: http.clone(),
-        server: &server,
-        channel: channel_a,
-        conversation: "conversation-A",
-        user: "alice",
-        next_id: Default::default(),
-    };
-    let b = Window {
-        http: http.clone(),
-        server: &server,
-        channel: &channel_b,
-        conversation: "conversation-B",
-        user: "bob",
-        next_id: Default::default(),
-    };
+    let (a, b) = two_windows(&http, &server, channel_a, &channel_b);
     let over_http = job_number(&a.say("run").await);
     let in_chat = job_number(&a.say("run").await);
 
