@@ -103,7 +103,8 @@ pub struct OutboxPolicy {
     pub give_up_after: Duration,
     /// How long a claim on an entry lasts: longer than a delivery can take (the connector's
     /// own retries included). Another instance takes over an entry whose claimer crashed
-    /// after this. Default 2 minutes.
+    /// after this. Default 5 minutes: more than the HTTP connector's own retries of a
+    /// throttled send can take (3 waits of at most 60 s, by default).
     pub lease: Duration,
     /// How often the worker looks for entries that other instances recorded, or that fell due
     /// meanwhile. Default 30 s.
@@ -116,7 +117,7 @@ impl Default for OutboxPolicy {
             first_retry: Duration::from_secs(5),
             max_retry: Duration::from_secs(600),
             give_up_after: Duration::from_secs(24 * 3600),
-            lease: Duration::from_secs(120),
+            lease: Duration::from_secs(300),
             poll_interval: Duration::from_secs(30),
         }
     }
