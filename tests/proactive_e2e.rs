@@ -1,6 +1,6 @@
 //! The flagship end to end, over HTTP: the proactive job bot served on a loopback port, two
 //! mock channels (one per conversation, each with its own service URL) capturing what the bot
-//! sends, the two-window scenario from `shared/spec/proactive.md`, the jobs HTTP API, a
+//! sends, the two-window scenario of the example's header, the jobs HTTP API, a
 //! restart on the same store completing a job started before it, and notifications that
 //! wait in the outbox while the channel is down, across a restart, and arrive exactly once.
 //!
