@@ -1,15 +1,14 @@
 //! `cargo run --example broadcast`, tested with TestFlow and TestAdapter: conversations are
 //! remembered (and forgotten when the bot is removed), a broadcast reaches every one of them
 //! as a proactive message, a conversation that cannot be reached is reported with the reason,
-//! and the pace and the bound on sends in flight hold.
+//! a send the channel refuses waits in the outbox and arrives once later, and the pace and
+//! the bound on sends in flight hold.
 
 #![allow(clippy::unwrap_used)]
 
 #[path = "../examples/broadcast/bot.rs"]
 #[allow(dead_code)]
 mod bot;
-#[path = "../examples/common/shared_document.rs"]
-mod shared_document;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -182,4 +181,71 @@ async fn the_transcript_of_main_rs_is_what_the_bot_says() {
     if let Some(note) = player.run_until_note(&bot).await {
         panic!("a note the test does not play: {note}");
     }
+}
+/// Refuses every send into conversations whose id is in the list, as a channel that cannot
+/// reach them now does.
+#[derive(Clone, Default)]
+struct Unreachable(Arc<std::sync::Mutex<Vec<String>>>);
+
+#[async_trait]
+impl Middleware for Unreachable {
+    async fn on_turn(&self, ctx: &mut TurnContext, next: Next<'_>) -> TurnResult {
+        let list = self.0.clone();
+        ctx.on_send_activities(botbuilder::core::send_hook(
+            async move |ctx, activities, next| {
+                let conversation = ctx.activity().conversation_id().unwrap_or("").to_owned();
+                let refused = list.lock().unwrap().contains(&conversation);
+                if refused {
+                    Err(botbuilder::core::Error::adapter(
+                        "send activities",
+                        "the channel is unavailable (503)",
+                    ))
+                } else {
+                    next.run(activities).await
+                }
+            },
+        ));
+        next.run(ctx).await
+    }
+}
+
+/// A send the channel refuses is reported as queued, waits in the outbox, and arrives once
+/// when the channel takes it again.
+#[tokio::test(start_paused = true)]
+async fn a_refused_send_is_queued_and_delivered_once_later() {
+    let unreachable = Unreachable::default();
+    let adapter = TestAdapter::new().with_middleware(unreachable.clone());
+    let bot = BroadcastBot::new(Arc::new(MemoryStorage::new()));
+    let _worker = bot.outbox().spawn(Arc::new(adapter.clone()));
+    TestFlow::new(adapter.clone(), bot.clone())
+        .in_conversation("a")
+        .test("hi", HELP)
+        .in_conversation("b")
+        .test("hi", HELP)
+        .await;
+    unreachable.0.lock().unwrap().push("b".to_owned());
+    let report = bot
+        .broadcast(Arc::new(adapter.clone()), "Lunch is served")
+        .await
+        .unwrap();
+    assert_eq!(
+        report.to_string(),
+        "Broadcast to 2 conversations: delivered 1, queued for retry 1, failed 0.\n\
+         - test/b: send activities failed: the channel is unavailable (503)"
+    );
+    let in_b = |adapter: &TestAdapter| {
+        adapter
+            .sent_activities()
+            .iter()
+            .filter(|a| announcement(a) && a.conversation_id() == Some("b"))
+            .count()
+    };
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    assert_eq!(in_b(&adapter), 0);
+    assert_eq!(bot.outbox().entries().await.unwrap().len(), 1);
+
+    unreachable.0.lock().unwrap().clear();
+    tokio::time::sleep(Duration::from_secs(120)).await;
+    assert_eq!(in_b(&adapter), 1);
+    assert!(bot.outbox().entries().await.unwrap().is_empty());
 }

@@ -1,21 +1,22 @@
 //! `cargo run --example reminders`, tested with TestFlow under `tokio::time::pause()`: a timer
 //! firing a proactive message in the conversation that set it, both phrasings, the list,
-//! pending reminders surviving a restart (overdue ones fire at once), and no reminder lost
-//! when many conversations set one at the same time.
+//! pending reminders surviving a restart (overdue ones fire at once), no reminder lost
+//! when many conversations set one at the same time, and a reminder the channel refuses
+//! waiting in the outbox until it can be delivered, once.
 
 #![allow(clippy::unwrap_used)]
 
 #[path = "../examples/reminders/bot.rs"]
 #[allow(dead_code)]
 mod bot;
-#[path = "../examples/common/shared_document.rs"]
-mod shared_document;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bot::{PENDING_KEY, RemindersBot, USAGE};
 use botbuilder::core::storage::{MemoryStorage, Storage};
+use botbuilder::core::{Middleware, Next, send_hook};
 use botbuilder::prelude::*;
 
 /// A wall clock that moves with tokio's (paused) clock, starting at `start`.
@@ -270,4 +271,70 @@ async fn the_transcript_of_main_rs_is_what_the_bot_says() {
             other => panic!("a note the test does not play: {other}"),
         }
     }
+}
+/// Fails every send while the flag is set, as a channel that cannot be reached does.
+struct ChannelDown(Arc<AtomicBool>);
+
+#[async_trait]
+impl Middleware for ChannelDown {
+    async fn on_turn(&self, ctx: &mut TurnContext, next: Next<'_>) -> TurnResult {
+        let down = self.0.clone();
+        ctx.on_send_activities(send_hook(async move |_ctx, activities, next| {
+            let down = down.load(Ordering::SeqCst);
+            if down {
+                Err(botbuilder::core::Error::adapter(
+                    "send activities",
+                    "the channel cannot be reached",
+                ))
+            } else {
+                next.run(activities).await
+            }
+        }));
+        next.run(ctx).await
+    }
+}
+
+/// A reminder that falls due while the channel is down waits in the outbox, visible, and
+/// arrives once when the channel is back.
+#[tokio::test(start_paused = true)]
+async fn a_reminder_the_channel_refuses_waits_in_the_outbox_and_arrives_once() {
+    let down = Arc::new(AtomicBool::new(false));
+    let adapter = TestAdapter::new().with_middleware(ChannelDown(down.clone()));
+    let bot =
+        RemindersBot::new(Arc::new(MemoryStorage::new())).with_clock(clock_from(start_time()));
+    let _worker = bot.outbox().spawn(Arc::new(adapter.clone()));
+    TestFlow::new(adapter.clone(), bot.clone())
+        .test(
+            "remind me in 10 seconds to stretch",
+            "OK, I will remind you to stretch in 10 seconds.",
+        )
+        .await;
+    let reminders = |adapter: &TestAdapter| {
+        adapter
+            .sent_activities()
+            .iter()
+            .filter(|a| a.text() == "Reminder: stretch")
+            .count()
+    };
+
+    down.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert_eq!(reminders(&adapter), 0);
+    // No longer pending: the outbox has it, with its failed attempts.
+    assert!(bot.pending_reminders().await.unwrap().is_empty());
+    let waiting = bot.outbox().entries().await.unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert!(waiting[0].attempts >= 2, "retried: {:?}", waiting[0]);
+    assert!(
+        waiting[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("cannot be reached")
+    );
+
+    down.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(120)).await;
+    assert_eq!(reminders(&adapter), 1);
+    assert!(bot.outbox().entries().await.unwrap().is_empty());
 }

@@ -121,7 +121,7 @@ async fn concurrent_runs_in_many_conversations_lose_no_job() {
     let bot = Arc::new(JobBot::new(storage));
     let adapter = TestAdapter::new();
     let mut tasks = Vec::new();
-    for i in 0..20 {
+    for i in 0..100 {
         let adapter = adapter.clone();
         let bot = bot.clone();
         tasks.push(tokio::spawn(async move {
@@ -133,7 +133,8 @@ async fn concurrent_runs_in_many_conversations_lose_no_job() {
     for t in tasks {
         t.await.unwrap().unwrap();
     }
-    assert_eq!(bot.jobs().await.unwrap().len(), 20);
+    // One process: the job log's writers take turns, so none is refused or lost.
+    assert_eq!(bot.jobs().await.unwrap().len(), 100);
 }
 
 /// The conversation at the top of `examples/proactive/main.rs` is what the bot really says.

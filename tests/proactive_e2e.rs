@@ -1,7 +1,8 @@
 //! The flagship end to end, over HTTP: the proactive job bot served on a loopback port, two
 //! mock channels (one per conversation, each with its own service URL) capturing what the bot
-//! sends, the two-window scenario from `shared/spec/proactive.md`, the jobs HTTP API, and a
-//! restart on the same store completing a job started before it.
+//! sends, the two-window scenario of the example's header, the jobs HTTP API, a
+//! restart on the same store completing a job started before it, and notifications that
+//! wait in the outbox while the channel is down, across a restart, and arrive exactly once.
 //!
 //! Runs on SQLite always, and on Redis and PostgreSQL when `BOTBUILDER_TEST_REDIS_URL` /
 //! `BOTBUILDER_TEST_POSTGRES_URL` are set (`.ci/run` starts both servers and sets
@@ -18,29 +19,54 @@ mod common;
 use botbuilder_test_support as support;
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+use botbuilder::core::outbox::{OutboxPolicy, OutboxWorker};
 
 use botbuilder::core::testing::server_url;
 use botbuilder::prelude::*;
 use serde_json::{Value, json};
-use support::{Mock, Recorded};
+use support::{Mock, Recorded, Reply};
 use tokio::sync::oneshot;
 
-/// One running instance of the example's server.
+/// One running instance of the example's server, with its outbox worker.
 struct Server {
     base: String,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    outbox: OutboxWorker,
+}
+
+/// Retries within the test's time: 50 ms doubling to 200 ms, a 1 s lease.
+fn quick_outbox() -> OutboxPolicy {
+    OutboxPolicy {
+        first_retry: Duration::from_millis(50),
+        max_retry: Duration::from_millis(200),
+        lease: Duration::from_secs(1),
+        poll_interval: Duration::from_millis(100),
+        ..OutboxPolicy::default()
+    }
 }
 
 impl Server {
     async fn start(storage_url: &str, jobs_api_key: Option<&str>) -> Self {
+        Self::start_with(storage_url, jobs_api_key, OutboxPolicy::default()).await
+    }
+
+    async fn start_with(
+        storage_url: &str,
+        jobs_api_key: Option<&str>,
+        policy: OutboxPolicy,
+    ) -> Self {
         let mut values = HashMap::from([("BOT_STORAGE".to_owned(), storage_url.to_owned())]);
         if let Some(key) = jobs_api_key {
             values.insert("JOBS_API_KEY".to_owned(), key.to_owned());
         }
         let settings = common::Settings::from_values(values, BotConfig::anonymous()).unwrap();
-        let app = app::App::build(&settings).await.unwrap();
+        let app = app::App::build_with(&settings, policy).await.unwrap();
+        let outbox = app.start_outbox();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -55,14 +81,17 @@ impl Server {
             base,
             stop: Some(stop),
             task,
+            outbox,
         }
     }
 
+    /// Stops serving and stops the outbox worker, as a process that exits does.
     async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        self.task.await.unwrap();
+        (&mut self.task).await.unwrap();
+        self.outbox.stop().await;
     }
 }
 
@@ -74,6 +103,27 @@ struct Window<'a> {
     conversation: &'static str,
     user: &'static str,
     next_id: std::cell::Cell<u32>,
+}
+
+/// Alice's window (conversation A) on `channel_a`, Bob's (conversation B) on `channel_b`.
+fn two_windows<'a>(
+    http: &reqwest::Client,
+    server: &'a Server,
+    channel_a: &'a Mock,
+    channel_b: &'a Mock,
+) -> (Window<'a>, Window<'a>) {
+    let window = |channel, conversation, user| Window {
+        http: http.clone(),
+        server,
+        channel,
+        conversation,
+        user,
+        next_id: Default::default(),
+    };
+    (
+        window(channel_a, "conversation-A", "alice"),
+        window(channel_b, "conversation-B", "bob"),
+    )
 }
 
 impl Window<'_> {
@@ -145,6 +195,16 @@ async fn jobs_api(http: &reqwest::Client, server: &Server, key: Option<&str>) ->
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+async fn complete_with_body(http: &reqwest::Client, server: &Server, number: u64) -> (u16, Value) {
+    let response = http
+        .post(format!("{}/api/jobs/{number}/complete", server.base))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
 async fn complete(http: &reqwest::Client, server: &Server, number: &str, key: Option<&str>) -> u16 {
     let mut request = http.post(format!("{}/api/jobs/{number}/complete", server.base));
     if let Some(key) = key {
@@ -159,22 +219,7 @@ async fn scenario(storage_url: &str) {
     let channel_b = Mock::connector().await;
     let http = reqwest::Client::new();
     let server = Server::start(storage_url, None).await;
-    let a = Window {
-        http: http.clone(),
-        server: &server,
-        channel: &channel_a,
-        conversation: "conversation-A",
-        user: "alice",
-        next_id: Default::default(),
-    };
-    let b = Window {
-        http: http.clone(),
-        server: &server,
-        channel: &channel_b,
-        conversation: "conversation-B",
-        user: "bob",
-        next_id: Default::default(),
-    };
+    let (a, b) = two_windows(&http, &server, &channel_a, &channel_b);
 
     // Welcome on joining.
     let mut update = a.activity("conversationUpdate");
@@ -337,10 +382,11 @@ async fn complete_answer(
     )
 }
 
-/// The jobs API says what the channel did: a channel that keeps answering 429 is "busy" (503
-/// with its `Retry-After`), one that answers 403 "refused" (502 naming the refusal).
+/// The jobs API says what the channel did. The job is complete either way and its
+/// notification waits in the outbox (202): a channel that keeps answering 429 is "busy", with
+/// the wait it asked for; one that answers 403 "refused", naming the refusal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_jobs_api_answers_503_while_the_channel_throttles_and_502_when_it_refuses() {
+async fn the_jobs_api_says_whether_the_channel_throttled_or_refused() {
     let mode = std::sync::Arc::new(std::sync::atomic::AtomicU8::new(ACCEPTS));
     let answers = mode.clone();
     let channel = Mock::start(move |_, n| {
@@ -374,10 +420,14 @@ async fn the_jobs_api_answers_503_while_the_channel_throttles_and_502_when_it_re
 
     mode.store(BUSY, std::sync::atomic::Ordering::SeqCst);
     let before = channel.requests().len();
-    let (status, retry_after, body) = complete_answer(&http, &server, busy_job).await;
-    assert_eq!(status, 503, "{body}");
-    assert_eq!(retry_after.as_deref(), Some("120"));
-    assert_eq!(body["error"], "the channel is busy; try again later");
+    let (status, _, body) = complete_answer(&http, &server, busy_job).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["status"], "complete; notification queued");
+    assert_eq!(
+        body["reason"],
+        "the channel is busy (429); the outbox retries when it allows"
+    );
+    assert_eq!(body["retryAfterSeconds"], 120);
     assert!(
         channel
             .requests()
@@ -388,15 +438,171 @@ async fn the_jobs_api_answers_503_while_the_channel_throttles_and_502_when_it_re
     );
 
     mode.store(REFUSES, std::sync::atomic::Ordering::SeqCst);
-    let (status, retry_after, body) = complete_answer(&http, &server, refused_job).await;
-    assert_eq!(status, 502, "{body}");
-    assert_eq!(retry_after, None);
+    let (status, _, body) = complete_answer(&http, &server, refused_job).await;
+    assert_eq!(status, 202, "{body}");
     assert_eq!(
-        body["error"],
-        format!(
-            "job {refused_job} could not be completed: the channel refused the notification \
-             (403, BotNotInConversationRoster)"
-        )
+        body["reason"],
+        "the channel refused the notification (403, BotNotInConversationRoster)"
+    );
+    assert_eq!(body["retryAfterSeconds"], Value::Null);
+
+    // Both jobs are complete: completing them again is refused, not a second notification.
+    let (status, _, _) = complete_answer(&http, &server, busy_job).await;
+    assert_eq!(status, 409);
+    server.stop().await;
+}
+
+/// A channel that can be taken down (it answers 503) and brought back up; it keeps the text
+/// of every activity it accepted (answered 200).
+struct Switchable {
+    mock: Mock,
+    down: Arc<AtomicBool>,
+    accepted: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Switchable {
+    async fn start() -> Self {
+        let down = Arc::new(AtomicBool::new(false));
+        let accepted = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (flag, log) = (down.clone(), accepted.clone());
+        let mock = Mock::start(move |request, n| {
+            if flag.load(Ordering::SeqCst) {
+                return Reply::json(503, json!({"error": {"code": "ServiceUnavailable"}}));
+            }
+            if let Some(text) = request.json()["text"].as_str() {
+                log.lock().unwrap().push(text.to_owned());
+            }
+            Reply::json(200, json!({"id": format!("id-{n}")}))
+        })
+        .await;
+        Self {
+            mock,
+            down,
+            accepted,
+        }
+    }
+
+    /// How many times the channel accepted this text.
+    fn delivered(&self, text: &str) -> usize {
+        self.accepted
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|t| *t == text)
+            .count()
+    }
+}
+
+/// Jobs completed while the channel is down (over HTTP, and with `done <n>` in chat) are
+/// complete, their notifications queued; the bot restarts; the channel comes back: each
+/// user is told exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_queued_while_the_channel_is_down_arrive_once_after_a_restart() {
+    let storage_url = temp_db();
+    let switchable = Switchable::start().await;
+    let (channel_a, a_down) = (&switchable.mock, &switchable.down);
+    let channel_b = Mock::connector().await;
+    let http = reqwest::Client::new();
+    let server = Server::start_with(&storage_url, None, quick_outbox()).await;
+    let (a, b) = two_windows(&http, &server, channel_a, &channel_b);
+    let over_http = job_number(&a.say("run").await);
+    let in_chat = job_number(&a.say("run").await);
+
+    // A's channel goes down (503 on every send).
+    a_down.store(true, Ordering::SeqCst);
+    let (status, body) = complete_with_body(&http, &server, over_http).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["status"], "complete; notification queued");
+    assert_eq!(body["completed"], true);
+    assert!(
+        body["lastError"].as_str().unwrap().contains("503"),
+        "{body}"
+    );
+    // Complete: asking again is a conflict, and the job log says so.
+    assert_eq!(
+        complete(&http, &server, &over_http.to_string(), None).await,
+        409
+    );
+    let reply = b.say(&format!("done {in_chat}")).await;
+    assert!(reply.contains("is completing"), "{reply}");
+
+    // The operator sees both notifications waiting, with their attempts and errors.
+    let mut waiting = Value::Null;
+    for _ in 0..200 {
+        waiting = http
+            .get(format!("{}/api/outbox", server.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        // Both recorded, and both tried once (the chat's completes in the background).
+        let entries = waiting["entries"].as_array().unwrap();
+        if entries.len() == 2 && entries.iter().all(|e| e["lastError"].is_string()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let entries = waiting["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{waiting}");
+    for entry in entries {
+        assert_eq!(entry["state"], "pending");
+        assert_eq!(entry["conversationId"], "conversation-A");
+        assert!(entry["attempts"].as_u64().unwrap() >= 1);
+        assert!(entry["lastError"].as_str().unwrap().contains("503"));
+    }
+    let (_, jobs) = jobs_api(&http, &server, None).await;
+    assert!(
+        jobs["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|j| j["completed"] == true)
+    );
+
+    // The bot restarts (a new adapter and outbox on the same store); then the channel is back.
+    server.stop().await;
+    let first_texts = [
+        format!("Job {over_http} is complete."),
+        format!("Job {in_chat} is complete."),
+    ];
+    assert!(first_texts.iter().all(|t| switchable.delivered(t) == 0));
+    let server = Server::start_with(&storage_url, None, quick_outbox()).await;
+    a_down.store(false, Ordering::SeqCst);
+    for text in &first_texts {
+        for _ in 0..200 {
+            if switchable.delivered(text) > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+    // Give a duplicate every chance to show up: many worker passes.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for text in &first_texts {
+        assert_eq!(switchable.delivered(text), 1, "{text} exactly once");
+    }
+    // To Alice, in A, as new messages.
+    let notification = channel_a
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| r.json()["text"] == first_texts[0].as_str())
+        .unwrap();
+    assert_eq!(notification.json()["recipient"]["id"], "alice");
+    let waiting: Value = http
+        .get(format!("{}/api/outbox", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(waiting["entries"], json!([]));
+    assert_eq!(
+        complete(&http, &server, &over_http.to_string(), None).await,
+        409
     );
     server.stop().await;
 }

@@ -7,15 +7,19 @@
 //! document holds them all (a key per conversation would be found by nobody). It is written
 //! only when a conversation is new or its reference changed (a new service URL), not on every
 //! message, and each write retries on eTag conflicts with other conversations (see
-//! `examples/common/shared_document.rs`). One document suits thousands of conversations;
+//! `botbuilder::core::storage::SharedDocument`). One document suits thousands of conversations;
 //! beyond that, keep them in a table of your own.
 //!
 //! The pace: a new send starts at most [`Pace::per_second`] times a second, and at most
 //! [`Pace::concurrency`] are in flight. Channels limit bots (Teams: about 50 requests a
 //! second per bot and tenant, a few per second per conversation); a send the channel still
 //! throttles is retried by the connector client, which waits what its 429 answer's
-//! `Retry-After` asks (up to 3 retries, each wait at most 60 s, by default); a send still
-//! refused after that is reported as failed, with the wait the channel asked for.
+//! `Retry-After` asks (up to 3 retries, each wait at most 60 s, by default).
+//!
+//! Every send goes through the outbox (`botbuilder::core::outbox`): recorded in the store,
+//! then sent. A send the channel still refuses is reported as *queued*, with the reason, and
+//! the outbox's worker retries it with backoff, across restarts, for up to 24 hours; one that
+//! can never be delivered (a reference without a service URL) is reported as failed.
 //!
 //! No HTTP here: `main.rs` serves it, and `tests/example_broadcast.rs` plays it with
 //! `TestFlow`.
@@ -25,13 +29,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use botbuilder::core::storage::Storage;
-use botbuilder::core::{BotAdapterExt, Error as CoreError, dispatch_activity};
+use botbuilder::core::outbox::{Delivery, Outbox, ProactiveMessage};
+use botbuilder::core::storage::{SharedDocument, Storage};
+use botbuilder::core::{Error as CoreError, dispatch_activity};
 use botbuilder::prelude::*;
 use tokio::sync::Semaphore;
 use tokio::time::MissedTickBehavior;
-
-use crate::shared_document::SharedDocument;
 
 /// The storage key of the conversations the bot knows.
 pub(crate) const AUDIENCE_KEY: &str = "BroadcastBot.Conversations";
@@ -71,20 +74,25 @@ impl Pace {
 pub(crate) struct Report {
     /// The conversations that got the message.
     pub(crate) delivered: Vec<String>,
-    /// The conversations that did not, with the reason.
+    /// The conversations the channel refused for now, with the reason: the outbox retries.
+    pub(crate) queued: Vec<(String, String)>,
+    /// The conversations that will not get it, with the reason.
     pub(crate) failed: Vec<(String, String)>,
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let total = self.delivered.len() + self.queued.len() + self.failed.len();
         write!(
             f,
-            "Broadcast to {} conversations: delivered {}, failed {}.",
-            self.delivered.len() + self.failed.len(),
-            self.delivered.len(),
-            self.failed.len()
+            "Broadcast to {total} conversations: delivered {}, ",
+            self.delivered.len()
         )?;
-        for (conversation, reason) in &self.failed {
+        if !self.queued.is_empty() {
+            write!(f, "queued for retry {}, ", self.queued.len())?;
+        }
+        write!(f, "failed {}.", self.failed.len())?;
+        for (conversation, reason) in self.queued.iter().chain(&self.failed) {
             write!(f, "\n- {conversation}: {reason}")?;
         }
         Ok(())
@@ -111,6 +119,7 @@ pub(crate) const HELP: &str = "I send announcements to every conversation I know
 #[derive(Clone, Debug)]
 pub(crate) struct BroadcastBot {
     audience: SharedDocument<Audience>,
+    outbox: Outbox,
     pace: Pace,
 }
 
@@ -118,9 +127,16 @@ impl BroadcastBot {
     /// A bot keeping its audience in `storage`, broadcasting at the default pace.
     pub(crate) fn new(storage: Arc<dyn Storage>) -> Self {
         Self {
-            audience: SharedDocument::new(storage, AUDIENCE_KEY, AUDIENCE_PROPERTY),
+            audience: SharedDocument::new(storage.clone(), AUDIENCE_KEY, AUDIENCE_PROPERTY),
+            outbox: Outbox::new(storage),
             pace: Pace::default(),
         }
+    }
+
+    /// The outbox every send goes through: run its worker (`outbox().spawn(adapter)`) so
+    /// that the sends the channel refused are retried.
+    pub(crate) fn outbox(&self) -> &Outbox {
+        &self.outbox
     }
 
     /// Broadcasts at this pace.
@@ -156,20 +172,18 @@ impl BroadcastBot {
                     .action
                     .as_deref()
                     .is_some_and(|a| a.starts_with("remove")));
-        let known = self.audience.get(ctx).await?;
+        let known = self.audience.read().await?;
         match known.get(&key) {
             Some(_) if bot_removed => {
                 self.audience
-                    .update(ctx, |audience| audience.remove(&key))
+                    .update(|audience| audience.remove(&key))
                     .await?;
             }
             Some(old) if same_destination(old, &reference) => {}
             _ if bot_removed => {}
             _ => {
                 self.audience
-                    .update(ctx, |audience| {
-                        audience.insert(key.clone(), reference.clone())
-                    })
+                    .update(|audience| audience.insert(key.clone(), reference.clone()))
                     .await?;
             }
         }
@@ -195,9 +209,13 @@ impl BroadcastBot {
             let Ok(permit) = in_flight.clone().acquire_owned().await else {
                 break; // the semaphore is never closed
             };
-            let (adapter, text) = (adapter.clone(), format!("Announcement: {text}"));
+            let (adapter, outbox) = (adapter.clone(), self.outbox.clone());
+            let message = ProactiveMessage::new(
+                reference,
+                vec![Activity::message(format!("Announcement: {text}"))],
+            );
             let send = tokio::spawn(async move {
-                let outcome = send_one(adapter.as_ref(), reference, text).await;
+                let outcome = outbox.send(adapter.as_ref(), message).await;
                 drop(permit);
                 outcome
             });
@@ -206,8 +224,14 @@ impl BroadcastBot {
         let mut report = Report::default();
         for (conversation, send) in sends {
             match send.await {
-                Ok(Ok(())) => report.delivered.push(conversation),
-                Ok(Err(reason)) => report.failed.push((conversation, reason)),
+                Ok(Ok(Delivery::Delivered | Delivery::Duplicate { .. })) => {
+                    report.delivered.push(conversation);
+                }
+                Ok(Ok(Delivery::Queued { error, .. })) => report.queued.push((conversation, error)),
+                Ok(Ok(Delivery::Failed { error, .. })) => report.failed.push((conversation, error)),
+                Ok(Err(error)) => report
+                    .failed
+                    .push((conversation, format!("could not be recorded: {error}"))),
                 Err(e) => report
                     .failed
                     .push((conversation, format!("the send failed: {e}"))),
@@ -234,35 +258,16 @@ impl BroadcastBot {
                 }
             };
             tracing::info!(%report, "broadcast done");
-            let result = adapter
-                .continue_conversation(requester, async move |ctx| {
-                    ctx.send_activity(report).await?;
-                    Ok(())
-                })
-                .await;
-            if let Err(error) = result {
-                tracing::error!(error = %botbuilder::core::error::report(&error), "could not deliver the broadcast report");
+            let message = ProactiveMessage::new(requester, vec![Activity::message(report)]);
+            match bot.outbox.send(adapter.as_ref(), message).await {
+                Ok(Delivery::Delivered | Delivery::Duplicate { .. }) => {}
+                Ok(other) => tracing::warn!(?other, "the broadcast report was not delivered now"),
+                Err(error) => tracing::error!(
+                    error = %botbuilder::core::error::report(&error),
+                    "could not record the broadcast report"
+                ),
             }
         });
-    }
-}
-
-/// Sends one message in a proactive turn; the reason, on one line, when it fails.
-async fn send_one(
-    adapter: &dyn BotAdapter,
-    reference: ConversationReference,
-    text: String,
-) -> Result<(), String> {
-    // The send's own error is returned as the turn's value, not as its error: as an error
-    // it would go to `on_turn_error`, which would try to tell a conversation we cannot reach.
-    let turn = adapter
-        .continue_conversation(reference, async move |ctx| {
-            Ok(ctx.send_activity(text).await.map(|_| ()))
-        })
-        .await;
-    match turn {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(error)) | Err(error) => Err(botbuilder::core::error::report(&error).to_string()),
     }
 }
 
@@ -286,7 +291,7 @@ impl ActivityHandler for BroadcastBot {
                         .await?;
                     return Ok(());
                 }
-                let count = self.audience.get(ctx).await?.len();
+                let count = self.audience.read().await?.len();
                 ctx.send_activity(format!(
                     "Broadcasting to {count} conversations, at most {} a second. I will report here.",
                     self.pace.per_second
@@ -295,7 +300,7 @@ impl ActivityHandler for BroadcastBot {
                 self.broadcast_in_background(ctx, message);
             }
             "audience" => {
-                let count = self.audience.get(ctx).await?.len();
+                let count = self.audience.read().await?.len();
                 ctx.send_activity(format!("{count} conversations will get a broadcast."))
                     .await?;
             }
@@ -324,6 +329,7 @@ mod tests {
     fn reports_count_and_explain() {
         let report = Report {
             delivered: vec!["test/a".into(), "test/b".into()],
+            queued: Vec::new(),
             failed: vec![(
                 "test/c".into(),
                 "the connector service refused the request (403 Forbidden)".into(),
@@ -337,6 +343,16 @@ mod tests {
         assert_eq!(
             Report::default().to_string(),
             "Broadcast to 0 conversations: delivered 0, failed 0."
+        );
+        let report = Report {
+            delivered: vec!["test/a".into()],
+            queued: vec![("test/b".into(), "send activities failed: 503".into())],
+            failed: Vec::new(),
+        };
+        assert_eq!(
+            report.to_string(),
+            "Broadcast to 2 conversations: delivered 1, queued for retry 1, failed 0.\n\
+             - test/b: send activities failed: 503"
         );
     }
 

@@ -12,9 +12,10 @@
 //! window 1  bot:  Broadcast to 2 conversations: delivered 2, failed 0.
 //! ```
 //!
-//! A conversation the bot cannot reach any more is reported with the reason, for example
+//! A conversation the bot cannot reach now is reported with the reason, for example
 //! `- msteams/a:1Xy…: send activities failed: the connector service refused the request
-//! (403 Forbidden): BotNotInConversationRoster` (the bot was removed from it).
+//! (403 Forbidden): BotNotInConversationRoster` (the bot was removed from it), and its send
+//! waits in the store's outbox, retried with backoff for up to 24 hours.
 //!
 //! The conversations are kept in `broadcast-bot.db` (SQLite) in the working directory, or
 //! under `BOT_STATE_DIR`; `BOT_STORAGE` picks another store by URL. `BROADCAST_PER_SECOND`
@@ -25,8 +26,6 @@
 mod bot;
 #[path = "../common/mod.rs"]
 mod common;
-#[path = "../common/shared_document.rs"]
-mod shared_document;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -69,6 +68,8 @@ async fn run() -> Result<(), BoxError> {
     let bot = bot::BroadcastBot::new(botbuilder::storage::open(&store_url).await?).with_pace(pace);
     let known = bot.known_conversations().await?.len();
     let adapter = CloudAdapter::new(&settings.bot)?;
+    // Retries the sends the channel refused, including those of an earlier run.
+    let _outbox = bot.outbox().spawn(Arc::new(adapter.clone()));
     let audience = format!(
         "{known} conversation(s); {} sends a second, {} at a time",
         pace.per_second, pace.concurrency

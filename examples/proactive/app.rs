@@ -1,5 +1,6 @@
-//! The proactive bot's running parts: the store, the adapter, the bot, and the jobs API
-//! (`GET /api/jobs`, `POST /api/jobs/{number}/complete`), served beside `/api/messages`.
+//! The proactive bot's running parts: the store, the adapter, the bot, the outbox of its
+//! notifications, and the jobs API (`GET /api/jobs`, `POST /api/jobs/{number}/complete`,
+//! `GET /api/outbox`), served beside `/api/messages`.
 
 use std::sync::Arc;
 
@@ -8,8 +9,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use botbuilder::core::ChannelFailure;
 use botbuilder::core::error::report;
-use botbuilder::core::{ChannelFailure, Error as CoreError};
+use botbuilder::core::outbox::{OutboxPolicy, OutboxWorker};
 use botbuilder::prelude::*;
 use serde_json::{Value, json};
 
@@ -32,20 +34,38 @@ impl App {
     /// Opens the store (`BOT_STORAGE`, or [`DEFAULT_DB_FILE`]) and builds the adapter;
     /// `JOBS_API_KEY`, when set, guards the jobs API.
     pub(crate) async fn build(settings: &Settings) -> Result<Self, BoxError> {
+        Self::build_with(settings, OutboxPolicy::default()).await
+    }
+
+    /// As [`build`](Self::build), with the outbox retrying as `policy` says.
+    pub(crate) async fn build_with(
+        settings: &Settings,
+        policy: OutboxPolicy,
+    ) -> Result<Self, BoxError> {
         let storage = botbuilder::storage::open(&settings.storage_url(DEFAULT_DB_FILE)).await?;
         let adapter = CloudAdapter::new(&settings.bot)?;
+        let bot = JobBot::new(storage);
+        let outbox = bot.outbox().clone().with_policy(policy);
         Ok(Self {
             adapter,
-            bot: JobBot::new(storage),
+            bot: bot.with_outbox(outbox),
             jobs_api_key: settings.get("JOBS_API_KEY"),
         })
     }
 
-    /// The jobs API: `GET /api/jobs` and `POST /api/jobs/{number}/complete`.
+    /// Starts the outbox's worker: it retries the notifications the channel refused, those
+    /// left by an earlier run or another instance included, until the handle is dropped.
+    pub(crate) fn start_outbox(&self) -> OutboxWorker {
+        self.bot.outbox().spawn(Arc::new(self.adapter.clone()))
+    }
+
+    /// The jobs API: `GET /api/jobs`, `POST /api/jobs/{number}/complete` and
+    /// `GET /api/outbox` (the notifications not delivered yet).
     pub(crate) fn jobs_api(&self) -> Router {
         Router::new()
             .route("/api/jobs", get(list_jobs))
             .route("/api/jobs/{number}/complete", post(complete_job))
+            .route("/api/outbox", get(list_outbox))
             .with_state(self.clone())
     }
 
@@ -136,10 +156,41 @@ async fn complete_job(
         );
     };
     match app.bot.complete_job(&app.adapter, number).await {
-        Ok(Completion::Completed) => {
-            axum::Json(json!({ "number": number, "completed": true, "notified": true }))
+        Ok(Completion::Notified) => axum::Json(json!({
+            "number": number,
+            "completed": true,
+            "notified": true,
+            "status": "complete; user notified",
+        }))
+        .into_response(),
+        // The channel refused or could not be reached: the notification waits in the outbox,
+        // which retries it (and survives a restart).
+        Ok(Completion::Queued { id, error, channel }) => {
+            let (reason, retry_after) = queued_reason(channel.as_ref());
+            (
+                StatusCode::ACCEPTED,
+                axum::Json(json!({
+                    "number": number,
+                    "completed": true,
+                    "notified": false,
+                    "status": "complete; notification queued",
+                    "reason": reason,
+                    "retryAfterSeconds": retry_after,
+                    "outboxId": id,
+                    "lastError": error,
+                })),
+            )
                 .into_response()
         }
+        Ok(Completion::Undeliverable { id, error }) => axum::Json(json!({
+            "number": number,
+            "completed": true,
+            "notified": false,
+            "status": "complete; the notification cannot be delivered",
+            "outboxId": id,
+            "lastError": error,
+        }))
+        .into_response(),
         Ok(Completion::Unknown) => {
             problem(StatusCode::NOT_FOUND, format!("there is no job {number}"))
         }
@@ -147,48 +198,73 @@ async fn complete_job(
             StatusCode::CONFLICT,
             format!("job {number} is already complete"),
         ),
+        // The job log or the outbox could not be written: nothing was completed or sent.
         Err(error) => {
             tracing::error!(error = %report(&error), job = number, "could not complete the job");
-            notification_failed(number, &error)
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "job {number} could not be completed now: the store is unavailable; try again"
+                ),
+            )
         }
     }
 }
 
-/// The answer when a job's notification failed, by what the channel did: busy (429 after the
-/// client's retries) is 503 with the channel's `Retry-After`, a refusal (401/403) is 502 naming
-/// it, and an unreachable channel or any other failure is 502.
-fn notification_failed(number: u64, error: &CoreError) -> Response {
-    let failed = format!("job {number} could not be completed");
-    match error.channel_failure() {
-        Some(ChannelFailure::Throttled { retry_after }) => {
-            let mut response = problem(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the channel is busy; try again later",
-            );
-            if let Some(wait) = retry_after {
-                // Whole seconds, rounded up, as `Retry-After` needs.
-                let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
-            }
-            response
-        }
+/// Why a notification waits in the outbox, by what the channel did: `(reason, seconds the
+/// channel asked to wait)`.
+fn queued_reason(channel: Option<&ChannelFailure>) -> (String, Option<u64>) {
+    match channel {
+        Some(ChannelFailure::Throttled { retry_after }) => (
+            "the channel is busy (429); the outbox retries when it allows".to_owned(),
+            // Whole seconds, rounded up.
+            retry_after.map(|wait| wait.as_secs() + u64::from(wait.subsec_nanos() > 0)),
+        ),
         Some(ChannelFailure::Refused { status, code }) => {
-            let code = code.map(|c| format!(", {c}")).unwrap_or_default();
-            problem(
-                StatusCode::BAD_GATEWAY,
-                format!("{failed}: the channel refused the notification ({status}{code})"),
+            let code = code
+                .as_deref()
+                .map(|c| format!(", {c}"))
+                .unwrap_or_default();
+            (
+                format!("the channel refused the notification ({status}{code})"),
+                None,
             )
         }
-        Some(ChannelFailure::Unreachable) => problem(
-            StatusCode::BAD_GATEWAY,
-            format!("{failed}: the channel cannot be reached"),
-        ),
-        _ => problem(
-            StatusCode::BAD_GATEWAY,
-            format!("{failed}: the notification failed"),
-        ),
+        Some(ChannelFailure::Unreachable) => ("the channel cannot be reached".to_owned(), None),
+        _ => ("the notification failed".to_owned(), None),
+    }
+}
+
+/// The notifications not delivered yet: pending (with attempts, last error, next try) and
+/// given up.
+async fn list_outbox(State(app): State<App>, headers: HeaderMap) -> Response {
+    if let Err(denied) = authorize(&app, &headers) {
+        return *denied;
+    }
+    match app.bot.outbox().entries().await {
+        Ok(entries) => {
+            let list: Vec<Value> = entries
+                .iter()
+                .map(|entry| {
+                    json!({
+                        "id": entry.id,
+                        "state": entry.state,
+                        "conversationId": entry.reference.conversation_id(),
+                        "attempts": entry.attempts,
+                        "lastError": entry.last_error,
+                        "nextAttemptMs": entry.next_attempt_ms,
+                    })
+                })
+                .collect();
+            axum::Json(json!({ "entries": list })).into_response()
+        }
+        Err(error) => {
+            tracing::error!(error = %report(&error), "could not read the outbox");
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the outbox cannot be read right now",
+            )
+        }
     }
 }
 

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use botbuilder::core::state::{BotState, StatePropertyAccessor};
-use botbuilder::core::storage::Storage;
-use botbuilder::core::{BotAdapterExt, Error as CoreError};
+use botbuilder::core::outbox::{Delivery, Outbox, ProactiveMessage};
+use botbuilder::core::storage::{SharedDocument, Storage};
+use botbuilder::core::{ChannelFailure, Error as CoreError};
 use botbuilder::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -20,9 +20,6 @@ pub(crate) const JOB_LOG_KEY: &str = "ProactiveBot.JobState";
 
 /// The property of the job log document that holds the jobs.
 pub(crate) const JOB_LOG_PROPERTY: &str = "JobLog";
-
-/// How often a job-log update is retried after a concurrent change (an eTag conflict).
-const CONFLICT_RETRIES: usize = 8;
 
 /// One job: when it was started (its number), whether it is complete, and where to say so.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -43,7 +40,18 @@ pub(crate) type JobLog = BTreeMap<u64, JobData>;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Completion {
     /// The job is now complete and its owner was notified.
-    Completed,
+    Notified,
+    /// The job is now complete; the notification could not be delivered yet and waits in
+    /// the outbox, which retries it (`id` names the entry, `error` says why, `channel` what
+    /// the channel did when it said).
+    Queued {
+        id: String,
+        error: String,
+        channel: Option<ChannelFailure>,
+    },
+    /// The job is now complete; the notification can never be delivered as it is (the job's
+    /// conversation reference lacks a service URL): kept in the outbox as failed.
+    Undeliverable { id: String, error: String },
     /// No job has that number.
     Unknown,
     /// The job was already complete; nobody was notified again.
@@ -53,8 +61,11 @@ pub(crate) enum Completion {
 /// The proactive job bot.
 #[derive(Clone)]
 pub(crate) struct JobBot {
-    job_state: BotState,
-    job_log: StatePropertyAccessor<JobLog>,
+    /// Every conversation writes it: `SharedDocument` serializes this process's writers and
+    /// retries, with backoff, when another process wrote first.
+    job_log: SharedDocument<JobLog>,
+    /// Where "Job N is complete." waits until the channel has it.
+    outbox: Outbox,
 }
 
 /// The commands, as the welcome and help messages list them.
@@ -106,9 +117,23 @@ fn now_millis() -> u64 {
 impl JobBot {
     /// A job bot keeping its job log in `storage`.
     pub(crate) fn new(storage: Arc<dyn Storage>) -> Self {
-        let job_state = BotState::with_fixed_key(storage, JOB_LOG_KEY);
-        let job_log = job_state.create_property::<JobLog>(JOB_LOG_PROPERTY);
-        Self { job_state, job_log }
+        Self {
+            job_log: SharedDocument::new(storage.clone(), JOB_LOG_KEY, JOB_LOG_PROPERTY),
+            outbox: Outbox::new(storage),
+        }
+    }
+
+    /// Sends its notifications through `outbox` (the same store, another retry policy).
+    #[allow(dead_code)] // the tests' way to shorten the retries
+    pub(crate) fn with_outbox(mut self, outbox: Outbox) -> Self {
+        self.outbox = outbox;
+        self
+    }
+
+    /// The outbox of the notifications: run its worker (`outbox().spawn(adapter)`) so that
+    /// those the channel refused are retried.
+    pub(crate) fn outbox(&self) -> &Outbox {
+        &self.outbox
     }
 
     /// The job log as stored now (outside any turn: for the HTTP API).
@@ -116,84 +141,54 @@ impl JobBot {
     /// # Errors
     /// When the store cannot be read or the document is not a job log.
     pub(crate) async fn jobs(&self) -> Result<JobLog, CoreError> {
-        let items = self.job_state.storage().read(&[JOB_LOG_KEY]).await?;
-        let Some(document) = items.get(JOB_LOG_KEY) else {
-            return Ok(JobLog::new());
-        };
-        match document.get(JOB_LOG_PROPERTY) {
-            None => Ok(JobLog::new()),
-            Some(log) => {
-                serde_json::from_value(log.clone()).map_err(|source| CoreError::StateRead {
-                    property: JOB_LOG_PROPERTY.to_owned(),
-                    source,
-                })
-            }
-        }
+        self.job_log.read().await
     }
 
-    /// Completes job `number`: in a proactive turn in the job's own conversation, marks it
-    /// complete, saves, and tells its owner. Used by `done <n>`, the `jobComplete` event and
-    /// the HTTP endpoint.
+    /// Completes job `number`: marks it complete in the log, then tells its owner, in the
+    /// conversation that started it, through the outbox. Used by `done <n>`, the
+    /// `jobComplete` event and the HTTP endpoint.
+    ///
+    /// The notification's outbox id is `job-<n>`, so it is recorded and sent once however
+    /// often (and wherever) the job is completed; completing a job whose notification was
+    /// never recorded (a crash between the two writes) records it then.
     ///
     /// # Errors
-    /// When the store fails or the notification could not be delivered.
+    /// When the store fails (then the notification was not recorded).
     pub(crate) async fn complete_job(
         &self,
         adapter: &dyn BotAdapter,
         number: u64,
     ) -> Result<Completion, CoreError> {
-        let jobs = self.jobs().await?;
-        let Some(job) = jobs.get(&number) else {
+        let owner = self
+            .job_log
+            .update(|log| {
+                log.get_mut(&number).map(|job| {
+                    job.completed = true;
+                    job.conversation.clone()
+                })
+            })
+            .await?;
+        let Some(reference) = owner else {
             return Ok(Completion::Unknown);
         };
-        if job.completed {
-            return Ok(Completion::AlreadyComplete);
-        }
-        let bot = self.clone();
-        adapter
-            .continue_conversation(job.conversation.clone(), async move |ctx| {
-                let result = bot
-                    .update_log(ctx, |log| match log.get_mut(&number) {
-                        None => Completion::Unknown,
-                        Some(job) if job.completed => Completion::AlreadyComplete,
-                        Some(job) => {
-                            job.completed = true;
-                            Completion::Completed
-                        }
-                    })
-                    .await?;
-                if result == Completion::Completed {
-                    ctx.send_activity(format!("Job {number} is complete."))
-                        .await?;
-                }
-                Ok(result)
-            })
-            .await
-    }
-
-    /// Changes the job log with `change` and saves it, reloading and redoing the change when
-    /// another conversation changed the log meanwhile (an eTag conflict).
-    async fn update_log<R>(
-        &self,
-        ctx: &mut TurnContext,
-        mut change: impl FnMut(&mut JobLog) -> R,
-    ) -> Result<R, CoreError> {
-        let mut attempt = 0;
-        loop {
-            self.job_state.load(ctx, attempt > 0).await?;
-            let result = self.job_log.update(ctx, &mut change).await?;
-            match self.job_state.save_changes(ctx, false).await {
-                Ok(()) => return Ok(result),
-                Err(e) if e.is_conflict() && attempt + 1 < CONFLICT_RETRIES => attempt += 1,
-                Err(e) => return Err(e),
-            }
-        }
+        let message = ProactiveMessage::new(
+            reference,
+            vec![Activity::message(format!("Job {number} is complete."))],
+        )
+        .with_id(format!("job-{number}"));
+        Ok(match self.outbox.send(adapter, message).await? {
+            Delivery::Delivered => Completion::Notified,
+            Delivery::Queued { id, error, channel } => Completion::Queued { id, error, channel },
+            Delivery::Failed { id, error } => Completion::Undeliverable { id, error },
+            Delivery::Duplicate { .. } => Completion::AlreadyComplete,
+        })
     }
 
     async fn run_job(&self, ctx: &mut TurnContext) -> TurnResult {
         let reference = ctx.conversation_reference().clone();
         let number = self
-            .update_log(ctx, |log| {
+            .job_log
+            .update(|log| {
                 let last = log.keys().next_back().copied().unwrap_or(0);
                 let number = now_millis().max(last + 1);
                 log.insert(
@@ -222,7 +217,13 @@ impl JobBot {
         let adapter = ctx.adapter().clone();
         tokio::spawn(async move {
             match bot.complete_job(adapter.as_ref(), number).await {
-                Ok(Completion::Completed) => tracing::info!(job = number, "job completed"),
+                Ok(Completion::Notified) => tracing::info!(job = number, "job completed"),
+                Ok(Completion::Queued { error, .. }) => {
+                    tracing::warn!(job = number, %error, "job completed; notification queued");
+                }
+                Ok(Completion::Undeliverable { error, .. }) => {
+                    tracing::error!(job = number, %error, "job completed; notification undeliverable");
+                }
                 Ok(other) => tracing::info!(job = number, ?other, "job not completed"),
                 Err(error) => {
                     tracing::error!(error = %botbuilder::core::error::report(&error), job = number, "could not complete the job")

@@ -18,8 +18,13 @@
 //!
 //! An outside system completes a job over HTTP on the same server:
 //! `curl -X POST http://127.0.0.1:3978/api/jobs/1732581239001/complete`
-//! (200 notified, 404 unknown job, 409 already complete; with `JOBS_API_KEY` set, send
+//! (200 "complete; user notified", 202 "complete; notification queued" when the channel
+//! could not be reached, 404 unknown job, 409 already complete; with `JOBS_API_KEY` set, send
 //! `Authorization: Bearer <key>`), and `GET /api/jobs` lists the jobs.
+//!
+//! A notification is never lost: it is recorded in the store's outbox first, and one the
+//! channel refused is retried with backoff, across restarts, for up to 24 hours;
+//! `GET /api/outbox` lists those not delivered yet (attempts, last error, next try).
 //!
 //! Or chat in a browser: the server prints the URL of its built-in chat page
 //! (`http://127.0.0.1:3978/chat`), a local Direct Line endpoint; open it in two tabs, each its
@@ -51,11 +56,13 @@ async fn run() -> Result<(), BoxError> {
     let settings = common::Settings::from_env()?;
     let app = app::App::build(&settings).await?;
     let bot = Arc::new(app.bot.clone());
+    // Retries the notifications the channel refused, including those of an earlier run.
+    let _outbox = app.start_outbox();
     common::Host::new("Proactive job bot", "run")
         .routes(app.jobs_api())
         .note(
             "Jobs API",
-            "GET /api/jobs, POST /api/jobs/<number>/complete",
+            "GET /api/jobs, POST /api/jobs/<number>/complete, GET /api/outbox",
         )
         .note(
             "Job log",

@@ -6,13 +6,14 @@
 //! pending reminder can be found after a restart must be known in advance. Every conversation
 //! writes that document, so a save can meet another conversation's change (an eTag
 //! conflict): each change reloads and is redone until it saves (see
-//! `examples/common/shared_document.rs`).
+//! `botbuilder::core::storage::SharedDocument`).
 //!
 //! On start, [`RemindersBot::start`] reads the pending reminders and schedules them again;
-//! those that fell due while the bot was down fire at once. A reminder fires in a proactive
-//! turn of its conversation: the bot checks it is still pending, sends it, then removes it. A
-//! crash between the send and the removal sends it again after the restart (at least once,
-//! never lost); a reminder whose send fails is removed all the same, and the failure logged.
+//! those that fell due while the bot was down fire at once. When a reminder fires, the bot
+//! checks it is still pending, hands it to the outbox (`botbuilder::core::outbox`), then
+//! removes it: the outbox records it in the store and sends it, and retries it, across
+//! restarts, while the channel cannot be reached. Its outbox id names the reminder and its due
+//! time, so two timers (or two instances) firing the same reminder send it once.
 //!
 //! No HTTP here: `main.rs` serves it, and `tests/example_reminders.rs` plays it with
 //! `TestFlow` under `tokio::time::pause()`.
@@ -22,12 +23,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use botbuilder::core::storage::Storage;
-use botbuilder::core::{BotAdapterExt, Error as CoreError};
+use botbuilder::core::Error as CoreError;
+use botbuilder::core::outbox::{Delivery, Outbox, ProactiveMessage};
+use botbuilder::core::storage::{SharedDocument, Storage};
 use botbuilder::prelude::*;
 use serde::{Deserialize, Serialize};
-
-use crate::shared_document::SharedDocument;
 
 /// The storage key of the pending reminders: one document for every conversation.
 pub(crate) const PENDING_KEY: &str = "RemindersBot.Pending";
@@ -177,6 +177,7 @@ type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 #[derive(Clone)]
 pub(crate) struct RemindersBot {
     pending: SharedDocument<Pending>,
+    outbox: Outbox,
     clock: Clock,
 }
 
@@ -192,19 +193,29 @@ impl RemindersBot {
     /// A bot keeping its pending reminders in `storage`.
     pub(crate) fn new(storage: Arc<dyn Storage>) -> Self {
         Self {
-            pending: SharedDocument::new(storage, PENDING_KEY, PENDING_PROPERTY),
+            pending: SharedDocument::new(storage.clone(), PENDING_KEY, PENDING_PROPERTY),
+            outbox: Outbox::new(storage),
             clock: Arc::new(SystemTime::now),
         }
     }
 
-    /// Reads the time from `clock` instead of the system clock.
+    /// Reads the time from `clock` instead of the system clock (the outbox too).
     #[allow(dead_code)] // the tests' way to move time
     pub(crate) fn with_clock(
         mut self,
         clock: impl Fn() -> SystemTime + Send + Sync + 'static,
     ) -> Self {
-        self.clock = Arc::new(clock);
+        let clock: Clock = Arc::new(clock);
+        let outbox_clock = clock.clone();
+        self.outbox = self.outbox.with_clock(move || outbox_clock());
+        self.clock = clock;
         self
+    }
+
+    /// The outbox the reminders are sent through: run its worker
+    /// (`outbox().spawn(adapter)`) so that those the channel refused are retried.
+    pub(crate) fn outbox(&self) -> &Outbox {
+        &self.outbox
     }
 
     fn now(&self) -> u64 {
@@ -241,35 +252,51 @@ impl RemindersBot {
             tokio::time::sleep(wait).await;
             match bot.fire(adapter.as_ref(), &reminder).await {
                 Ok(true) => tracing::info!(reminder = reminder.id, "reminder delivered"),
-                Ok(false) => tracing::debug!(reminder = reminder.id, "reminder already delivered"),
-                Err(error) => {
-                    tracing::error!(error = %botbuilder::core::error::report(&error), reminder = reminder.id, "reminder failed")
-                }
+                Ok(false) => tracing::debug!(
+                    reminder = reminder.id,
+                    "reminder not sent now: already fired, or queued in the outbox"
+                ),
+                Err(error) => tracing::error!(%error, reminder = reminder.id, "reminder failed"),
             }
         });
     }
 
-    /// Delivers `reminder` in a proactive turn of its conversation and removes it, unless it
-    /// is no longer pending. Returns whether it was delivered.
+    /// Hands `reminder` to the outbox (which sends it, or retries it until the channel has
+    /// it) and removes it from the pending ones, unless it is no longer pending. Returns
+    /// whether it was sent now.
     async fn fire(&self, adapter: &dyn BotAdapter, reminder: &Reminder) -> Result<bool, CoreError> {
-        let (bot, id, due_at) = (self.clone(), reminder.id, reminder.due_at);
-        let text = format!("Reminder: {}", reminder.text);
-        adapter
-            .continue_conversation(reminder.conversation.clone(), async move |ctx| {
-                // Another timer (or a bot instance sharing the store) may have
-                // delivered it already; the same id and due time mean the same one.
-                let pending = bot.pending.reload(ctx).await?;
-                if pending.get(&id).is_none_or(|r| r.due_at != due_at) {
-                    return Ok(false);
+        let (id, due_at) = (reminder.id, reminder.due_at);
+        // Another timer (or a bot instance sharing the store) may have fired it already; the
+        // same id and due time mean the same one.
+        let pending = self.pending.read().await?;
+        if pending.get(&id).is_none_or(|r| r.due_at != due_at) {
+            return Ok(false);
+        }
+        let message = ProactiveMessage::new(
+            reminder.conversation.clone(),
+            vec![Activity::message(format!("Reminder: {}", reminder.text))],
+        )
+        .with_id(format!("reminder-{id}-{due_at}"));
+        let delivery = self.outbox.send(adapter, message).await?;
+        self.pending
+            .update(|pending| {
+                if pending.get(&id).is_some_and(|r| r.due_at == due_at) {
+                    pending.remove(&id);
                 }
-                let sent = ctx.send_activity(text).await;
-                bot.pending
-                    .update(ctx, |pending| pending.remove(&id))
-                    .await?;
-                sent?;
-                Ok(true)
             })
-            .await
+            .await?;
+        match delivery {
+            Delivery::Delivered => Ok(true),
+            Delivery::Queued { error, .. } => {
+                tracing::warn!(reminder = id, %error, "reminder queued: the channel refused it");
+                Ok(false)
+            }
+            Delivery::Failed { error, .. } => {
+                tracing::error!(reminder = id, %error, "reminder cannot be delivered");
+                Ok(false)
+            }
+            Delivery::Duplicate { .. } => Ok(false),
+        }
     }
 
     async fn remind(&self, ctx: &mut TurnContext, delay: Duration, text: String) -> TurnResult {
@@ -279,7 +306,7 @@ impl RemindersBot {
         let due_at = now.saturating_add(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX));
         let added = self
             .pending
-            .update(ctx, |pending| {
+            .update(|pending| {
                 let here = pending
                     .values()
                     .filter(|r| r.conversation.conversation_id() == Some(&conversation_id))
@@ -320,7 +347,7 @@ impl RemindersBot {
         let now = self.now();
         let mut here: Vec<Reminder> = self
             .pending
-            .get(ctx)
+            .read()
             .await?
             .into_values()
             .filter(|r| r.conversation.conversation_id() == conversation_id.as_deref())

@@ -16,7 +16,9 @@
 //! bot:  Reminder: call Bob                    <- overdue: sent as soon as the bot is back
 //! ```
 //!
-//! Pending reminders survive restarts: they are kept in `reminders-bot.db` (SQLite) in the
+//! A reminder the channel refuses (it is down, or throttles) waits in the store's outbox and
+//! is retried with backoff, across restarts, for up to 24 hours. Pending reminders survive
+//! restarts: they are kept in `reminders-bot.db` (SQLite) in the
 //! working directory, or under `BOT_STATE_DIR`; `BOT_STORAGE` picks another store by URL
 //! (`memory`, `sqlite:PATH`, `redis://…`, `postgres://…`). On start the bot schedules them
 //! again. Listening and bot settings are the echo example's (`PORT`, `MicrosoftAppId`, ...).
@@ -27,8 +29,6 @@
 mod bot;
 #[path = "../common/mod.rs"]
 mod common;
-#[path = "../common/shared_document.rs"]
-mod shared_document;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -48,6 +48,8 @@ async fn run() -> Result<(), BoxError> {
     let adapter = CloudAdapter::new(&settings.bot)?;
     // Reminders set before a restart: schedule them again (overdue ones fire at once).
     let pending = bot.start(Arc::new(adapter.clone())).await?;
+    // Retries the reminders the channel refused, including those of an earlier run.
+    let _outbox = bot.outbox().spawn(Arc::new(adapter.clone()));
     common::Host::new("Reminders bot", "remind me in 10 seconds to stretch")
         .note("State", common::describe_store(&store_url))
         .note("Pending", format!("{pending} reminder(s) rescheduled"))

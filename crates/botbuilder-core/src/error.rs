@@ -86,7 +86,7 @@ pub enum Error {
     /// A storage write carried an eTag that no longer matches the stored document: someone
     /// else wrote (or created, or deleted) it since it was read. Nothing was overwritten;
     /// read the document again and redo the change (see
-    /// [`storage::retry_on_conflict`](crate::storage::retry_on_conflict)).
+    /// [`storage::SharedDocument`](crate::storage::SharedDocument), which does).
     #[error("storage conflict on {key:?}: the document changed since it was read")]
     StorageConflict {
         /// The key of the document.

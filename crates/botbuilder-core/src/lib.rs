@@ -15,7 +15,10 @@
 //! - [`state`]: what the bot remembers between turns: [`ConversationState`], [`UserState`],
 //!   [`PrivateConversationState`], typed properties, [`AutoSaveStateMiddleware`]; kept in a
 //!   [`storage::Storage`] ([`MemoryStorage`] here) with eTags, so that no update is lost;
-//!   [`ConversationLocks`] runs one conversation's turns one at a time.
+//!   [`ConversationLocks`] runs one conversation's turns one at a time;
+//!   [`storage::SharedDocument`] is a value every conversation changes.
+//! - [`outbox`]: proactive messages that must not be lost, kept in storage and retried until
+//!   the channel has them.
 //!
 //! An echo bot and its test:
 //!
@@ -55,6 +58,7 @@ pub mod callback;
 pub mod error;
 pub mod middleware;
 mod ordering;
+pub mod outbox;
 pub mod state;
 pub mod storage;
 pub mod testing;

@@ -33,58 +33,42 @@
 //!   [`MemoryStorage`] happens to be atomic, but code must not rely on it). `BotState` writes
 //!   one document per call, so this matters only to code that batches on its own.
 //!
-//! # Example: read-modify-write that never loses an update
+//! # Read-modify-write that never loses an update
+//!
+//! A document that many conversations (or processes) change, such as a job log, is best
+//! changed through [`SharedDocument`]: it reads, changes and writes back under the eTag it
+//! read, serializes writers in the process, and backs off and retries when another process
+//! wrote first.
 //!
 //! ```
-//! use botbuilder_core::storage::{self, MemoryStorage, Storage, StoreItems};
-//! use serde_json::json;
-//!
-//! async fn add_job(store: &dyn Storage, job: &str) -> Result<(), botbuilder_core::Error> {
-//!     let key = "jobs";
-//!     storage::retry_on_conflict(10, || async move {
-//!         // The document read carries its eTag; writing it back asks for that eTag. When
-//!         // there is none, `new_document` asks that nobody created it meanwhile.
-//!         let mut doc = store
-//!             .read(&[key])
-//!             .await?
-//!             .remove(key)
-//!             .unwrap_or_else(storage::new_document);
-//!         if !doc["jobs"].is_array() {
-//!             doc["jobs"] = json!([]);
-//!         }
-//!         if let Some(jobs) = doc["jobs"].as_array_mut() {
-//!             jobs.push(json!(job));
-//!         }
-//!         store.write(StoreItems::from([(key.to_owned(), doc)])).await?;
-//!         Ok(())
-//!     })
-//!     .await
-//! }
+//! use std::sync::Arc;
+//! use botbuilder_core::storage::{MemoryStorage, SharedDocument, Storage};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), botbuilder_core::Error> {
-//! let store = MemoryStorage::new();
-//! add_job(&store, "backup").await?;
-//! add_job(&store, "report").await?;
-//! let doc = store.read(&["jobs"]).await?.remove("jobs").unwrap_or_default();
-//! assert_eq!(doc["jobs"], json!(["backup", "report"]));
+//! let store: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+//! let jobs = SharedDocument::<Vec<String>>::new(store, "jobs", "jobs");
+//! jobs.update(|jobs| jobs.push("backup".to_owned())).await?;
+//! jobs.update(|jobs| jobs.push("report".to_owned())).await?;
+//! assert_eq!(jobs.read().await?, ["backup", "report"]);
 //! # Ok(())
 //! # }
 //! ```
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
 use crate::Error;
-use crate::error::report;
 
 mod memory;
+mod shared;
 
 pub use memory::MemoryStorage;
+pub(crate) use shared::jittered;
+pub use shared::{ConflictBackoff, SharedDocument};
 
 /// Documents by key, as [`Storage::read`] returns them and [`Storage::write`] takes them.
 pub type StoreItems = BTreeMap<String, Value>;
@@ -335,38 +319,6 @@ pub fn new_document() -> Value {
     document_with_e_tag(Map::new(), ETAG_NEW)
 }
 
-/// Runs `operation` until it ends in anything but a [conflict](Error::is_conflict), at most
-/// `attempts` times (at least once), and returns its last result.
-///
-/// Use it around a read-modify-write that carries eTags. Retrying at once is sound:
-/// optimistic concurrency is lock-free, every conflict means another writer succeeded, so
-/// the system always progresses. Only retry work that is safe to repeat: a conflict after a
-/// message was sent would send it again.
-///
-/// See the [module docs](self) for an example.
-///
-/// # Errors
-/// The operation's error when it is not a conflict, or the last conflict after `attempts`
-/// attempts.
-pub async fn retry_on_conflict<T, F, Fut>(attempts: usize, mut operation: F) -> Result<T, Error>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, Error>>,
-{
-    let attempts = attempts.max(1);
-    let mut attempt = 1;
-    loop {
-        match operation().await {
-            Err(e) if e.is_conflict() && attempt < attempts => {
-                tracing::debug!(error = %report(&e), attempt, "storage conflict, retrying");
-                attempt += 1;
-                tokio::task::yield_now().await;
-            }
-            other => return other,
-        }
-    }
-}
-
 fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -419,49 +371,5 @@ mod tests {
     fn document_with_e_tag_adds_the_field() {
         let body = json!({"x": 1}).as_object().unwrap().clone();
         assert_eq!(document_with_e_tag(body, "9"), json!({"x": 1, "eTag": "9"}));
-    }
-
-    #[tokio::test]
-    async fn retry_on_conflict_retries_conflicts_only() {
-        let mut calls = 0;
-        let result: Result<u32, Error> = retry_on_conflict(5, || {
-            calls += 1;
-            let n = calls;
-            async move {
-                if n < 3 {
-                    Err(Error::StorageConflict { key: "k".into() })
-                } else {
-                    Ok(n)
-                }
-            }
-        })
-        .await;
-        assert_eq!(result.unwrap(), 3);
-
-        let mut calls = 0;
-        let result: Result<(), Error> = retry_on_conflict(3, || {
-            calls += 1;
-            async { Err(Error::StorageConflict { key: "k".into() }) }
-        })
-        .await;
-        assert!(result.unwrap_err().is_conflict());
-        assert_eq!(calls, 3);
-
-        let mut calls = 0;
-        let result: Result<(), Error> = retry_on_conflict(3, || {
-            calls += 1;
-            async { Err(Error::storage("testing", std::io::Error::other("down"))) }
-        })
-        .await;
-        assert!(!result.unwrap_err().is_conflict());
-        assert_eq!(calls, 1);
-
-        let mut calls = 0;
-        let _ = retry_on_conflict(0, || {
-            calls += 1;
-            async { Ok::<_, Error>(()) }
-        })
-        .await;
-        assert_eq!(calls, 1);
     }
 }
