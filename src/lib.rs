@@ -69,6 +69,9 @@
 //! | `axum` | yes | [`hosting`]: the `/api/messages` axum `Router`, `serve` with graceful shutdown |
 //! | `directline` | yes | [`directline`]: a local Direct Line 3.0 endpoint and a built-in chat page, to chat with the bot in a browser (implies `axum`) |
 //! | `dialogs` | yes | [`dialogs`]: multi-turn conversations (`docs/dialogs.md`) |
+//! | `sqlite` | yes | `SqliteStorage`, an embedded durable store: [`storage::open`]`("sqlite:bot.db")` |
+//! | `redis` | no | `RedisStorage`, a store shared by several bot instances: `storage::open("redis://…")` |
+//! | `postgres` | no | `PostgresStorage`, a store shared by several bot instances: `storage::open("postgres://…")` |
 
 #![warn(clippy::unwrap_used)]
 

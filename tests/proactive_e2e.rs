@@ -1,6 +1,6 @@
 //! The flagship end to end, over HTTP: the proactive job bot served on a loopback port, two
 //! mock channels (one per conversation, each with its own service URL) capturing what the bot
-//! sends, the two-window scenario from `shared/spec/proactive.md`, the jobs HTTP API, and a
+//! sends, a job started in one window and completed from the other, the jobs HTTP API, and a
 //! restart on the same store completing a job started before it.
 //!
 //! Runs on SQLite always, and on Redis and PostgreSQL when `BOTBUILDER_TEST_REDIS_URL` /

@@ -1,4 +1,4 @@
-//! The local Direct Line endpoint, call by call, as `shared/spec/directline.md` pins it:
+//! The local Direct Line endpoint, call by call, as the Direct Line 3.0 API defines it:
 //! start, poll with and without a watermark, send with echo and reply order, token refresh,
 //! 401/403/404, CORS on preflights and errors, the WebSocket stream (frames, keep-alives,
 //! reconnecting with a watermark), bounded memory and idle expiry on an injected clock, and
