@@ -156,7 +156,6 @@ pub fn random_e_tag() -> String {
     format!("{:032x}", fastrand::u128(..))
 }
 
-
 /// Takes the options named in `ours` out of a URL's query string: returns the URL with every
 /// other parameter kept exactly as written (for the database driver), and our options,
 /// percent-decoded (`+` is a space), in the order written.
