@@ -37,7 +37,9 @@
 //!   `tokio-postgres`. No TLS: loopback or a private network.
 //!
 //! Query values are percent-decoded (`prefix=bot%3A` is `bot:`). Errors never show the
-//! password of a URL.
+//! password of a URL. [`open`] only dispatches on the scheme: each backend crate reads its
+//! own URLs, and its constructors can be called directly ([`SqliteStorage::open_url`],
+//! `RedisStorage::connect_url`, `PostgresStorage::connect_url`).
 //!
 //! # Features
 //!
