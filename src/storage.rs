@@ -54,10 +54,9 @@
 
 use std::sync::Arc;
 
-pub use botbuilder_core::storage::{
-    ETAG_ANY, ETAG_FIELD, ETAG_NEW, ETags, MemoryStorage, Storage, StoreItems, e_tag, new_document,
-    retry_on_conflict,
-};
+// Everything of `botbuilder_core::storage`: what a bot uses, and the backend author's pieces
+// in `backend`.
+pub use botbuilder_core::storage::*;
 
 #[cfg(feature = "postgres")]
 pub use botbuilder_storage_postgres::{PostgresStorage, PostgresStorageBuilder, PostgresUrlError};
