@@ -70,6 +70,10 @@
 //! | `axum` | yes | [`hosting`]: the `/api/messages` axum `Router`, `serve` with graceful shutdown |
 //! | `directline` | yes | [`directline`]: a local Direct Line 3.0 endpoint and a built-in chat page, to chat with the bot in a browser (implies `axum`) |
 //! | `dialogs` | yes | [`dialogs`]: multi-turn conversations (`docs/dialogs.md`) |
+//! | `sqlite` | yes | `SqliteStorage`, an embedded durable store: [`storage::open`]`("sqlite:bot.db")` |
+//! | `redis` | no | `RedisStorage`, a store shared by several bot instances: `storage::open("redis://…")` |
+//! | `postgres` | no | `PostgresStorage`, a store shared by several bot instances: `storage::open("postgres://…")` |
+//! | `test-util` | no | test plumbing for storage-backend authors and CI: `core::testing::storage_conformance` and `core::testing::server_url` (for `[dev-dependencies]`) |
 
 #![warn(clippy::unwrap_used)]
 

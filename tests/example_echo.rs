@@ -139,6 +139,7 @@ async fn the_curl_request_of_the_guide_gets_its_replies_in_the_response() {
         json!({"activities": [{
             "type": "message",
             "text": "Echo: hello",
+            "inputHint": "acceptingInput",
             "channelId": "emulator",
             "serviceUrl": "http://localhost",
             "conversation": {"id": "c1"},

@@ -1,5 +1,7 @@
-//! The multi-turn prompt example (`examples/multi_turn_prompt`), as `shared/spec/multi-turn.md`
-//! describes it: played with TestFlow, across a restart, and over HTTP.
+//! The multi-turn prompt example (`examples/multi_turn_prompt`): the whole profile
+//! conversation (transport, name, age or not, confirmation), answers in any case and in words,
+//! re-asked questions, buttons on Web Chat, resuming at the same question after a restart, and
+//! the conversation over HTTP.
 
 #![allow(clippy::unwrap_used)]
 

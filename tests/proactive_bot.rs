@@ -1,5 +1,7 @@
-//! The proactive job bot, played with TestFlow (no HTTP): the two-window scenario from
-//! `shared/spec/proactive.md`, and every reply of the spec.
+//! The proactive job bot, played with TestFlow (no HTTP): a job started in one chat window and
+//! completed from another is announced in the first; every reply the bot can give (empty log,
+//! unknown and already complete jobs, the JS spelling of the completion event); and concurrent
+//! runs in many conversations losing no job.
 
 #[path = "../examples/proactive/bot.rs"]
 #[allow(dead_code)]

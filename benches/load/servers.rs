@@ -140,6 +140,9 @@ struct Reply<'a> {
     reply_to_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     locale: Option<&'a str>,
+    /// A message from text alone accepts input, as the SDK's `send_activity("…")` says.
+    #[serde(rename = "inputHint")]
+    input_hint: &'static str,
 }
 
 /// Path segments are encoded as the SDK encodes them.
@@ -177,6 +180,7 @@ async fn baseline_turn(State(client): State<reqwest::Client>, body: Bytes) -> St
         recipient: &incoming.from,
         reply_to_id: incoming.id.as_deref(),
         locale: incoming.locale,
+        input_hint: "acceptingInput",
     };
     let Ok(json) = serde_json::to_vec(&reply) else {
         return StatusCode::INTERNAL_SERVER_ERROR;

@@ -70,10 +70,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::Notify;
 
-use crate::storage::{
-    ETAG_FIELD, ETAG_NEW, SharedDocument, Storage, StoreItems, document_with_e_tag, jittered,
-    random_e_tag,
-};
+use crate::storage::backend::{document_with_e_tag, random_e_tag};
+use crate::storage::{ETAG_FIELD, ETAG_NEW, SharedDocument, Storage, StoreItems, jittered};
 use crate::{BotAdapter, BotAdapterExt, ChannelFailure, Error};
 
 /// The namespace of an outbox's documents unless [`Outbox::with_namespace`] says otherwise.

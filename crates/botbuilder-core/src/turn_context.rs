@@ -398,6 +398,29 @@ impl TurnContext {
         &self.reference
     }
 
+    /// The reference of a message this turn sent, from the [`ResourceResponse`] of its send:
+    /// the turn's [conversation reference](TurnContext::conversation_reference) with
+    /// `activityId` = the response's id (BotBuilder's `getReplyConversationReference`). Keep
+    /// it, and in a later turn (`continue_conversation`) update the message
+    /// (`update_activity` with `id` = its `activity_id`) or delete it
+    /// ([`TurnContext::delete_activity_by_reference`]).
+    ///
+    /// ```
+    /// # use botbuilder_core::{TurnContext, Error};
+    /// # use botbuilder_schema::ConversationReference;
+    /// async fn start(ctx: &TurnContext) -> Result<ConversationReference, Error> {
+    ///     let sent = ctx.send_activity("Working on it…").await?;
+    ///     Ok(ctx.reply_conversation_reference(&sent))
+    /// }
+    /// ```
+    #[must_use]
+    pub fn reply_conversation_reference(&self, reply: &ResourceResponse) -> ConversationReference {
+        ConversationReference {
+            activity_id: Some(reply.id.clone()).filter(|id| !id.is_empty()),
+            ..self.reference.clone()
+        }
+    }
+
     /// The adapter running this turn; clone it for proactive work after the turn.
     #[must_use]
     pub fn adapter(&self) -> &Arc<dyn BotAdapter> {
@@ -445,7 +468,8 @@ impl TurnContext {
         self
     }
 
-    /// Sends one activity (a `&str` or `String` is a message) into the conversation.
+    /// Sends one activity into the conversation. A `&str` or `String` is a message with
+    /// `inputHint` = `acceptingInput`, as in BotBuilder; an [`Activity`] is sent as built.
     ///
     /// # Errors
     /// [`Error::Adapter`] when the channel refused or could not be reached; a hook's error.
@@ -480,8 +504,8 @@ impl TurnContext {
         .await
     }
 
-    /// Sends a trace activity (shown by the Emulator, kept in transcripts, not delivered to
-    /// other channels). It does not set [`TurnContext::responded`].
+    /// Sends a trace activity, timestamped now (shown by the Emulator, kept in transcripts, not
+    /// delivered to other channels). It does not set [`TurnContext::responded`].
     ///
     /// # Errors
     /// See [`TurnContext::send_activity`].

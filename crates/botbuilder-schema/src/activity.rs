@@ -6,8 +6,8 @@ use serde_json::{Map, Value};
 use crate::{
     ActivityImportance, ActivityTypes, Attachment, AttachmentLayoutTypes, ChannelAccount,
     ChannelId, ConversationAccount, ConversationReference, DeliveryModes, EndOfConversationCodes,
-    Entity, InputHints, Mention, MessageReaction, SchemaError, SemanticAction, SuggestedActions,
-    TextFormatTypes, TextHighlight, Timestamp,
+    Entity, InputHints, Mention, MessageReaction, ResourceResponse, SchemaError, SemanticAction,
+    SuggestedActions, TextFormatTypes, TextHighlight, Timestamp,
 };
 
 /// Everything that passes between a channel and a bot: messages, typing indicators,
@@ -207,6 +207,8 @@ setters! {
     with_conversation => conversation: ConversationAccount,
     /// Sets `locale`.
     with_locale => locale: String,
+    /// Sets `localTimezone` (an IANA time zone name).
+    with_local_timezone => local_timezone: String,
     /// Sets `name`.
     with_name => name: String,
     /// Sets `value`.
@@ -275,7 +277,16 @@ impl Activity {
         }
     }
 
-    /// A trace activity (shown only by the Emulator and transcripts).
+    /// A trace activity (shown only by the Emulator and transcripts), timestamped now, as
+    /// BotBuilder's trace activities are.
+    ///
+    /// ```
+    /// use botbuilder_schema::Activity;
+    ///
+    /// let trace = Activity::trace("step", None, None, None);
+    /// assert_eq!(trace.value_type.as_deref(), Some("step"));
+    /// assert!(trace.timestamp.is_some());
+    /// ```
     #[must_use]
     pub fn trace(
         name: impl Into<String>,
@@ -286,6 +297,7 @@ impl Activity {
         let name = name.into();
         Self {
             activity_type: ActivityTypes::Trace,
+            timestamp: Some(Timestamp::now()),
             value_type: value_type.or_else(|| Some(name.clone())),
             name: Some(name),
             value,
@@ -408,13 +420,8 @@ impl Activity {
     /// proactive messages sent from such a reference carry no `replyToId`.
     #[must_use]
     pub fn conversation_reference(&self) -> ConversationReference {
-        let skip_id = self.activity_type == ActivityTypes::ConversationUpdate
-            && self
-                .channel_id
-                .as_ref()
-                .is_some_and(ChannelId::is_webchat_or_directline);
         ConversationReference {
-            activity_id: if skip_id { None } else { self.id.clone() },
+            activity_id: self.id_to_reply_to(),
             user: self.from.clone(),
             bot: self.recipient.clone(),
             conversation: self.conversation.clone(),
@@ -460,8 +467,68 @@ impl Activity {
         }
     }
 
-    /// A message replying to this activity: `from`/`recipient` swapped, same channel, service
-    /// URL, conversation and locale, `replyToId` = this activity's id, timestamped now.
+    /// The reference of a message the bot sent in reply to this (incoming) activity, from the
+    /// [`ResourceResponse`] of its send: this activity's
+    /// [conversation reference](Activity::conversation_reference) with `activityId` = the
+    /// response's id (BotBuilder's `GetReplyConversationReference`). Keep it to update or delete
+    /// that message later, in a proactive turn. An empty response id (a reply buffered for
+    /// `expectReplies`) leaves `activityId` unset.
+    ///
+    /// ```
+    /// use botbuilder_schema::{Activity, ChannelAccount, ChannelId, ConversationAccount, ResourceResponse};
+    ///
+    /// let incoming = Activity::message("run")
+    ///     .with_id("a-1")
+    ///     .with_channel_id(ChannelId::Msteams)
+    ///     .with_service_url("https://smba.trafficmanager.net/amer/")
+    ///     .with_conversation(ConversationAccount::new("19:c"))
+    ///     .with_from(ChannelAccount::new("29:user"))
+    ///     .with_recipient(ChannelAccount::new("28:bot"));
+    /// // `send_activity` answered with the id of the message the bot sent:
+    /// let sent = incoming.reply_conversation_reference(&ResourceResponse::new("m-7"));
+    /// assert_eq!(sent.activity_id.as_deref(), Some("m-7"));
+    /// assert_eq!(sent.bot.map(|b| b.id).as_deref(), Some("28:bot"));
+    /// ```
+    #[must_use]
+    pub fn reply_conversation_reference(&self, reply: &ResourceResponse) -> ConversationReference {
+        ConversationReference {
+            activity_id: Some(reply.id.clone()).filter(|id| !id.is_empty()),
+            ..self.conversation_reference()
+        }
+    }
+
+    /// The id a reply to this activity names as its `replyToId`: the activity's id, except for
+    /// a `conversationUpdate` on Web Chat and Direct Line, whose id is not a message the
+    /// channel accepts a reply to (BotBuilder leaves it out there too).
+    fn id_to_reply_to(&self) -> Option<String> {
+        let skip_id = self.activity_type == ActivityTypes::ConversationUpdate
+            && self
+                .channel_id
+                .as_ref()
+                .is_some_and(ChannelId::is_webchat_or_directline);
+        if skip_id { None } else { self.id.clone() }
+    }
+
+    /// A message replying to this activity, as BotBuilder's `CreateReply` builds it:
+    /// `from`/`recipient` swapped, same channel, service URL, conversation, locale and
+    /// `localTimezone`, `replyToId` = this activity's id (by the rule of
+    /// [`Activity::conversation_reference`]: none for a `conversationUpdate` on Web Chat and
+    /// Direct Line), timestamped now.
+    ///
+    /// ```
+    /// use botbuilder_schema::{Activity, ChannelAccount, ChannelId};
+    ///
+    /// let incoming = Activity::message("hi")
+    ///     .with_id("a-1")
+    ///     .with_channel_id(ChannelId::Msteams)
+    ///     .with_from(ChannelAccount::new("29:user"))
+    ///     .with_recipient(ChannelAccount::new("28:bot"))
+    ///     .with_local_timezone("Europe/Paris");
+    /// let reply = incoming.create_reply("hello");
+    /// assert_eq!(reply.reply_to_id.as_deref(), Some("a-1"));
+    /// assert_eq!(reply.local_timezone.as_deref(), Some("Europe/Paris"));
+    /// assert_eq!(reply.from.map(|a| a.id).as_deref(), Some("28:bot"));
+    /// ```
     #[must_use]
     pub fn create_reply(&self, text: impl Into<String>) -> Activity {
         Activity {
@@ -469,11 +536,12 @@ impl Activity {
             timestamp: Some(Timestamp::now()),
             from: self.recipient.clone(),
             recipient: self.from.clone(),
-            reply_to_id: self.id.clone(),
+            reply_to_id: self.id_to_reply_to(),
             service_url: self.service_url.clone(),
             channel_id: self.channel_id.clone(),
             conversation: self.conversation.clone(),
             locale: self.locale.clone(),
+            local_timezone: self.local_timezone.clone(),
             text: Some(text.into()),
             ..Activity::default()
         }
@@ -519,24 +587,31 @@ impl Activity {
     }
 }
 
+/// A message from text alone, as BotBuilder's `sendActivity("...")` builds it: the text, and
+/// `inputHint` = `acceptingInput`. (`Activity::message` sets no input hint: an activity built
+/// explicitly keeps what its builder set.)
+fn text_message(text: String) -> Activity {
+    Activity::message(text).with_input_hint(InputHints::AcceptingInput)
+}
+
 impl From<&str> for Activity {
-    /// A message with this text.
+    /// A message with this text and `inputHint` = `acceptingInput`.
     fn from(text: &str) -> Self {
-        Activity::message(text)
+        text_message(text.to_owned())
     }
 }
 
 impl From<String> for Activity {
-    /// A message with this text.
+    /// A message with this text and `inputHint` = `acceptingInput`.
     fn from(text: String) -> Self {
-        Activity::message(text)
+        text_message(text)
     }
 }
 
 impl From<&String> for Activity {
-    /// A message with this text.
+    /// A message with this text and `inputHint` = `acceptingInput`.
     fn from(text: &String) -> Self {
-        Activity::message(text.as_str())
+        text_message(text.clone())
     }
 }
 
@@ -700,6 +775,95 @@ mod tests {
         assert_eq!(reply.text.as_deref(), Some("pong"));
         assert!(reply.timestamp.is_some());
         assert_eq!(reply.conversation.unwrap().id, "19:c");
+        assert_eq!(reply.locale.as_deref(), Some("en-GB"));
+        assert_eq!(reply.local_timezone, None);
+    }
+
+    #[test]
+    fn create_reply_copies_the_local_timezone() {
+        let reply = incoming()
+            .with_local_timezone("America/Los_Angeles")
+            .create_reply("pong");
+        assert_eq!(reply.local_timezone.as_deref(), Some("America/Los_Angeles"));
+    }
+
+    #[test]
+    fn create_reply_follows_the_reference_rule_for_conversation_updates() {
+        for channel in [
+            ChannelId::Webchat,
+            ChannelId::Directline,
+            ChannelId::Msteams,
+        ] {
+            let mut update = incoming().with_channel_id(channel.clone());
+            update.activity_type = ActivityTypes::ConversationUpdate;
+            assert_eq!(
+                update.create_reply("welcome").reply_to_id,
+                update.conversation_reference().activity_id,
+                "{channel:?}"
+            );
+        }
+        let mut update = incoming().with_channel_id(ChannelId::Webchat);
+        update.activity_type = ActivityTypes::ConversationUpdate;
+        assert_eq!(update.create_reply("welcome").reply_to_id, None);
+        update.channel_id = Some(ChannelId::Msteams);
+        assert_eq!(
+            update.create_reply("welcome").reply_to_id.as_deref(),
+            Some("a-1")
+        );
+    }
+
+    #[test]
+    fn reply_reference_names_the_sent_activity() {
+        let r = incoming().reply_conversation_reference(&ResourceResponse::new("sent-9"));
+        assert_eq!(r.activity_id.as_deref(), Some("sent-9"));
+        assert_eq!(
+            r,
+            ConversationReference {
+                activity_id: Some("sent-9".to_owned()),
+                ..incoming().conversation_reference()
+            }
+        );
+        // Even where the incoming id is left out (a conversationUpdate on Web Chat).
+        let mut update = incoming().with_channel_id(ChannelId::Webchat);
+        update.activity_type = ActivityTypes::ConversationUpdate;
+        let r = update.reply_conversation_reference(&ResourceResponse::new("sent-10"));
+        assert_eq!(r.activity_id.as_deref(), Some("sent-10"));
+        // A buffered reply has no id to name.
+        let r = incoming().reply_conversation_reference(&ResourceResponse::default());
+        assert_eq!(r.activity_id, None);
+    }
+
+    #[test]
+    fn text_alone_accepts_input_and_built_activities_keep_their_hint() {
+        for a in [
+            Activity::from("hi"),
+            Activity::from("hi".to_owned()),
+            Activity::from(&"hi".to_owned()),
+        ] {
+            assert_eq!(a.activity_type, ActivityTypes::Message);
+            assert_eq!(a.text(), "hi");
+            assert_eq!(a.input_hint, Some(InputHints::AcceptingInput));
+        }
+        assert_eq!(
+            serde_json::to_value(Activity::from("hi")).unwrap(),
+            json!({"type": "message", "text": "hi", "inputHint": "acceptingInput"})
+        );
+        assert_eq!(Activity::message("hi").input_hint, None);
+        assert_eq!(
+            Activity::message("hi")
+                .with_input_hint(InputHints::ExpectingInput)
+                .input_hint,
+            Some(InputHints::ExpectingInput)
+        );
+    }
+
+    #[test]
+    fn trace_activities_are_timestamped() {
+        let before = Timestamp::now();
+        let trace = Activity::trace("t", Some(json!(1)), None, Some("label".into()));
+        assert_eq!(trace.activity_type, ActivityTypes::Trace);
+        let stamped = trace.timestamp.expect("a timestamp");
+        assert!(stamped >= before);
     }
 
     #[test]

@@ -57,6 +57,17 @@
 //!
 //! A batch write runs in one transaction: here a batch *is* atomic (if one document
 //! conflicts, none is written), though the [`Storage`] contract does not promise it.
+//!
+//! # URLs
+//!
+//! [`PostgresStorage::connect_url`] connects to the store a URL names, with its options (what
+//! `botbuilder::storage::open` does with a `postgres://` URL):
+//! `postgres://user:password@host[:port]/dbname[?table=T&max_connections=N]` (or
+//! `postgresql://`). `table` is the table to use, `name` or `schema.name` (default
+//! [`DEFAULT_TABLE`]), created if missing; `max_connections` sizes the pool (default
+//! [`DEFAULT_MAX_CONNECTIONS`]). Option values are percent-decoded; other query parameters
+//! (such as `connect_timeout`, `application_name`) go to `tokio-postgres`. Errors never show
+//! the URL's password.
 
 #![warn(clippy::unwrap_used)]
 
@@ -66,10 +77,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use botbuilder_core::Error;
-use botbuilder_core::storage::{
-    ETags, Storage, StoreItems, WriteCondition, document_with_e_tag, parse_stored_body,
-    prepare_write, random_e_tag,
+use botbuilder_core::storage::backend::{
+    WriteCondition, document_with_e_tag, parse_stored_body, prepare_write, random_e_tag,
+    redact_url, split_url_options,
 };
+use botbuilder_core::storage::{ETags, Storage, StoreItems};
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use serde_json::Value;
 use tokio_postgres::NoTls;
@@ -84,6 +96,31 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 16;
 /// How long connecting, or waiting for a free pooled connection, may take, unless
 /// [`PostgresStorageBuilder::timeout`] says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a `postgres://` URL gave no store ([`PostgresStorage::connect_url`]). The URL in it
+/// has its password replaced by `***`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PostgresUrlError {
+    /// The URL is not a `postgres://` URL, or an option has a bad value.
+    #[error("invalid postgres url {url:?}: {reason}")]
+    Malformed {
+        /// The URL, password hidden.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The URL was understood, but the server could not be reached, refused the
+    /// credentials, or the table could not be created.
+    #[error("could not connect to the postgres store at {url:?}")]
+    Connect {
+        /// The URL, password hidden.
+        url: String,
+        /// Why: an [`Error::Storage`].
+        #[source]
+        source: Error,
+    },
+}
 
 /// A [`Storage`] in a PostgreSQL table. See the [crate docs](crate).
 ///
@@ -249,9 +286,87 @@ impl PostgresStorage {
         Self::builder(url).connect().await
     }
 
+    /// Connects to the store a `postgres://` URL names, with the `table` and
+    /// `max_connections` options the URL may carry (see the [crate docs](crate#urls)), and
+    /// creates the table if it is missing.
+    ///
+    /// ```no_run
+    /// use botbuilder_storage_postgres::{PostgresStorage, PostgresUrlError};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), PostgresUrlError> {
+    /// let store = PostgresStorage::connect_url("postgres://bot:secret@127.0.0.1/bot?table=echo_state").await?;
+    /// assert_eq!(store.table(), "echo_state");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`PostgresUrlError::Malformed`] for a URL that is not a `postgres://` URL or has a bad
+    /// option; [`PostgresUrlError::Connect`] when the server cannot be reached, refuses the
+    /// credentials, or the table cannot be created.
+    pub async fn connect_url(url: &str) -> Result<Self, PostgresUrlError> {
+        Self::builder_from_url(url)?
+            .connect()
+            .await
+            .map_err(|source| PostgresUrlError::Connect {
+                url: redact_url(url),
+                source,
+            })
+    }
+
+    /// Options for connecting to the store a `postgres://` URL names, read from the URL (see
+    /// the [crate docs](crate#urls)), to set more before
+    /// [`connect`](PostgresStorageBuilder::connect); nothing is connected yet.
+    ///
+    /// ```
+    /// use botbuilder_storage_postgres::PostgresStorage;
+    ///
+    /// let builder = PostgresStorage::builder_from_url("postgres://bot@127.0.0.1/bot?table=s.t")?
+    ///     .create_table(false);
+    /// # let _ = builder;
+    /// assert!(PostgresStorage::builder_from_url("postgres:///bot").is_err());
+    /// # Ok::<(), botbuilder_storage_postgres::PostgresUrlError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`PostgresUrlError::Malformed`] for a URL that is not a `postgres://` URL or has a bad
+    /// option.
+    pub fn builder_from_url(url: &str) -> Result<PostgresStorageBuilder, PostgresUrlError> {
+        let malformed = |reason: String| PostgresUrlError::Malformed {
+            url: redact_url(url),
+            reason,
+        };
+        let scheme = url
+            .split_once("://")
+            .map(|(scheme, _)| scheme.to_ascii_lowercase());
+        if !matches!(scheme.as_deref(), Some("postgres" | "postgresql")) {
+            return Err(malformed(
+                "expected postgres://user:password@host[:port]/dbname".to_owned(),
+            ));
+        }
+        check_server_url(url)?;
+        let (driver_url, options) = split_url_options(url, &["table", "max_connections"]);
+        let mut builder = Self::builder(driver_url);
+        for (name, value) in options {
+            if name == "table" {
+                builder = builder.table(value);
+            } else {
+                let n: usize = value.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
+                    malformed(format!(
+                        "max_connections must be a positive whole number, not {value:?}"
+                    ))
+                })?;
+                builder = builder.max_connections(n);
+            }
+        }
+        Ok(builder)
+    }
+
     /// Options for connecting to the database at `url`, in either form `tokio-postgres`
     /// accepts: `postgres://user:password@host:port/dbname?options` or
-    /// `host=... user=... password=... dbname=...`.
+    /// `host=... user=... password=... dbname=...`, passed to it as is: for a URL with this
+    /// crate's options, see [`PostgresStorage::builder_from_url`].
     pub fn builder(url: impl Into<String>) -> PostgresStorageBuilder {
         PostgresStorageBuilder {
             url: url.into(),
@@ -474,9 +589,76 @@ fn quote_table_name(table: &str) -> Result<String, Error> {
     }
 }
 
+/// Checks that a server URL parses, names a host and has no fragment.
+fn check_server_url(url: &str) -> Result<(), PostgresUrlError> {
+    let malformed = |reason: String| PostgresUrlError::Malformed {
+        url: redact_url(url),
+        reason,
+    };
+    let parsed = url::Url::parse(url).map_err(|e| malformed(e.to_string()))?;
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(malformed(
+            "no host: expected postgres://host[:port]/...".to_owned(),
+        ));
+    }
+    if parsed.fragment().is_some() {
+        return Err(malformed(
+            "a `#` must be percent-encoded (%23) in a storage url".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_carry_the_table_and_pool_size_and_the_rest_goes_to_the_driver() {
+        let b = PostgresStorage::builder_from_url(
+            "postgresql://bot:pw@127.0.0.1/bot?table=bots.state&connect_timeout=5&max_connections=4",
+        )
+        .unwrap();
+        assert_eq!(b.url, "postgresql://bot:pw@127.0.0.1/bot?connect_timeout=5");
+        assert_eq!(b.table, "bots.state");
+        assert_eq!(b.max_connections, 4);
+        let b = PostgresStorage::builder_from_url("postgres://127.0.0.1/bot").unwrap();
+        assert_eq!(
+            (b.url.as_str(), b.table.as_str(), b.max_connections),
+            (
+                "postgres://127.0.0.1/bot",
+                DEFAULT_TABLE,
+                DEFAULT_MAX_CONNECTIONS
+            )
+        );
+    }
+
+    #[test]
+    fn bad_urls_are_malformed_without_the_password() {
+        for bad in [
+            "postgres://bot:pw@127.0.0.1/bot?max_connections=0",
+            "postgres://bot:pw@127.0.0.1/bot?max_connections=many",
+            "postgres:///bot",
+            "postgres://bot:pw@127.0.0.1/bot#x",
+            "postgres://bot:pw@[::1/bot",
+            "mysql://bot:pw@127.0.0.1/bot",
+            "host=127.0.0.1 user=bot password=pw",
+        ] {
+            let e = PostgresStorage::builder_from_url(bad).unwrap_err();
+            assert!(
+                matches!(e, PostgresUrlError::Malformed { .. }),
+                "{bad}: {e}"
+            );
+            assert!(!e.to_string().contains(":pw"), "{e}");
+        }
+        assert_eq!(
+            PostgresStorage::builder_from_url("postgres://bot:pw@h/bot?max_connections=0")
+                .unwrap_err()
+                .to_string(),
+            "invalid postgres url \"postgres://bot:***@h/bot?max_connections=0\": \
+             max_connections must be a positive whole number, not \"0\""
+        );
+    }
 
     #[test]
     fn table_names_are_checked_and_quoted() {

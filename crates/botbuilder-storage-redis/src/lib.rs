@@ -47,6 +47,16 @@
 //!
 //! A batch write sends every document at once; each is written or not on its own (the
 //! [`Storage`] contract allows it). Deleting is one `DEL`.
+//!
+//! # URLs
+//!
+//! [`RedisStorage::connect_url`] connects to the store a URL names, with its options (what
+//! `botbuilder::storage::open` does with a `redis://` URL):
+//! `redis://[[user]:password@]host[:port][/db][?prefix=P&ttl=SECONDS]`. `prefix` is put
+//! before every key (default none); `ttl` makes documents expire that many seconds after
+//! their last write (default never). Option values are percent-decoded (`prefix=bot%3A` is
+//! `bot:`); other query parameters go to the `redis` crate. TLS (`rediss://`) is not built
+//! in. Errors never show the URL's password.
 
 #![warn(clippy::unwrap_used)]
 
@@ -56,10 +66,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use botbuilder_core::Error;
-use botbuilder_core::storage::{
-    ETags, Storage, StoreItems, WriteCondition, document_with_e_tag, parse_stored_body,
-    prepare_write, random_e_tag,
+use botbuilder_core::storage::backend::{
+    WriteCondition, document_with_e_tag, parse_stored_body, prepare_write, random_e_tag,
+    redact_url, split_url_options,
 };
+use botbuilder_core::storage::{ETags, Storage, StoreItems};
 use futures::future::join_all;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde_json::Value;
@@ -87,6 +98,31 @@ return 1
 ";
 
 static WRITE: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(WRITE_SCRIPT));
+
+/// Why a `redis://` URL gave no store ([`RedisStorage::connect_url`]). The URL in it has its
+/// password replaced by `***`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RedisUrlError {
+    /// The URL is not a `redis://` URL, or an option has a bad value.
+    #[error("invalid redis url {url:?}: {reason}")]
+    Malformed {
+        /// The URL, password hidden.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The URL was understood, but the server could not be reached or refused the
+    /// credentials.
+    #[error("could not connect to the redis store at {url:?}")]
+    Connect {
+        /// The URL, password hidden.
+        url: String,
+        /// Why: an [`Error::Storage`].
+        #[source]
+        source: Error,
+    },
+}
 
 /// A [`Storage`] in Redis. See the [crate docs](crate).
 ///
@@ -193,8 +229,92 @@ impl RedisStorage {
         Self::builder(url).connect().await
     }
 
+    /// Connects to the store a `redis://` URL names, with the `prefix` and `ttl` options the
+    /// URL may carry (see the [crate docs](crate#urls)).
+    ///
+    /// ```no_run
+    /// use botbuilder_storage_redis::{RedisStorage, RedisUrlError};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), RedisUrlError> {
+    /// let store = RedisStorage::connect_url("redis://127.0.0.1:6379/0?prefix=echo-bot%3A&ttl=86400").await?;
+    /// assert_eq!(store.prefix(), "echo-bot:");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`RedisUrlError::Malformed`] for a URL that is not a `redis://` URL or has a bad
+    /// option; [`RedisUrlError::Connect`] when the server cannot be reached or refuses the
+    /// credentials.
+    pub async fn connect_url(url: &str) -> Result<Self, RedisUrlError> {
+        Self::builder_from_url(url)?
+            .connect()
+            .await
+            .map_err(|source| RedisUrlError::Connect {
+                url: redact_url(url),
+                source,
+            })
+    }
+
+    /// Options for connecting to the store a `redis://` URL names, read from the URL (see
+    /// the [crate docs](crate#urls)), to set more before
+    /// [`connect`](RedisStorageBuilder::connect); nothing is connected yet.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use botbuilder_storage_redis::RedisStorage;
+    ///
+    /// let builder = RedisStorage::builder_from_url("redis://127.0.0.1/0?ttl=60")?
+    ///     .timeout(Duration::from_secs(2));
+    /// # let _ = builder;
+    /// assert!(RedisStorage::builder_from_url("redis://127.0.0.1/0?ttl=soon").is_err());
+    /// # Ok::<(), botbuilder_storage_redis::RedisUrlError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`RedisUrlError::Malformed`] for a URL that is not a `redis://` URL or has a bad
+    /// option.
+    pub fn builder_from_url(url: &str) -> Result<RedisStorageBuilder, RedisUrlError> {
+        let malformed = |reason: String| RedisUrlError::Malformed {
+            url: redact_url(url),
+            reason,
+        };
+        match url
+            .split_once("://")
+            .map(|(scheme, _)| scheme.to_ascii_lowercase())
+        {
+            Some(scheme) if scheme == "redis" => {}
+            Some(scheme) if scheme == "rediss" => {
+                return Err(malformed(
+                    "TLS (rediss://) is not built in: use redis:// over loopback or a private \
+                     network"
+                        .to_owned(),
+                ));
+            }
+            _ => return Err(malformed("expected redis://host[:port][/db]".to_owned())),
+        }
+        check_server_url(url)?;
+        let (driver_url, options) = split_url_options(url, &["prefix", "ttl"]);
+        let mut builder = Self::builder(driver_url);
+        for (name, value) in options {
+            if name == "prefix" {
+                builder = builder.prefix(value);
+            } else {
+                let seconds: u64 = value.parse().map_err(|_| {
+                    malformed(format!(
+                        "ttl must be a whole number of seconds, not {value:?}"
+                    ))
+                })?;
+                builder = builder.ttl(Duration::from_secs(seconds));
+            }
+        }
+        Ok(builder)
+    }
+
     /// Options for connecting to the Redis at `url`
-    /// (`redis://[[user]:password@]host[:port][/db]`).
+    /// (`redis://[[user]:password@]host[:port][/db]`), passed to the `redis` crate as is: for
+    /// a URL with this crate's options, see [`RedisStorage::builder_from_url`].
     pub fn builder(url: impl Into<String>) -> RedisStorageBuilder {
         RedisStorageBuilder {
             url: url.into(),
@@ -329,9 +449,95 @@ impl fmt::Debug for RedisStorage {
     }
 }
 
+/// Checks that a server URL parses, names a host and has no fragment.
+fn check_server_url(url: &str) -> Result<(), RedisUrlError> {
+    let malformed = |reason: String| RedisUrlError::Malformed {
+        url: redact_url(url),
+        reason,
+    };
+    let parsed = url::Url::parse(url).map_err(|e| malformed(e.to_string()))?;
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(malformed(
+            "no host: expected redis://host[:port]/...".to_owned(),
+        ));
+    }
+    if parsed.fragment().is_some() {
+        return Err(malformed(
+            "a `#` must be percent-encoded (%23) in a storage url".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_carry_the_prefix_and_ttl_and_the_rest_goes_to_the_driver() {
+        let b = RedisStorage::builder_from_url("redis://127.0.0.1:6379/0").unwrap();
+        assert_eq!(
+            (b.url.as_str(), b.prefix.as_str(), b.ttl),
+            ("redis://127.0.0.1:6379/0", "", None)
+        );
+        let b = RedisStorage::builder_from_url(
+            "redis://:pw@127.0.0.1/2?prefix=bot%3A&protocol=resp3&ttl=3600",
+        )
+        .unwrap();
+        assert_eq!(b.url, "redis://:pw@127.0.0.1/2?protocol=resp3");
+        assert_eq!(b.prefix, "bot:");
+        assert_eq!(b.ttl, Some(Duration::from_secs(3600)));
+        let b = RedisStorage::builder_from_url("REDIS://h/0?ttl=0").unwrap();
+        assert_eq!(b.ttl, None, "ttl=0 is never");
+    }
+
+    #[test]
+    fn bad_urls_are_malformed_without_the_password() {
+        for bad in [
+            "redis://127.0.0.1/0?ttl=soon",
+            "redis://127.0.0.1/0?ttl=-1",
+            "rediss://127.0.0.1/0",
+            "redis://",
+            "redis://:pw@[::1/0",
+            "redis://:pw@h/0#x",
+            "http://:pw@h/0",
+            "redis",
+        ] {
+            let e = RedisStorage::builder_from_url(bad).unwrap_err();
+            assert!(matches!(e, RedisUrlError::Malformed { .. }), "{bad}: {e}");
+            assert!(!e.to_string().contains("pw@"), "{e}");
+        }
+        assert_eq!(
+            RedisStorage::builder_from_url("redis://:pw@h/0?ttl=soon")
+                .unwrap_err()
+                .to_string(),
+            "invalid redis url \"redis://:***@h/0?ttl=soon\": ttl must be a whole number of \
+             seconds, not \"soon\""
+        );
+    }
+
+    #[tokio::test]
+    async fn a_store_that_cannot_be_connected_is_a_connect_error_without_the_password() {
+        // A parameter the `redis` crate refuses: it fails before any connection is tried.
+        let url = "redis://:hunter2@127.0.0.1:1/0?protocol=bogus";
+        let e = RedisStorage::connect_url(url).await.unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                RedisUrlError::Connect {
+                    source: Error::Storage { .. },
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let shown = format!("{e} {e:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert_eq!(
+            e.to_string(),
+            "could not connect to the redis store at \"redis://:***@127.0.0.1:1/0?protocol=bogus\""
+        );
+    }
 
     #[test]
     fn ttl_zero_means_none_and_debug_hides_the_url() {

@@ -48,6 +48,16 @@
 //! )
 //! ```
 //!
+//! # URLs
+//!
+//! [`SqliteStorage::open_url`] opens the store a `sqlite:` URL names (what
+//! `botbuilder::storage::open` does with one): everything after `sqlite:` (and after `//`, if
+//! present) is the file path, used as is (no percent-decoding, no options), so `sqlite:bot.db`
+//! and `sqlite://bot.db` are `bot.db` relative to the working directory, and
+//! `sqlite:///var/lib/bot/state.db` is the absolute path `/var/lib/bot/state.db`. In-memory
+//! SQLite (`sqlite::memory:`) is not offered: a bot's state there would be lost on restart
+//! (use `MemoryStorage`).
+//!
 //! A batch [`write`](Storage::write) or [`delete`](Storage::delete) runs in one transaction:
 //! here a batch write *is* atomic (if one document conflicts, none is written), though the
 //! [`Storage`] contract does not promise it.
@@ -61,10 +71,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use botbuilder_core::Error;
-use botbuilder_core::storage::{
-    ETags, Storage, StoreItems, WriteCondition, document_with_e_tag, parse_stored_body,
-    prepare_write, random_e_tag,
+use botbuilder_core::storage::backend::{
+    WriteCondition, document_with_e_tag, parse_stored_body, prepare_write, random_e_tag, redact_url,
 };
+use botbuilder_core::storage::{ETags, Storage, StoreItems};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 
@@ -78,6 +88,31 @@ pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many idle connections a store keeps open, unless
 /// [`SqliteStorageBuilder::max_idle_connections`] says otherwise.
 pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 8;
+
+/// Why a `sqlite:` URL gave no store ([`SqliteStorage::open_url`]). The URL in it is as
+/// written (a `sqlite:` URL holds no password).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SqliteUrlError {
+    /// The URL is not a `sqlite:` URL naming a file.
+    #[error("invalid sqlite url {url:?}: {reason}")]
+    Malformed {
+        /// The URL.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The URL names a file, but the store could not be opened there (missing directory,
+    /// permissions, not an SQLite database).
+    #[error("could not open the sqlite store at {url:?}")]
+    Open {
+        /// The URL.
+        url: String,
+        /// Why: an [`Error::Storage`].
+        #[source]
+        source: Error,
+    },
+}
 
 /// A [`Storage`] in an SQLite database file. See the [crate docs](crate).
 ///
@@ -207,6 +242,68 @@ impl SqliteStorage {
     /// [`Error::Storage`] when the file cannot be opened, created or written.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
         Self::builder(path).open().await
+    }
+
+    /// Opens (or creates) the database a `sqlite:` URL names, with the default options (see
+    /// the [crate docs](crate#urls) for the form).
+    ///
+    /// ```
+    /// use botbuilder_storage_sqlite::{SqliteStorage, SqliteUrlError};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), SqliteUrlError> {
+    /// # let dir = std::env::temp_dir().join(format!("botbuilder-sqlite-url-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let url = format!("sqlite:{}", dir.join("bot.db").display());
+    /// let store = SqliteStorage::open_url(&url).await?;
+    /// assert!(store.path().ends_with("bot.db"));
+    ///
+    /// let err = SqliteStorage::open_url("sqlite::memory:").await.unwrap_err();
+    /// assert!(matches!(err, SqliteUrlError::Malformed { .. }));
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`SqliteUrlError::Malformed`] for a URL that names no file;
+    /// [`SqliteUrlError::Open`] when the file cannot be opened, created or written.
+    pub async fn open_url(url: &str) -> Result<Self, SqliteUrlError> {
+        Self::builder_from_url(url)?
+            .open()
+            .await
+            .map_err(|source| SqliteUrlError::Open {
+                url: redact_url(url),
+                source,
+            })
+    }
+
+    /// Options for opening the database a `sqlite:` URL names, to set more before
+    /// [`open`](SqliteStorageBuilder::open); nothing is opened yet.
+    ///
+    /// # Errors
+    /// [`SqliteUrlError::Malformed`] for a URL that names no file.
+    pub fn builder_from_url(url: &str) -> Result<SqliteStorageBuilder, SqliteUrlError> {
+        let malformed = |reason| SqliteUrlError::Malformed {
+            url: redact_url(url),
+            reason,
+        };
+        let rest = match url.split_once(':') {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("sqlite") => rest,
+            _ => return Err(malformed("expected sqlite:PATH")),
+        };
+        let path = rest.strip_prefix("//").unwrap_or(rest);
+        if path == ":memory:" {
+            return Err(malformed(
+                "in-memory sqlite is not offered: use `memory` for a store that is not kept",
+            ));
+        }
+        if path.is_empty() {
+            return Err(malformed(
+                "no file path: use sqlite:bot.db or sqlite:///absolute/path.db",
+            ));
+        }
+        Ok(Self::builder(path))
     }
 
     /// Options for opening the database at `path`.
@@ -437,6 +534,49 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_name_the_file() {
+        let path = |url: &str| SqliteStorage::builder_from_url(url).unwrap().path;
+        assert_eq!(path("sqlite:bot.db"), Path::new("bot.db"));
+        assert_eq!(path("sqlite://bot.db"), Path::new("bot.db"));
+        assert_eq!(
+            path("sqlite:///var/lib/bot.db"),
+            Path::new("/var/lib/bot.db")
+        );
+        assert_eq!(path("SQLite:data/a b?.db"), Path::new("data/a b?.db"));
+        for bad in [
+            "sqlite:",
+            "sqlite://",
+            "sqlite::memory:",
+            "bot.db",
+            "redis://h/0",
+        ] {
+            let e = SqliteStorage::builder_from_url(bad).unwrap_err();
+            assert!(matches!(e, SqliteUrlError::Malformed { .. }), "{bad}: {e}");
+        }
+        assert_eq!(
+            SqliteStorage::builder_from_url("sqlite:")
+                .unwrap_err()
+                .to_string(),
+            "invalid sqlite url \"sqlite:\": no file path: use sqlite:bot.db or \
+             sqlite:///absolute/path.db"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_file_that_cannot_be_created_is_an_open_error() {
+        let url = "sqlite:/nonexistent-dir-botbuilder/x/bot.db";
+        let e = SqliteStorage::open_url(url).await.unwrap_err();
+        assert!(
+            matches!(&e, SqliteUrlError::Open { url: shown, source: Error::Storage { .. } } if shown == url),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "could not open the sqlite store at \"sqlite:/nonexistent-dir-botbuilder/x/bot.db\""
+        );
+    }
 
     #[test]
     fn table_names_are_checked() {

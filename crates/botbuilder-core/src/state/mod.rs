@@ -62,7 +62,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use botbuilder_schema::{Activity, SchemaError};
 use serde_json::{Map, Value};
 
-use crate::storage::{ETAG_ANY, ETAG_FIELD, ETAG_NEW, Storage, StoreItems, document_with_e_tag};
+use crate::storage::backend::document_with_e_tag;
+use crate::storage::{ETAG_ANY, ETAG_FIELD, ETAG_NEW, Storage, StoreItems};
 use crate::{Error, TurnContext};
 
 mod accessor;

@@ -7,7 +7,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
-use super::{ETags, Storage, StoreItems, document_with_e_tag, prepare_write};
+use super::backend::{document_with_e_tag, prepare_write};
+use super::{ETags, Storage, StoreItems};
 use crate::Error;
 
 /// A [`Storage`] that keeps documents in memory: for tests, the Emulator, and bots whose

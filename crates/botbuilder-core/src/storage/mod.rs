@@ -2,8 +2,8 @@
 //!
 //! State ([`BotState`](crate::BotState)) is stored through this trait; [`MemoryStorage`] keeps
 //! documents in memory, and durable backends (separate crates) keep them in a database. Every
-//! backend passes the same
-//! [conformance suite](crate::testing::storage_conformance).
+//! backend passes the same conformance suite (`testing::storage_conformance`, feature
+//! `test-util`); what a backend author needs beyond the trait is in [`backend`].
 //!
 //! # The contract
 //!
@@ -63,12 +63,15 @@ use serde_json::{Map, Value};
 
 use crate::Error;
 
+pub mod backend;
 mod memory;
 mod shared;
 
 pub use memory::MemoryStorage;
 pub(crate) use shared::jittered;
 pub use shared::{ConflictBackoff, SharedDocument};
+
+use backend::document_with_e_tag;
 
 /// Documents by key, as [`Storage::read`] returns them and [`Storage::write`] takes them.
 pub type StoreItems = BTreeMap<String, Value>;
@@ -88,7 +91,8 @@ pub const ETAG_NEW: &str = "";
 
 /// Where a bot keeps JSON documents: batch read, write and delete by key, with optimistic
 /// concurrency by eTag. See the [module docs](self) for the full contract; every backend
-/// must pass [`storage_conformance`](crate::testing::storage_conformance).
+/// must pass the conformance suite (`testing::storage_conformance`, feature `test-util`) and
+/// is built from the pieces in [`backend`].
 ///
 /// Usable as `Arc<dyn Storage>`. Operations are cancel-safe in the sense that dropping a
 /// future leaves each document either written or not; a dropped batch write may have
@@ -162,136 +166,6 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
     }
 }
 
-/// What a write expects to find under its key, as the document's `"eTag"` says. Backends
-/// use it with [`prepare_write`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum WriteCondition {
-    /// Write whatever is stored (no eTag, or `*`).
-    Any,
-    /// Write only if nothing is stored (eTag `""`).
-    Absent,
-    /// Write only if the stored document has this eTag.
-    Matches(String),
-}
-
-impl WriteCondition {
-    /// Whether a write under this condition may replace what is stored, given the stored
-    /// document's eTag (`None` when nothing is stored).
-    ///
-    /// ```
-    /// use botbuilder_core::storage::WriteCondition;
-    ///
-    /// assert!(WriteCondition::Any.allows(Some("7")));
-    /// assert!(WriteCondition::Absent.allows(None));
-    /// assert!(!WriteCondition::Absent.allows(Some("7")));
-    /// assert!(WriteCondition::Matches("7".into()).allows(Some("7")));
-    /// assert!(!WriteCondition::Matches("7".into()).allows(None));
-    /// ```
-    #[must_use]
-    pub fn allows(&self, stored_e_tag: Option<&str>) -> bool {
-        match self {
-            WriteCondition::Any => true,
-            WriteCondition::Absent => stored_e_tag.is_none(),
-            WriteCondition::Matches(expected) => stored_e_tag == Some(expected.as_str()),
-        }
-    }
-}
-
-/// Splits a document to write into the object to store (without its `"eTag"` field) and the
-/// condition that field sets. For backend implementers.
-///
-/// ```
-/// use botbuilder_core::storage::{prepare_write, WriteCondition};
-/// use serde_json::json;
-///
-/// let (body, condition) = prepare_write("k", json!({"a": 1, "eTag": "5"}))?;
-/// assert_eq!(body, *json!({"a": 1}).as_object().unwrap());
-/// assert_eq!(condition, WriteCondition::Matches("5".into()));
-/// assert!(prepare_write("k", json!([1, 2])).is_err());
-/// # Ok::<(), botbuilder_core::Error>(())
-/// ```
-///
-/// # Errors
-/// [`Error::InvalidDocument`] when the document is not a JSON object or its `"eTag"` is
-/// neither a string nor `null`.
-pub fn prepare_write(
-    key: &str,
-    document: Value,
-) -> Result<(Map<String, Value>, WriteCondition), Error> {
-    let Value::Object(mut body) = document else {
-        return Err(Error::InvalidDocument {
-            key: key.to_owned(),
-            reason: format!("a document must be a JSON object, not {}", kind(&document)),
-        });
-    };
-    let condition = match body.remove(ETAG_FIELD) {
-        None | Some(Value::Null) => WriteCondition::Any,
-        Some(Value::String(e_tag)) if e_tag == ETAG_ANY => WriteCondition::Any,
-        Some(Value::String(e_tag)) if e_tag == ETAG_NEW => WriteCondition::Absent,
-        Some(Value::String(e_tag)) => WriteCondition::Matches(e_tag),
-        Some(other) => {
-            return Err(Error::InvalidDocument {
-                key: key.to_owned(),
-                reason: format!("its eTag must be a string, not {}", kind(&other)),
-            });
-        }
-    };
-    Ok((body, condition))
-}
-
-/// The document a read returns: the stored object with its eTag in the `"eTag"` field. For
-/// backend implementers.
-#[must_use]
-pub fn document_with_e_tag(mut body: Map<String, Value>, e_tag: impl Into<String>) -> Value {
-    body.insert(ETAG_FIELD.to_owned(), Value::String(e_tag.into()));
-    Value::Object(body)
-}
-
-/// Reads back the object a backend stored as JSON text (without its eTag, which the
-/// backend keeps beside it). For backend implementers: the counterpart of [`prepare_write`].
-///
-/// ```
-/// use botbuilder_core::storage::parse_stored_body;
-///
-/// assert_eq!(parse_stored_body("k", r#"{"a":1}"#)?["a"], 1);
-/// assert!(parse_stored_body("k", "[1]").is_err());
-/// assert!(parse_stored_body("k", "{").is_err());
-/// # Ok::<(), botbuilder_core::Error>(())
-/// ```
-///
-/// # Errors
-/// [`Error::InvalidDocument`] naming the key when the text is not valid JSON or not a JSON
-/// object (the store was written by something else, or damaged).
-pub fn parse_stored_body(key: &str, text: &str) -> Result<Map<String, Value>, Error> {
-    match serde_json::from_str(text) {
-        Ok(Value::Object(body)) => Ok(body),
-        Ok(other) => Err(Error::InvalidDocument {
-            key: key.to_owned(),
-            reason: format!("the stored document is {}, not a JSON object", kind(&other)),
-        }),
-        Err(e) => Err(Error::InvalidDocument {
-            key: key.to_owned(),
-            reason: format!("the stored document is not valid JSON: {e}"),
-        }),
-    }
-}
-
-/// A new random eTag: 128 random bits in hex, so that no two writes, from any process or
-/// instance, share one. For backends shared between processes (a counter would repeat).
-///
-/// ```
-/// use botbuilder_core::storage::random_e_tag;
-///
-/// let (a, b) = (random_e_tag(), random_e_tag());
-/// assert_eq!(a.len(), 32);
-/// assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
-/// assert_ne!(a, b);
-/// ```
-#[must_use]
-pub fn random_e_tag() -> String {
-    format!("{:032x}", fastrand::u128(..))
-}
-
 /// The eTag a document carries, if any.
 ///
 /// ```
@@ -317,59 +191,4 @@ pub fn e_tag(document: &Value) -> Option<&str> {
 #[must_use]
 pub fn new_document() -> Value {
     document_with_e_tag(Map::new(), ETAG_NEW)
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn prepare_write_reads_the_condition_from_the_etag() {
-        let cases = [
-            (json!({"a": 1}), WriteCondition::Any),
-            (json!({"a": 1, "eTag": null}), WriteCondition::Any),
-            (json!({"a": 1, "eTag": "*"}), WriteCondition::Any),
-            (json!({"a": 1, "eTag": ""}), WriteCondition::Absent),
-            (
-                json!({"a": 1, "eTag": "12"}),
-                WriteCondition::Matches("12".into()),
-            ),
-        ];
-        for (doc, expected) in cases {
-            let (body, condition) = prepare_write("k", doc).unwrap();
-            assert_eq!(condition, expected);
-            assert_eq!(Value::Object(body), json!({"a": 1}));
-        }
-    }
-
-    #[test]
-    fn prepare_write_rejects_non_objects_and_bad_etags() {
-        for doc in [json!(null), json!(1), json!("s"), json!([1]), json!(true)] {
-            let e = prepare_write("the key", doc).unwrap_err();
-            assert!(matches!(&e, Error::InvalidDocument { key, .. } if key == "the key"));
-        }
-        let e = prepare_write("k", json!({"eTag": 5})).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "invalid storage document \"k\": its eTag must be a string, not a number"
-        );
-    }
-
-    #[test]
-    fn document_with_e_tag_adds_the_field() {
-        let body = json!({"x": 1}).as_object().unwrap().clone();
-        assert_eq!(document_with_e_tag(body, "9"), json!({"x": 1, "eTag": "9"}));
-    }
 }

@@ -1,5 +1,9 @@
-//! Unit-testing bots with no HTTP: [`TestAdapter`] and [`TestFlow`]; and
-//! [`storage_conformance`], the suite every [`Storage`](crate::Storage) backend passes.
+//! Unit-testing bots with no HTTP: [`TestAdapter`] and [`TestFlow`].
+//!
+//! With the `test-util` feature, also the plumbing of the SDK's own CI, for storage-backend
+//! authors: `storage_conformance`, the suite every [`Storage`](crate::Storage) backend passes,
+//! and `server_url`, which finds a real server for a test or skips it. Enable it in
+//! `[dev-dependencies]`: `botbuilder-core = { version = "…", features = ["test-util"] }`.
 //!
 //! A two-conversation proactive scenario: a job started in conversation A is completed from
 //! conversation B, and the notification lands in A.
@@ -53,6 +57,7 @@
 
 mod adapter;
 mod flow;
+#[cfg(feature = "test-util")]
 pub mod storage_conformance;
 
 pub use adapter::TestAdapter;
@@ -60,6 +65,7 @@ pub use flow::TestFlow;
 
 /// The environment variable that makes [`server_url`] fail a test instead of skipping it:
 /// set it to `1` in CI, where the servers are started for the tests.
+#[cfg(feature = "test-util")]
 pub const REQUIRE_SERVERS_VAR: &str = "BOTBUILDER_REQUIRE_SERVERS";
 
 /// The URL of a real server for a test (a Redis or PostgreSQL for a storage backend's
@@ -81,6 +87,7 @@ pub const REQUIRE_SERVERS_VAR: &str = "BOTBUILDER_REQUIRE_SERVERS";
 ///
 /// # Panics
 /// When `var` is unset or blank and [`REQUIRE_SERVERS_VAR`] is `1`.
+#[cfg(feature = "test-util")]
 #[must_use]
 pub fn server_url(var: &str, test: &str) -> Option<String> {
     match std::env::var(var) {

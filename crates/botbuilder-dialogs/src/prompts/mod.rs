@@ -123,19 +123,21 @@ pub struct PromptOptions {
 }
 
 impl PromptOptions {
-    /// Options asking this question.
+    /// Options asking this question. A question from text alone (a `&str` or `String`) is
+    /// sent with `inputHint` = `expectingInput`, as BotBuilder-JS does for a string prompt; an
+    /// activity with its own input hint keeps it.
     #[must_use]
     pub fn new(prompt: impl Into<Activity>) -> Self {
         PromptOptions {
-            prompt: Some(prompt.into()),
+            prompt: Some(question(prompt.into())),
             ..PromptOptions::default()
         }
     }
 
-    /// Sets the retry prompt.
+    /// Sets the retry prompt (text alone expects input, as in [`PromptOptions::new`]).
     #[must_use]
     pub fn with_retry_prompt(mut self, retry_prompt: impl Into<Activity>) -> Self {
-        self.retry_prompt = Some(retry_prompt.into());
+        self.retry_prompt = Some(question(retry_prompt.into()));
         self
     }
 
@@ -419,6 +421,16 @@ impl<K: PromptKind> fmt::Debug for PromptCore<K> {
             .field("validator", &self.validator.is_some())
             .field("default_locale", &self.default_locale)
             .finish_non_exhaustive()
+    }
+}
+
+/// A question from text alone (a message with only text and the `acceptingInput` hint that
+/// `From<&str>` gives it) expects input; any other activity is kept as it is.
+fn question(activity: Activity) -> Activity {
+    if activity == Activity::from(activity.text()) {
+        activity.with_input_hint(InputHints::ExpectingInput)
+    } else {
+        activity
     }
 }
 
