@@ -60,7 +60,9 @@ where
 }
 
 async fn run() -> Result<(), BoxError> {
-    let settings = Settings::from_env()?;
+    // The bot's identity: BotBuilder's keys (`MicrosoftAppId`, ...), none for anonymous.
+    let config = BotConfig::from_env()?;
+    let settings = Settings::from_env(config.clone())?;
     let defaults = bot::Pace::default();
     let pace = bot::Pace {
         per_second: positive(&settings, "BROADCAST_PER_SECOND", defaults.per_second)?,
@@ -69,7 +71,7 @@ async fn run() -> Result<(), BoxError> {
     let store_url = settings.storage_url("broadcast-bot.db");
     let bot = bot::BroadcastBot::new(botbuilder::storage::open(&store_url).await?).with_pace(pace);
     let known = bot.known_conversations().await?.len();
-    let adapter = CloudAdapter::new(&settings.bot)?;
+    let adapter = CloudAdapter::new(&config)?;
     // Retries the sends the channel refused, including those of an earlier run.
     let _outbox = bot.outbox().spawn(Arc::new(adapter.clone()));
     let audience = format!(

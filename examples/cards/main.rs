@@ -38,8 +38,10 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), BoxError> {
-    let settings = common::Settings::from_env()?;
-    let adapter = CloudAdapter::new(&settings.bot)?;
+    // The bot's identity: BotBuilder's keys (`MicrosoftAppId`, ...), none for anonymous.
+    let config = BotConfig::from_env()?;
+    let settings = common::Settings::from_env(config.clone())?;
+    let adapter = CloudAdapter::new(&config)?;
     let bot: Arc<dyn Bot> = Arc::new(bot::CardsBot);
     let banner = common::Banner::new("Cards bot", "hero");
 

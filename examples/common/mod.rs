@@ -67,10 +67,9 @@ impl fmt::Display for SettingsError {
 impl std::error::Error for SettingsError {}
 
 impl Settings {
-    /// Reads BotBuilder's keys with [`BotConfig::from_env`], and the rest from the process
-    /// environment over a `.env` file in the working directory.
-    pub(crate) fn from_env() -> Result<Self, BoxError> {
-        let bot = BotConfig::from_env()?;
+    /// The settings of a bot with identity `bot` (from [`BotConfig::from_env`]), the rest read
+    /// from the process environment over a `.env` file in the working directory.
+    pub(crate) fn from_env(bot: BotConfig) -> Result<Self, BoxError> {
         let mut values = HashMap::new();
         if let Ok(iter) = dotenvy::dotenv_iter() {
             for item in iter {

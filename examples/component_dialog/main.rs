@@ -54,10 +54,12 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), BoxError> {
-    let settings = common::Settings::from_env()?;
+    // The bot's identity: BotBuilder's keys (`MicrosoftAppId`, ...), none for anonymous.
+    let config = BotConfig::from_env()?;
+    let settings = common::Settings::from_env(config.clone())?;
     let store_url = settings.storage_url("component-dialog.db");
     let bot = bot::BookingBot::new(botbuilder::storage::open(&store_url).await?);
-    let adapter = CloudAdapter::new(&settings.bot)?;
+    let adapter = CloudAdapter::new(&config)?;
     let bot: Arc<dyn Bot> = Arc::new(bot);
     let banner =
         common::Banner::new("Booking bot", "hi").note("State", common::describe_store(&store_url));

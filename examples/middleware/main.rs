@@ -40,10 +40,12 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), BoxError> {
-    let settings = common::Settings::from_env()?;
+    // The bot's identity: BotBuilder's keys (`MicrosoftAppId`, ...), none for anonymous.
+    let config = BotConfig::from_env()?;
+    let settings = common::Settings::from_env(config.clone())?;
     // Registration order is execution order: TurnLog, CleanText, KeywordFilter, then the bot.
     let stats = Arc::new(bot::Stats::default());
-    let adapter = CloudAdapter::new(&settings.bot)?.with_middleware(bot::middleware(stats));
+    let adapter = CloudAdapter::new(&config)?.with_middleware(bot::middleware(stats));
     let bot: Arc<dyn Bot> = Arc::new(bot::MiddlewareBot);
     let banner = common::Banner::new("Middleware bot", "hello   there");
 

@@ -55,7 +55,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), BoxError> {
-    let settings = common::Settings::from_env()?;
+    let settings = common::Settings::from_env(BotConfig::from_env()?)?;
     let app = app::App::build(&settings).await?;
     // Retries the notifications the channel refused, including those of an earlier run.
     let _outbox = app.start_outbox();

@@ -44,10 +44,12 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), BoxError> {
-    let settings = common::Settings::from_env()?;
+    // The bot's identity: BotBuilder's keys (`MicrosoftAppId`, ...), none for anonymous.
+    let config = BotConfig::from_env()?;
+    let settings = common::Settings::from_env(config.clone())?;
     let store_url = settings.storage_url("reminders-bot.db");
     let bot = bot::RemindersBot::new(botbuilder::storage::open(&store_url).await?);
-    let adapter = CloudAdapter::new(&settings.bot)?;
+    let adapter = CloudAdapter::new(&config)?;
     // Reminders set before a restart: schedule them again (overdue ones fire at once).
     let pending = bot.start(Arc::new(adapter.clone())).await?;
     // Retries the reminders the channel refused, including those of an earlier run.

@@ -36,10 +36,12 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), BoxError> {
-    let settings = common::Settings::from_env()?;
+    // The bot's identity: BotBuilder's keys (`MicrosoftAppId`, ...), none for anonymous.
+    let config = BotConfig::from_env()?;
+    let settings = common::Settings::from_env(config.clone())?;
     let store_url = settings.storage_url("welcome-bot.db");
     let bot = bot::WelcomeBot::new(botbuilder::storage::open(&store_url).await?);
-    let adapter = CloudAdapter::new(&settings.bot)?.with_middleware(bot.auto_save());
+    let adapter = CloudAdapter::new(&config)?.with_middleware(bot.auto_save());
     let bot: Arc<dyn Bot> = Arc::new(bot);
     let banner =
         common::Banner::new("Welcome bot", "hi").note("State", common::describe_store(&store_url));
