@@ -9,7 +9,7 @@
 //! | `HOST` | `127.0.0.1` when anonymous, else `0.0.0.0` | the address to listen on |
 //! | `BOT_STORAGE` | `sqlite:<name>.db` | the store of examples that keep state (`memory`, `sqlite:PATH`, `redis://…`, `postgres://…`) |
 //! | `BOT_STATE_DIR` | `.` | where the default SQLite file goes |
-//! | `DirectLineSecret` | none | the chat page's secret, needed to serve it beyond loopback |
+//! | `DirectLineSecret` | none | the chat page's secret, needed to serve it beyond loopback (read by `DirectLine::from_env_if_allowed` in `main.rs`) |
 //! | `RUST_LOG` | `info` | log filter |
 //!
 //! and BotBuilder's keys (`MicrosoftAppId`, `MicrosoftAppPassword`, ...): see
