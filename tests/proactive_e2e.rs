@@ -654,3 +654,51 @@ fn fastrand_suffix() -> u64 {
         .subsec_nanos()
         .into()
 }
+
+/// The flagship's start banner as `main` builds it, for a bot with an app id listening where
+/// such a bot does by default (every interface) without a `DirectLineSecret`: every line
+/// matches that configuration.
+#[tokio::test]
+async fn the_banner_of_the_flagship_with_an_app_id_matches_its_configuration() {
+    let values = HashMap::from([("BOT_STORAGE".to_owned(), "memory".to_owned())]);
+    let config = BotConfig::new("flagship-app-id", "the-app-pa55word");
+    let settings = common::Settings::from_values(values, config).unwrap();
+    let app = app::App::build(&settings).await.unwrap();
+    // The address `main` binds (not bound here: tests listen on loopback only).
+    let bound = settings.address();
+    assert_eq!(bound, "0.0.0.0:3978".parse().unwrap());
+    let bot: Arc<dyn Bot> = Arc::new(app.bot.clone());
+    let direct_line = botbuilder::directline::DirectLine::builder(app.adapter.clone(), bot, bound)
+        .build_if_allowed()
+        .unwrap();
+    let chat = botbuilder::directline::ChatPage::of(direct_line.as_ref());
+
+    let lines = app.banner(&settings).lines(&settings, bound, &chat);
+    let text = lines.join("\n");
+    let port = bound.port();
+    assert_eq!(
+        lines[0],
+        format!("Proactive job bot listening on http://0.0.0.0:{port}")
+    );
+    assert!(
+        text.contains(&format!(
+            "Emulator: open http://localhost:{port}/api/messages with app id flagship-app-id and its password"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("no app id"), "{text}");
+    assert!(!text.contains("curl -s"), "{text}");
+    assert!(text.contains("need a channel's token"), "{text}");
+    assert!(
+        text.contains("off (listening beyond loopback: set DirectLineSecret"),
+        "{text}"
+    );
+    assert!(text.contains("Jobs API:"), "{text}");
+    assert!(text.contains("Job log:  memory"), "{text}");
+    assert!(
+        text.contains("Mode:     authenticated as app id flagship-app-id"),
+        "{text}"
+    );
+    assert!(!text.contains("anonymous"), "{text}");
+    assert!(!text.contains("pa55word"), "{text}");
+}

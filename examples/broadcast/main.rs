@@ -30,6 +30,8 @@ mod common;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use botbuilder::directline::{ChatPage, DirectLine};
+use botbuilder::hosting;
 use botbuilder::prelude::*;
 use common::{Settings, SettingsError};
 
@@ -58,7 +60,9 @@ where
 }
 
 async fn run() -> Result<(), BoxError> {
-    let settings = Settings::from_env()?;
+    // The bot's identity: BotBuilder's keys (`MicrosoftAppId`, ...), none for anonymous.
+    let config = BotConfig::from_env()?;
+    let settings = Settings::from_env(config.clone())?;
     let defaults = bot::Pace::default();
     let pace = bot::Pace {
         per_second: positive(&settings, "BROADCAST_PER_SECOND", defaults.per_second)?,
@@ -67,16 +71,36 @@ async fn run() -> Result<(), BoxError> {
     let store_url = settings.storage_url("broadcast-bot.db");
     let bot = bot::BroadcastBot::new(botbuilder::storage::open(&store_url).await?).with_pace(pace);
     let known = bot.known_conversations().await?.len();
-    let adapter = CloudAdapter::new(&settings.bot)?;
+    let adapter = CloudAdapter::new(&config)?;
     // Retries the sends the channel refused, including those of an earlier run.
     let _outbox = bot.outbox().spawn(Arc::new(adapter.clone()));
     let audience = format!(
         "{known} conversation(s); {} sends a second, {} at a time",
         pace.per_second, pace.concurrency
     );
-    common::Host::new("Broadcast bot", "hi")
+    let bot: Arc<dyn Bot> = Arc::new(bot);
+    let banner = common::Banner::new("Broadcast bot", "hi")
         .note("State", common::describe_store(&store_url))
-        .note("Audience", audience)
-        .serve(&settings, adapter, Arc::new(bot))
+        .note("Audience", audience);
+
+    // Listen, then serve `/api/messages`, `/healthz`, and the chat page with its local Direct
+    // Line endpoint where it may be served: on loopback, or beyond it with a `DirectLineSecret`.
+    let server = hosting::Server::bind(settings.address())
         .await
+        .map_err(|e| format!("{e} (set PORT or HOST)"))?;
+    let mut app = hosting::router(adapter.clone(), bot.clone()).merge(hosting::health_route());
+    let direct_line = DirectLine::from_env_if_allowed(adapter, bot, server.local_addr())?;
+    if let Some(direct_line) = &direct_line {
+        app = app.merge(direct_line.router());
+    }
+    banner.print(
+        &settings,
+        server.local_addr(),
+        &ChatPage::of(direct_line.as_ref()),
+    );
+    server
+        .with_graceful_shutdown(hosting::shutdown_signal())
+        .serve(app)
+        .await?;
+    Ok(())
 }

@@ -1,7 +1,6 @@
-//! What every example's `main` shares, so each `main.rs` shows only its bot's wiring:
-//! settings from the environment (and `.env`), logging, and [`Host`], which serves the bot
-//! (`/api/messages`, the chat page and its local Direct Line endpoint, and any routes of the
-//! example's own) with a start banner until ctrl-c or SIGTERM. Included with
+//! The examples' plumbing, not the SDK's: their settings from the environment (and `.env`),
+//! logging, the exit code, and the start [`Banner`]. Each `main.rs` makes the SDK calls
+//! itself (the adapter, the server, the routes, the chat page). Included with
 //! `#[path = "../common/mod.rs"] mod common;`.
 //!
 //! | key | default | meaning |
@@ -10,7 +9,7 @@
 //! | `HOST` | `127.0.0.1` when anonymous, else `0.0.0.0` | the address to listen on |
 //! | `BOT_STORAGE` | `sqlite:<name>.db` | the store of examples that keep state (`memory`, `sqlite:PATH`, `redis://…`, `postgres://…`) |
 //! | `BOT_STATE_DIR` | `.` | where the default SQLite file goes |
-//! | `DirectLineSecret` | none | the chat page's secret, needed to serve it beyond loopback |
+//! | `DirectLineSecret` | none | the chat page's secret, needed to serve it beyond loopback (read by `DirectLine::from_env_if_allowed` in `main.rs`) |
 //! | `RUST_LOG` | `info` | log filter |
 //!
 //! and BotBuilder's keys (`MicrosoftAppId`, `MicrosoftAppPassword`, ...): see
@@ -24,11 +23,8 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use axum::Router;
-use botbuilder::directline::{self, DirectLine};
-use botbuilder::hosting;
+use botbuilder::directline::{ChatPage, SECRET_KEY};
 use botbuilder::prelude::*;
 use tracing_subscriber::EnvFilter;
 
@@ -71,10 +67,9 @@ impl fmt::Display for SettingsError {
 impl std::error::Error for SettingsError {}
 
 impl Settings {
-    /// Reads BotBuilder's keys with [`BotConfig::from_env`], and the rest from the process
-    /// environment over a `.env` file in the working directory.
-    pub(crate) fn from_env() -> Result<Self, BoxError> {
-        let bot = BotConfig::from_env()?;
+    /// The settings of a bot with identity `bot` (from [`BotConfig::from_env`]), the rest read
+    /// from the process environment over a `.env` file in the working directory.
+    pub(crate) fn from_env(bot: BotConfig) -> Result<Self, BoxError> {
         let mut values = HashMap::new();
         if let Ok(iter) = dotenvy::dotenv_iter() {
             for item in iter {
@@ -176,38 +171,28 @@ pub(crate) fn describe_store(url: &str) -> String {
     botbuilder::storage::redact_url(url)
 }
 
-/// How an example is served: the banner's title, the first message of its `curl` line, its
-/// notes, and routes of its own. [`Host::serve`] binds the settings' address and serves
-/// `POST /api/messages`, `GET /healthz`, the chat page (`/chat`) and its local Direct Line
-/// endpoint (on loopback, or with a `DirectLineSecret`), and the extra routes, until ctrl-c
-/// or SIGTERM. A part that cannot start (the port is taken, a Direct Line setting is
-/// invalid) is an error, and nothing is served.
-///
-/// ```text
-/// common::Host::new("Echo bot", "hello")
-///     .note("State", common::describe_store(&store_url))
-///     .serve(&settings, adapter, Arc::new(bot))
-///     .await
-/// ```
-pub(crate) struct Host {
+/// The start banner: the example's title, the message its `curl` line sends, and notes of its
+/// own. [`lines`](Self::lines) says how to reach the bot as it runs: the Emulator with or
+/// without an app id, `curl` only when the bot is anonymous, the chat page or why there is
+/// none, and the bot's mode. No line holds the app password.
+#[derive(Clone, Debug)]
+pub(crate) struct Banner {
     title: String,
     first_message: String,
     notes: Vec<(&'static str, String)>,
-    routes: Router,
 }
 
-impl Host {
-    /// A host whose banner is titled `title` and whose `curl` line sends `first_message`.
+impl Banner {
+    /// A banner titled `title` whose `curl` line sends `first_message`.
     pub(crate) fn new(title: impl Into<String>, first_message: impl Into<String>) -> Self {
         Self {
             title: title.into(),
             first_message: first_message.into(),
             notes: Vec::new(),
-            routes: Router::new(),
         }
     }
 
-    /// A `label: value` line of the banner, after the chat page's.
+    /// A `label: value` line, after the chat page's.
     #[must_use]
     #[allow(dead_code)] // not every example has notes
     pub(crate) fn note(mut self, label: &'static str, value: impl Into<String>) -> Self {
@@ -215,92 +200,91 @@ impl Host {
         self
     }
 
-    /// Routes of the example's own, served beside the bot's.
-    #[must_use]
-    #[allow(dead_code)] // only the flagship has routes of its own
-    pub(crate) fn routes(mut self, routes: Router) -> Self {
-        self.routes = self.routes.merge(routes);
-        self
-    }
-
-    /// Binds the settings' address, prints the banner, and serves until ctrl-c or SIGTERM.
-    pub(crate) async fn serve(
-        self,
+    /// The banner of a bot with `settings`, bound to `bound`, whose chat page is `chat`.
+    pub(crate) fn lines(
+        &self,
         settings: &Settings,
-        adapter: CloudAdapter,
-        bot: Arc<dyn Bot>,
-    ) -> Result<(), BoxError> {
-        let address = settings.address();
-        let server = hosting::Server::bind(address)
-            .await
-            .map_err(|e| format!("{e} (set PORT or HOST)"))?;
-        let bound = server.local_addr();
-        let mut router = hosting::router(adapter.clone(), Arc::clone(&bot))
-            .merge(hosting::health_route())
-            .merge(self.routes);
-        // The chat page and its local Direct Line endpoint: on loopback, or beyond it with a
-        // `DirectLineSecret`. Without either the bot serves its channels and the banner says
-        // why there is no chat page; a Direct Line setting that is set but invalid stops the
-        // start (nothing is served).
-        let secret = settings.get(directline::SECRET_KEY);
-        let chat = if bound.ip().is_loopback() || secret.is_some() {
-            let mut direct_line = DirectLine::builder(adapter, bot, bound);
-            if let Some(secret) = secret {
-                direct_line = direct_line.secret(secret);
-            }
-            let direct_line = direct_line.build()?;
-            router = router.merge(direct_line.router());
-            direct_line.chat_url().map_or_else(
-                || "off (no chat page)".to_owned(),
-                |url| format!("{url} (each tab is its own conversation)"),
-            )
-        } else {
-            format!(
-                "off (set {} to serve the chat page beyond loopback)",
-                directline::SECRET_KEY
-            )
-        };
-
+        bound: SocketAddr,
+        chat: &ChatPage,
+    ) -> Vec<String> {
         let shown = if bound.ip().is_unspecified() {
             format!("localhost:{}", bound.port())
         } else {
             bound.to_string()
         };
-        let text = serde_json::Value::from(self.first_message);
-        println!("{} listening on http://{bound}", self.title);
-        line(
-            "Emulator",
-            &format!("open http://{shown}/api/messages (no app id or password)"),
-        );
-        line(
-            "curl",
-            &format!(
-                "curl -s http://{shown}/api/messages -H 'Content-Type: application/json' -d \
-                 '{{\"type\":\"message\",\"text\":{text},\"channelId\":\"emulator\",\
-                 \"serviceUrl\":\"http://localhost\",\"conversation\":{{\"id\":\"c1\"}},\
-                 \"from\":{{\"id\":\"u1\"}},\"recipient\":{{\"id\":\"bot\"}},\
-                 \"deliveryMode\":\"expectReplies\"}}'"
-            ),
-        );
-        line("Chat in a browser", &chat);
+        let messages = format!("http://{shown}/api/messages");
+        let app_id = settings.bot.effective_app_id();
+        let mut lines = vec![format!("{} listening on http://{bound}", self.title)];
+        let mut line = |label: &str, value: String| {
+            lines.push(format!("  {:<9} {value}", format!("{label}:")));
+        };
+        match app_id {
+            None => {
+                line(
+                    "Emulator",
+                    format!("open {messages} (no app id or password)"),
+                );
+                let text = serde_json::Value::from(self.first_message.as_str());
+                line(
+                    "curl",
+                    format!(
+                        "curl -s {messages} -H 'Content-Type: application/json' -d \
+                         '{{\"type\":\"message\",\"text\":{text},\"channelId\":\"emulator\",\
+                         \"serviceUrl\":\"http://localhost\",\"conversation\":{{\"id\":\"c1\"}},\
+                         \"from\":{{\"id\":\"u1\"}},\"recipient\":{{\"id\":\"bot\"}},\
+                         \"deliveryMode\":\"expectReplies\"}}'"
+                    ),
+                );
+            }
+            Some(id) => {
+                line(
+                    "Emulator",
+                    format!("open {messages} with app id {id} and its password"),
+                );
+                line(
+                    "curl",
+                    "none: requests to /api/messages need a channel's token (the bot has an app id)"
+                        .to_owned(),
+                );
+            }
+        }
+        let chat = match chat {
+            ChatPage::Served {
+                url,
+                needs_secret: false,
+            } => format!("{url} (each tab is its own conversation)"),
+            ChatPage::Served {
+                url,
+                needs_secret: true,
+            } => format!("{url} (it asks for the {SECRET_KEY}; each tab is its own conversation)"),
+            ChatPage::Disabled => "off (no chat page)".to_owned(),
+            ChatPage::NeedsSecret => {
+                format!("off (listening beyond loopback: set {SECRET_KEY} to serve the chat page)")
+            }
+        };
+        line("Chat in a browser", chat);
         for (label, value) in &self.notes {
-            line(label, value);
+            line(label, value.clone());
         }
-        if settings.bot.is_anonymous() {
-            line(
-                "Mode",
-                "anonymous (set MicrosoftAppId and MicrosoftAppPassword to connect a channel)",
-            );
-        }
-        server.serve(router).await?;
-        println!("Stopped.");
-        Ok(())
+        line(
+            "Mode",
+            match app_id {
+                None => {
+                    "anonymous (set MicrosoftAppId and MicrosoftAppPassword to connect a channel)"
+                        .to_owned()
+                }
+                Some(id) => format!("authenticated as app id {id}"),
+            },
+        );
+        lines
     }
-}
 
-/// One `label: value` line of the banner, the values lined up.
-fn line(label: &str, value: &str) {
-    println!("  {:<9} {value}", format!("{label}:"));
+    /// Prints [`lines`](Self::lines).
+    pub(crate) fn print(&self, settings: &Settings, bound: SocketAddr, chat: &ChatPage) {
+        for line in self.lines(settings, bound, chat) {
+            println!("{line}");
+        }
+    }
 }
 
 #[cfg(test)]
@@ -377,51 +361,117 @@ mod tests {
         }
     }
 
-    fn on_a_free_port(extra: &[(&str, &str)]) -> Settings {
-        let mut pairs = vec![("PORT", "0"), ("HOST", "127.0.0.1")];
-        pairs.extend_from_slice(extra);
-        Settings::from_values(values(&pairs), BotConfig::anonymous()).unwrap()
-    }
-
-    fn echo() -> (CloudAdapter, Arc<dyn Bot>) {
-        struct Quiet;
-        #[async_trait]
-        impl ActivityHandler for Quiet {}
-        let adapter = CloudAdapter::new(&BotConfig::anonymous()).unwrap();
-        (adapter, Arc::new(Quiet))
-    }
-
-    #[tokio::test]
-    async fn an_invalid_direct_line_secret_stops_the_start() {
-        let settings = on_a_free_port(&[("DirectLineSecret", "short")]);
-        let (adapter, bot) = echo();
-        let served = tokio::time::timeout(
-            std::time::Duration::from_secs(5),
-            Host::new("Test bot", "hi").serve(&settings, adapter, bot),
+    /// The banner of a test bot with `bot`'s identity, bound to `bound`.
+    fn banner(bot: BotConfig, bound: &str, chat: &ChatPage) -> Vec<String> {
+        let settings = Settings::from_values(HashMap::new(), bot).unwrap();
+        Banner::new("Test bot", "hi").note("State", "memory").lines(
+            &settings,
+            bound.parse().unwrap(),
+            chat,
         )
-        .await
-        .expect("the start fails at once, serving nothing");
+    }
+
+    /// The value of the banner line labelled `label`.
+    fn value<'a>(lines: &'a [String], label: &str) -> Option<&'a str> {
+        let label = format!("{label}:");
+        lines
+            .iter()
+            .find_map(|l| l.trim_start().strip_prefix(label.as_str()))
+            .map(str::trim)
+    }
+
+    fn served(url: &str, needs_secret: bool) -> ChatPage {
+        ChatPage::Served {
+            url: url.to_owned(),
+            needs_secret,
+        }
+    }
+
+    #[test]
+    fn the_banner_of_an_anonymous_bot_on_loopback() {
+        let lines = banner(
+            BotConfig::anonymous(),
+            "127.0.0.1:3978",
+            &served("http://127.0.0.1:3978/chat", false),
+        );
+        assert_eq!(lines[0], "Test bot listening on http://127.0.0.1:3978");
         assert_eq!(
-            served.unwrap_err().to_string(),
-            "invalid setting `DirectLineSecret`: must be at least 16 characters long"
+            value(&lines, "Emulator"),
+            Some("open http://127.0.0.1:3978/api/messages (no app id or password)")
+        );
+        let curl = value(&lines, "curl").unwrap();
+        assert!(
+            curl.starts_with("curl -s http://127.0.0.1:3978/api/messages ")
+                && curl.contains(r#""text":"hi""#)
+                && curl.contains(r#""deliveryMode":"expectReplies""#),
+            "{curl}"
+        );
+        assert_eq!(
+            value(&lines, "Chat in a browser"),
+            Some("http://127.0.0.1:3978/chat (each tab is its own conversation)")
+        );
+        assert_eq!(value(&lines, "State"), Some("memory"));
+        assert!(value(&lines, "Mode").unwrap().starts_with("anonymous"));
+    }
+
+    #[test]
+    fn the_banner_of_a_bot_with_an_app_id() {
+        let bot = BotConfig::new("app-1234", "pa55word-of-the-app");
+        let lines = banner(bot, "0.0.0.0:3978", &ChatPage::NeedsSecret);
+        assert_eq!(lines[0], "Test bot listening on http://0.0.0.0:3978");
+        assert_eq!(
+            value(&lines, "Emulator"),
+            Some("open http://localhost:3978/api/messages with app id app-1234 and its password")
+        );
+        let curl = value(&lines, "curl").unwrap();
+        assert!(
+            !curl.contains("curl -s") && curl.contains("need a channel's token"),
+            "{curl}"
+        );
+        assert_eq!(
+            value(&lines, "Mode"),
+            Some("authenticated as app id app-1234")
+        );
+        let all = lines.join("\n");
+        assert!(!all.contains("pa55word"), "{all}");
+        assert!(!all.contains("no app id"), "{all}");
+    }
+
+    #[test]
+    fn beyond_loopback_without_a_secret_the_banner_says_why_there_is_no_chat_page() {
+        let lines = banner(
+            BotConfig::anonymous(),
+            "0.0.0.0:3978",
+            &ChatPage::NeedsSecret,
+        );
+        assert_eq!(
+            value(&lines, "Chat in a browser"),
+            Some("off (listening beyond loopback: set DirectLineSecret to serve the chat page)")
         );
     }
 
-    #[tokio::test]
-    async fn a_taken_port_stops_the_start() {
-        let taken = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = taken.local_addr().unwrap().port().to_string();
-        let settings = on_a_free_port(&[("PORT", port.as_str())]);
-        let (adapter, bot) = echo();
-        let error = Host::new("Test bot", "hi")
-            .serve(&settings, adapter, bot)
-            .await
-            .unwrap_err()
-            .to_string();
-        assert!(
-            error.starts_with(&format!("cannot listen on 127.0.0.1:{port}"))
-                && error.ends_with("(set PORT or HOST)"),
-            "{error}"
+    #[test]
+    fn with_a_direct_line_secret_the_banner_says_the_page_asks_for_it() {
+        let bot = BotConfig::new("app-1234", "pa55word-of-the-app");
+        let lines = banner(
+            bot,
+            "0.0.0.0:3978",
+            &served("http://127.0.0.1:3978/chat", true),
+        );
+        assert_eq!(
+            value(&lines, "Chat in a browser"),
+            Some(
+                "http://127.0.0.1:3978/chat (it asks for the DirectLineSecret; each tab is its own conversation)"
+            )
+        );
+        let lines = banner(
+            BotConfig::anonymous(),
+            "127.0.0.1:3978",
+            &ChatPage::Disabled,
+        );
+        assert_eq!(
+            value(&lines, "Chat in a browser"),
+            Some("off (no chat page)")
         );
     }
 

@@ -16,7 +16,7 @@ use botbuilder::prelude::*;
 use serde_json::{Value, json};
 
 use crate::bot::{Completion, JobBot};
-use crate::common::Settings;
+use crate::common::{self, Banner, Settings};
 
 /// The store used when `BOT_STORAGE` is not set: a SQLite file in the working directory (or
 /// under `BOT_STATE_DIR`).
@@ -69,8 +69,22 @@ impl App {
             .with_state(self.clone())
     }
 
+    /// The start banner: how to reach the bot, the jobs API and where the job log is kept.
+    #[allow(dead_code)] // `main` and the end-to-end test use it, not every test
+    pub(crate) fn banner(&self, settings: &Settings) -> Banner {
+        Banner::new("Proactive job bot", "run")
+            .note(
+                "Jobs API",
+                "GET /api/jobs, POST /api/jobs/<number>/complete, GET /api/outbox",
+            )
+            .note(
+                "Job log",
+                common::describe_store(&settings.storage_url(DEFAULT_DB_FILE)),
+            )
+    }
+
     /// `/api/messages` (and the health route) plus the jobs API, without the chat page.
-    #[allow(dead_code)] // the end-to-end test serves this; `main` serves `jobs_api` with `common::Host`
+    #[allow(dead_code)] // the end-to-end test serves this; `main` builds its own routes
     pub(crate) fn router(&self) -> Router {
         let bot: Arc<dyn Bot> = Arc::new(self.bot.clone());
         botbuilder::hosting::router(self.adapter.clone(), bot).merge(self.jobs_api())

@@ -44,6 +44,8 @@ mod common;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use botbuilder::directline::{ChatPage, DirectLine};
+use botbuilder::hosting;
 use botbuilder::prelude::*;
 
 #[tokio::main]
@@ -53,21 +55,32 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), BoxError> {
-    let settings = common::Settings::from_env()?;
+    let settings = common::Settings::from_env(BotConfig::from_env()?)?;
     let app = app::App::build(&settings).await?;
-    let bot = Arc::new(app.bot.clone());
     // Retries the notifications the channel refused, including those of an earlier run.
     let _outbox = app.start_outbox();
-    common::Host::new("Proactive job bot", "run")
-        .routes(app.jobs_api())
-        .note(
-            "Jobs API",
-            "GET /api/jobs, POST /api/jobs/<number>/complete, GET /api/outbox",
-        )
-        .note(
-            "Job log",
-            common::describe_store(&settings.storage_url(app::DEFAULT_DB_FILE)),
-        )
-        .serve(&settings, app.adapter, bot)
+    let adapter = app.adapter.clone();
+    let bot: Arc<dyn Bot> = Arc::new(app.bot.clone());
+
+    // Listen, then serve `/api/messages`, `/healthz`, the jobs API, and the chat page with its
+    // local Direct Line endpoint where it may be served: on loopback, or beyond it with a
+    // `DirectLineSecret`.
+    let server = hosting::Server::bind(settings.address())
         .await
+        .map_err(|e| format!("{e} (set PORT or HOST)"))?;
+    let mut routes = hosting::router(adapter.clone(), bot.clone())
+        .merge(hosting::health_route())
+        .merge(app.jobs_api());
+    let direct_line = DirectLine::from_env_if_allowed(adapter, bot, server.local_addr())?;
+    if let Some(direct_line) = &direct_line {
+        routes = routes.merge(direct_line.router());
+    }
+    let chat = ChatPage::of(direct_line.as_ref());
+    app.banner(&settings)
+        .print(&settings, server.local_addr(), &chat);
+    server
+        .with_graceful_shutdown(hosting::shutdown_signal())
+        .serve(routes)
+        .await?;
+    Ok(())
 }

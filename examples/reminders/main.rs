@@ -33,6 +33,8 @@ mod common;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use botbuilder::directline::{ChatPage, DirectLine};
+use botbuilder::hosting;
 use botbuilder::prelude::*;
 
 #[tokio::main]
@@ -42,17 +44,39 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), BoxError> {
-    let settings = common::Settings::from_env()?;
+    // The bot's identity: BotBuilder's keys (`MicrosoftAppId`, ...), none for anonymous.
+    let config = BotConfig::from_env()?;
+    let settings = common::Settings::from_env(config.clone())?;
     let store_url = settings.storage_url("reminders-bot.db");
     let bot = bot::RemindersBot::new(botbuilder::storage::open(&store_url).await?);
-    let adapter = CloudAdapter::new(&settings.bot)?;
+    let adapter = CloudAdapter::new(&config)?;
     // Reminders set before a restart: schedule them again (overdue ones fire at once).
     let pending = bot.start(Arc::new(adapter.clone())).await?;
     // Retries the reminders the channel refused, including those of an earlier run.
     let _outbox = bot.outbox().spawn(Arc::new(adapter.clone()));
-    common::Host::new("Reminders bot", "remind me in 10 seconds to stretch")
+    let bot: Arc<dyn Bot> = Arc::new(bot);
+    let banner = common::Banner::new("Reminders bot", "remind me in 10 seconds to stretch")
         .note("State", common::describe_store(&store_url))
-        .note("Pending", format!("{pending} reminder(s) rescheduled"))
-        .serve(&settings, adapter, Arc::new(bot))
+        .note("Pending", format!("{pending} reminder(s) rescheduled"));
+
+    // Listen, then serve `/api/messages`, `/healthz`, and the chat page with its local Direct
+    // Line endpoint where it may be served: on loopback, or beyond it with a `DirectLineSecret`.
+    let server = hosting::Server::bind(settings.address())
         .await
+        .map_err(|e| format!("{e} (set PORT or HOST)"))?;
+    let mut app = hosting::router(adapter.clone(), bot.clone()).merge(hosting::health_route());
+    let direct_line = DirectLine::from_env_if_allowed(adapter, bot, server.local_addr())?;
+    if let Some(direct_line) = &direct_line {
+        app = app.merge(direct_line.router());
+    }
+    banner.print(
+        &settings,
+        server.local_addr(),
+        &ChatPage::of(direct_line.as_ref()),
+    );
+    server
+        .with_graceful_shutdown(hosting::shutdown_signal())
+        .serve(app)
+        .await?;
+    Ok(())
 }

@@ -29,6 +29,8 @@ mod common;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use botbuilder::directline::{ChatPage, DirectLine};
+use botbuilder::hosting;
 use botbuilder::prelude::*;
 
 #[tokio::main]
@@ -38,13 +40,35 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), BoxError> {
-    let settings = common::Settings::from_env()?;
+    // The bot's identity: BotBuilder's keys (`MicrosoftAppId`, ...), none for anonymous.
+    let config = BotConfig::from_env()?;
+    let settings = common::Settings::from_env(config.clone())?;
     let store_url = settings.storage_url("state-bot.db");
     let bot = bot::StateBot::new(botbuilder::storage::open(&store_url).await?);
     // Saves user and conversation state after every turn that succeeded.
-    let adapter = CloudAdapter::new(&settings.bot)?.with_middleware(bot.auto_save());
-    common::Host::new("State bot", "hi")
-        .note("State", common::describe_store(&store_url))
-        .serve(&settings, adapter, Arc::new(bot))
+    let adapter = CloudAdapter::new(&config)?.with_middleware(bot.auto_save());
+    let bot: Arc<dyn Bot> = Arc::new(bot);
+    let banner =
+        common::Banner::new("State bot", "hi").note("State", common::describe_store(&store_url));
+
+    // Listen, then serve `/api/messages`, `/healthz`, and the chat page with its local Direct
+    // Line endpoint where it may be served: on loopback, or beyond it with a `DirectLineSecret`.
+    let server = hosting::Server::bind(settings.address())
         .await
+        .map_err(|e| format!("{e} (set PORT or HOST)"))?;
+    let mut app = hosting::router(adapter.clone(), bot.clone()).merge(hosting::health_route());
+    let direct_line = DirectLine::from_env_if_allowed(adapter, bot, server.local_addr())?;
+    if let Some(direct_line) = &direct_line {
+        app = app.merge(direct_line.router());
+    }
+    banner.print(
+        &settings,
+        server.local_addr(),
+        &ChatPage::of(direct_line.as_ref()),
+    );
+    server
+        .with_graceful_shutdown(hosting::shutdown_signal())
+        .serve(app)
+        .await?;
+    Ok(())
 }

@@ -22,6 +22,8 @@ mod common;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use botbuilder::directline::{ChatPage, DirectLine};
+use botbuilder::hosting;
 use botbuilder::prelude::*;
 
 #[tokio::main]
@@ -31,9 +33,31 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), BoxError> {
-    let settings = common::Settings::from_env()?;
-    let adapter = CloudAdapter::new(&settings.bot)?;
-    common::Host::new("Suggested actions bot", "Red")
-        .serve(&settings, adapter, Arc::new(bot::SuggestedActionsBot))
+    // The bot's identity: BotBuilder's keys (`MicrosoftAppId`, ...), none for anonymous.
+    let config = BotConfig::from_env()?;
+    let settings = common::Settings::from_env(config.clone())?;
+    let adapter = CloudAdapter::new(&config)?;
+    let bot: Arc<dyn Bot> = Arc::new(bot::SuggestedActionsBot);
+    let banner = common::Banner::new("Suggested actions bot", "Red");
+
+    // Listen, then serve `/api/messages`, `/healthz`, and the chat page with its local Direct
+    // Line endpoint where it may be served: on loopback, or beyond it with a `DirectLineSecret`.
+    let server = hosting::Server::bind(settings.address())
         .await
+        .map_err(|e| format!("{e} (set PORT or HOST)"))?;
+    let mut app = hosting::router(adapter.clone(), bot.clone()).merge(hosting::health_route());
+    let direct_line = DirectLine::from_env_if_allowed(adapter, bot, server.local_addr())?;
+    if let Some(direct_line) = &direct_line {
+        app = app.merge(direct_line.router());
+    }
+    banner.print(
+        &settings,
+        server.local_addr(),
+        &ChatPage::of(direct_line.as_ref()),
+    );
+    server
+        .with_graceful_shutdown(hosting::shutdown_signal())
+        .serve(app)
+        .await?;
+    Ok(())
 }

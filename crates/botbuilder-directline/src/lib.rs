@@ -299,6 +299,37 @@ impl DirectLineBuilder {
         }
         Ok(DirectLine { shared })
     }
+    /// Builds the endpoint where it may be served: on a loopback address, or on any address
+    /// with a secret. Beyond loopback without a secret it is `Ok(None)`: the bot serves its
+    /// channels and no chat page ([`ChatPage::NeedsSecret`] says why).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use botbuilder_connector::{BotConfig, CloudAdapter};
+    /// use botbuilder_directline::DirectLine;
+    /// use botbuilder_core::{bot_fn, Bot};
+    ///
+    /// let adapter = CloudAdapter::new(&BotConfig::anonymous())?;
+    /// let bot: Arc<dyn Bot> = Arc::new(bot_fn(async |_ctx| { Ok(()) }));
+    /// let everywhere = "0.0.0.0:3978".parse()?;
+    /// let none = DirectLine::builder(adapter.clone(), bot.clone(), everywhere).build_if_allowed()?;
+    /// assert!(none.is_none());
+    /// let some = DirectLine::builder(adapter, bot, everywhere)
+    ///     .secret("a secret of 16 characters or more")
+    ///     .build_if_allowed()?;
+    /// assert!(some.is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`build`](Self::build), but for the missing secret beyond loopback: a secret that is
+    /// too short, or an invalid chat path.
+    pub fn build_if_allowed(self) -> Result<Option<DirectLine>, ConnectorError> {
+        if self.secret.is_none() && !self.listen.ip().is_loopback() {
+            return Ok(None);
+        }
+        self.build().map(Some)
+    }
 }
 
 fn secret_from_env() -> Result<Option<Secret>, ConnectorError> {
@@ -402,6 +433,52 @@ impl DirectLine {
             .build()
     }
 
+    /// [`from_env`](Self::from_env) where the endpoint may be served: on a loopback address, or
+    /// with `DirectLineSecret` set; `Ok(None)` beyond loopback without a secret (see
+    /// [`DirectLineBuilder::build_if_allowed`]). What a bot's `main` calls to serve the chat
+    /// page when it can:
+    ///
+    /// ```no_run
+    /// # use std::sync::Arc;
+    /// # use botbuilder_connector::{CloudAdapter, hosting};
+    /// # use botbuilder_core::Bot;
+    /// # use botbuilder_directline::{ChatPage, DirectLine};
+    /// # async fn demo(adapter: CloudAdapter, bot: Arc<dyn Bot>) -> Result<(), botbuilder_connector::ConnectorError> {
+    /// let server = hosting::Server::bind("0.0.0.0:3978").await?;
+    /// let mut app = hosting::router(adapter.clone(), bot.clone());
+    /// let direct_line = DirectLine::from_env_if_allowed(adapter, bot, server.local_addr())?;
+    /// if let Some(direct_line) = &direct_line {
+    ///     app = app.merge(direct_line.router());
+    /// }
+    /// println!("chat page: {:?}", ChatPage::of(direct_line.as_ref()));
+    /// server.serve(app).await
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`from_env`](Self::from_env), but for the missing secret beyond loopback.
+    pub fn from_env_if_allowed(
+        adapter: CloudAdapter,
+        bot: Arc<dyn Bot>,
+        listen: SocketAddr,
+    ) -> Result<Option<Self>, ConnectorError> {
+        Self::builder(adapter, bot, listen)
+            .secret_from_env()?
+            .build_if_allowed()
+    }
+
+    /// Whether and where the chat page is served, for a start banner.
+    #[must_use]
+    pub fn chat_page(&self) -> ChatPage {
+        match self.chat_url() {
+            Some(url) => ChatPage::Served {
+                url,
+                needs_secret: !self.is_anonymous(),
+            },
+            None => ChatPage::Disabled,
+        }
+    }
+
     /// The endpoint's routes (the Direct Line API under [`DIRECT_LINE_PATH`], with CORS, and
     /// the chat page), to merge with [`hosting::router`] into an app of any state `S`.
     pub fn router<S>(&self) -> Router<S>
@@ -455,6 +532,38 @@ impl DirectLine {
         let now = self.shared.clock.now();
         let mut store = self.shared.store();
         Some(store.get(conversation_id, now)?.after(None).0)
+    }
+}
+
+/// Whether and where the chat page is served: what a start banner says about it.
+///
+/// ```
+/// use botbuilder_directline::ChatPage;
+///
+/// // Beyond loopback without a secret, `from_env_if_allowed` gives no endpoint:
+/// assert_eq!(ChatPage::of(None), ChatPage::NeedsSecret);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChatPage {
+    /// The page is served at `url` (on this machine: `http://127.0.0.1:3978/chat`).
+    Served {
+        /// The page's URL on this machine.
+        url: String,
+        /// Whether starting a conversation takes the Direct Line secret (the page asks for it).
+        needs_secret: bool,
+    },
+    /// The endpoint is served without its page ([`DirectLineOptions::chat_path`] is `None`).
+    Disabled,
+    /// Not served: the server listens beyond loopback and no Direct Line secret is set.
+    NeedsSecret,
+}
+
+impl ChatPage {
+    /// The state of the page of an endpoint from [`DirectLine::from_env_if_allowed`] or
+    /// [`DirectLineBuilder::build_if_allowed`]: `None` means it needed a secret.
+    #[must_use]
+    pub fn of(direct_line: Option<&DirectLine>) -> Self {
+        direct_line.map_or(Self::NeedsSecret, DirectLine::chat_page)
     }
 }
 

@@ -18,7 +18,7 @@ use axum::http::{Method, Request, StatusCode};
 use botbuilder_connector::clock::ManualClock;
 use botbuilder_connector::{BotConfig, CloudAdapter, ConnectorError};
 use botbuilder_core::{ActivityHandler, Bot, BotAdapterExt, TurnContext, TurnResult, async_trait};
-use botbuilder_directline::{DirectLine, DirectLineOptions};
+use botbuilder_directline::{ChatPage, DirectLine, DirectLineOptions};
 use botbuilder_schema::{
     Activity, ActivityTypes, CardAction, ChannelAccount, ConversationReference, SuggestedActions,
 };
@@ -1247,4 +1247,62 @@ async fn an_invalid_direct_line_setting_stops_the_start_and_frees_the_port() {
     drop(tokio::net::TcpListener::bind(addr).await.unwrap());
     let service_url = format!("http://{addr}/v3/directline/");
     assert!(adapter.remove_delivery_target(&service_url).is_none());
+}
+
+#[tokio::test]
+async fn the_chat_page_is_served_where_it_is_allowed_and_says_so() {
+    let adapter = CloudAdapter::new(&BotConfig::anonymous()).unwrap();
+    let bot: Arc<dyn Bot> = Arc::new(Recorder::default());
+    let build = |listen: &str, secret: Option<&str>| {
+        let mut builder =
+            DirectLine::builder(adapter.clone(), bot.clone(), listen.parse().unwrap());
+        if let Some(secret) = secret {
+            builder = builder.secret(secret.to_owned());
+        }
+        builder.build_if_allowed()
+    };
+
+    // Beyond loopback without a secret: no endpoint, and the page says it needs the secret.
+    let none = build("0.0.0.0:3978", None).unwrap();
+    assert!(none.is_none());
+    assert_eq!(ChatPage::of(none.as_ref()), ChatPage::NeedsSecret);
+
+    // On loopback: anonymous.
+    let local = build("127.0.0.1:3979", None).unwrap();
+    assert_eq!(
+        ChatPage::of(local.as_ref()),
+        ChatPage::Served {
+            url: "http://127.0.0.1:3979/chat".into(),
+            needs_secret: false,
+        }
+    );
+
+    // Beyond loopback with a secret: served, the page asks for the secret.
+    let secured = build("0.0.0.0:3980", Some("a-long-direct-line-secret")).unwrap();
+    assert_eq!(
+        ChatPage::of(secured.as_ref()),
+        ChatPage::Served {
+            url: "http://127.0.0.1:3980/chat".into(),
+            needs_secret: true,
+        }
+    );
+
+    // A secret that is too short is still an error, wherever the server listens.
+    let short = build("0.0.0.0:3981", Some("short")).unwrap_err();
+    assert!(short.to_string().contains("at least 16"), "{short}");
+
+    // The endpoint without its page.
+    let no_page = DirectLine::builder(
+        adapter.clone(),
+        bot.clone(),
+        "127.0.0.1:3982".parse().unwrap(),
+    )
+    .options(DirectLineOptions {
+        chat_path: None,
+        ..DirectLineOptions::default()
+    })
+    .build_if_allowed()
+    .unwrap()
+    .unwrap();
+    assert_eq!(no_page.chat_page(), ChatPage::Disabled);
 }
