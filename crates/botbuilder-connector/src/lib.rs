@@ -46,7 +46,7 @@
 //!   Framework's OpenID metadata;
 //! - `hosting` (feature `axum`, on by default): `POST /api/messages` as an axum `Router`, and
 //!   `serve` with graceful shutdown;
-//! - [`DeliveryTarget`] and [`CloudAdapter::process_activity`]: the extension point for
+//! - [`DeliveryTarget`] and [`CloudAdapter::process_authenticated`]: the extension point for
 //!   in-process channels (the local Direct Line endpoint and chat page of the
 //!   `botbuilder-directline` crate are one);
 //! - [`ConnectorClient`]: every v3 operation, as `client.conversations().…` and

@@ -4,7 +4,7 @@
 //! A proactive send can fail: the channel is down, throttles, or the network drops. The
 //! outbox first **records** the message (a conversation reference and the activities to
 //! send) in the store, then **delivers** it through the adapter
-//! ([`BotAdapter::continue_conversation`]). What fails is retried by a background worker
+//! ([`crate::BotAdapterExt::continue_conversation`]). What fails is retried by a background worker
 //! ([`Outbox::spawn`]) with exponential backoff and jitter, until it is delivered or, after
 //! [`OutboxPolicy::give_up_after`] (24 hours by default), given up and kept, visible, as
 //! failed.
