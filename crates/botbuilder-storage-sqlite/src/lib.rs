@@ -355,7 +355,29 @@ impl Inner {
             .map_err(|e| Error::storage("opening the sqlite database", e))
     }
 
+    /// Opens a connection. Setting one up can meet `SQLITE_BUSY` that SQLite's busy handler
+    /// does not wait out (another process recovering or checkpointing the write-ahead log
+    /// while this one reads the journal mode), so a busy set-up is retried, with short
+    /// jittered pauses, for up to the busy timeout.
     fn connect(&self) -> rusqlite::Result<Connection> {
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(2);
+        loop {
+            match self.try_connect() {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy
+                        && started.elapsed() < self.busy_timeout =>
+                {
+                    // A blocking-pool thread: sleeping here holds no async worker.
+                    std::thread::sleep(pause.mul_f64(0.5 + fastrand::f64()));
+                    pause = (pause * 2).min(Duration::from_millis(100));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn try_connect(&self) -> rusqlite::Result<Connection> {
         let conn = Connection::open(&self.path)?;
         conn.busy_timeout(self.busy_timeout)?;
         // WAL is a property of the file, so this is a no-op after the first connection;
