@@ -408,13 +408,8 @@ impl Activity {
     /// proactive messages sent from such a reference carry no `replyToId`.
     #[must_use]
     pub fn conversation_reference(&self) -> ConversationReference {
-        let skip_id = self.activity_type == ActivityTypes::ConversationUpdate
-            && self
-                .channel_id
-                .as_ref()
-                .is_some_and(ChannelId::is_webchat_or_directline);
         ConversationReference {
-            activity_id: if skip_id { None } else { self.id.clone() },
+            activity_id: self.reference_activity_id().cloned(),
             user: self.from.clone(),
             bot: self.recipient.clone(),
             conversation: self.conversation.clone(),
@@ -422,6 +417,50 @@ impl Activity {
             locale: self.locale.clone(),
             service_url: self.service_url.clone(),
             extra: Map::new(),
+        }
+    }
+
+    /// The `activityId` of this activity's [conversation reference](Self::conversation_reference).
+    fn reference_activity_id(&self) -> Option<&String> {
+        let skip_id = self.activity_type == ActivityTypes::ConversationUpdate
+            && self
+                .channel_id
+                .as_ref()
+                .is_some_and(ChannelId::is_webchat_or_directline);
+        if skip_id { None } else { self.id.as_ref() }
+    }
+
+    /// Completes this outgoing activity from the incoming one it answers: what
+    /// `self.apply_conversation_reference(&incoming.conversation_reference(), false)` does,
+    /// without making (and dropping) the reference in between.
+    ///
+    /// ```
+    /// use botbuilder_schema::{Activity, ChannelAccount, ChannelId, ConversationAccount};
+    ///
+    /// let mut incoming = Activity::message("hi");
+    /// incoming.id = Some("a1".into());
+    /// incoming.channel_id = Some(ChannelId::Msteams);
+    /// incoming.conversation = Some(ConversationAccount::new("c1"));
+    /// incoming.from = Some(ChannelAccount::new("user"));
+    /// incoming.recipient = Some(ChannelAccount::new("bot"));
+    /// let mut reply = Activity::message("hello");
+    /// reply.apply_reference_of(&incoming);
+    /// let mut expected = Activity::message("hello");
+    /// expected.apply_conversation_reference(&incoming.conversation_reference(), false);
+    /// assert_eq!(reply, expected);
+    /// assert_eq!(reply.reply_to_id.as_deref(), Some("a1"));
+    /// ```
+    pub fn apply_reference_of(&mut self, incoming: &Activity) {
+        self.channel_id.clone_from(&incoming.channel_id);
+        self.service_url.clone_from(&incoming.service_url);
+        self.conversation.clone_from(&incoming.conversation);
+        if self.locale.is_none() {
+            self.locale.clone_from(&incoming.locale);
+        }
+        self.from.clone_from(&incoming.recipient);
+        self.recipient.clone_from(&incoming.from);
+        if self.reply_to_id.is_none() {
+            self.reply_to_id = incoming.reference_activity_id().cloned();
         }
     }
 
@@ -646,6 +685,28 @@ mod tests {
             Some("en-GB"),
             "an unset locale is filled"
         );
+    }
+
+    #[test]
+    fn apply_reference_of_is_applying_the_reference() {
+        let mut update = incoming().with_channel_id(ChannelId::Webchat);
+        update.activity_type = ActivityTypes::ConversationUpdate;
+        let incomings = [incoming(), update, Activity::message("bare"), Activity::default()];
+        let outgoings = [
+            Activity::message("hello"),
+            Activity::message("x").with_reply_to_id("other").with_locale("fr-FR"),
+            incoming(),
+            Activity::typing(),
+        ];
+        for i in &incomings {
+            for o in &outgoings {
+                let mut by_reference = o.clone();
+                by_reference.apply_conversation_reference(&i.conversation_reference(), false);
+                let mut direct = o.clone();
+                direct.apply_reference_of(i);
+                assert_eq!(direct, by_reference, "{i:?} / {o:?}");
+            }
+        }
     }
 
     #[test]
