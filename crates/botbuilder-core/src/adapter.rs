@@ -485,7 +485,9 @@ impl TurnPipeline {
         match &self.ordering {
             Some(locks) => {
                 let key = ConversationLocks::key_of_activity(ctx.activity());
-                locks.run_owned(key, self.run_unordered(ctx, terminal)).await
+                locks
+                    .run_owned(key, self.run_unordered(ctx, terminal))
+                    .await
             }
             None => self.run_unordered(ctx, terminal).await,
         }

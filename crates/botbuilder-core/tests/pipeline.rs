@@ -595,7 +595,10 @@ async fn with_middleware_makes_a_new_adapter_and_leaves_clones_alone() {
         Ok(())
     });
     clone.send_text("one", &echo).await.unwrap();
-    assert!(log.lock().unwrap().is_empty(), "the clone runs no middleware");
+    assert!(
+        log.lock().unwrap().is_empty(),
+        "the clone runs no middleware"
+    );
     logged.send_text("two", &echo).await.unwrap();
     assert_eq!(*log.lock().unwrap(), ["m before", "m after"]);
     // Clones still share the conversations: both replies are in the one log.
@@ -607,9 +610,10 @@ async fn async_closures_capture_what_they_need() {
     let prefix = String::from("Echo: ");
     let seen = Arc::new(Mutex::new(Vec::<String>::new()));
     let record = seen.clone();
-    let adapter = TestAdapter::new().with_on_turn_error(turn_error_handler(
-        async move |_ctx, error| record.lock().unwrap().push(error.to_string()),
-    ));
+    let adapter =
+        TestAdapter::new().with_on_turn_error(turn_error_handler(async move |_ctx, error| {
+            record.lock().unwrap().push(error.to_string())
+        }));
     let bot = bot_fn(async move |ctx| {
         if ctx.activity().text() == "fail" {
             return Err("on purpose".into());

@@ -691,10 +691,17 @@ mod tests {
     fn apply_reference_of_is_applying_the_reference() {
         let mut update = incoming().with_channel_id(ChannelId::Webchat);
         update.activity_type = ActivityTypes::ConversationUpdate;
-        let incomings = [incoming(), update, Activity::message("bare"), Activity::default()];
+        let incomings = [
+            incoming(),
+            update,
+            Activity::message("bare"),
+            Activity::default(),
+        ];
         let outgoings = [
             Activity::message("hello"),
-            Activity::message("x").with_reply_to_id("other").with_locale("fr-FR"),
+            Activity::message("x")
+                .with_reply_to_id("other")
+                .with_locale("fr-FR"),
             incoming(),
             Activity::typing(),
         ];

@@ -46,7 +46,10 @@ impl<'de> Deserialize<'de> for Entity {
                 f.write_str("struct Entity")
             }
 
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Entity, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Entity, A::Error> {
                 let mut entity_type: Option<String> = None;
                 let mut properties = Map::new();
                 while let Some(key) = map.next_key::<String>()? {
