@@ -489,7 +489,7 @@ impl TurnPipeline {
             Some(locks) => {
                 let key = ConversationLocks::key_of_activity(ctx.activity());
                 locks
-                    .run(key.as_deref(), self.run_unordered(ctx, terminal))
+                    .run_owned(key, self.run_unordered(ctx, terminal))
                     .await
             }
             None => self.run_unordered(ctx, terminal).await,
@@ -511,7 +511,9 @@ impl TurnPipeline {
                 message: panic_message(panic.as_ref()),
             }),
         };
-        let handled = AssertUnwindSafe(self.on_turn_error(ctx, &error))
+        // Boxed: the handler's future (sends inside) is larger than the whole turn's, and
+        // would otherwise make every turn's future, moved and copied per turn, that large.
+        let handled = AssertUnwindSafe(Box::pin(self.on_turn_error(ctx, &error)))
             .catch_unwind()
             .await;
         if handled.is_err() {

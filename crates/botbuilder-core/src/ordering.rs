@@ -1,13 +1,14 @@
 //! [`ConversationLocks`]: one conversation's turns run one at a time.
 
-use std::collections::HashMap;
+use std::borrow::Borrow;
+use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use botbuilder_schema::{Activity, ConversationReference};
-use tokio::sync::OwnedMutexGuard;
 
 /// Per-conversation ordering of turns: turns of one conversation run one at a time, in the
 /// order they arrived; turns of different conversations run in parallel (teloxide's default
@@ -48,20 +49,74 @@ pub struct ConversationLocks {
 
 struct Inner {
     id: u64,
-    entries: Mutex<HashMap<Arc<str>, Entry>>,
+    /// The conversations with a turn running or waiting.
+    slots: Mutex<HashSet<SlotKey>>,
 }
 
-struct Entry {
-    /// The map's key, shared with the registrations.
-    key: Arc<str>,
-    mutex: Arc<tokio::sync::Mutex<()>>,
-    /// Turns holding or waiting for this conversation's lock.
-    users: usize,
+/// One conversation's place in line. A turn costs two allocations (the key, the slot).
+struct Slot {
+    key: Box<str>,
+    /// Taken by the conversation's running turn; waiting is fair (first come, first served).
+    turn: tokio::sync::Mutex<()>,
+    /// Turns holding or waiting for `turn`; changed only with the set locked.
+    users: AtomicUsize,
 }
 
-/// Keys held by the current task, so that a turn does not wait for itself.
+/// A slot in the set, found by its key.
+struct SlotKey(Arc<Slot>);
+
+impl Borrow<str> for SlotKey {
+    fn borrow(&self) -> &str {
+        &self.0.key
+    }
+}
+
+impl Hash for SlotKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // As `str` hashes, so that lookups by `&str` find it.
+        (*self.0.key).hash(state);
+    }
+}
+
+impl PartialEq for SlotKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.key == other.0.key
+    }
+}
+
+impl Eq for SlotKey {}
+
+/// The conversations whose turn the current task runs, so that a turn does not wait for
+/// itself: the innermost inline (most tasks hold one), the outer ones behind it.
 #[derive(Clone, Default)]
-struct Held(Vec<(u64, Arc<str>)>);
+struct Held {
+    top: Option<(u64, Arc<Slot>)>,
+    below: Option<Arc<Held>>,
+}
+
+impl Held {
+    fn holds(&self, locks: u64, key: &str) -> bool {
+        let mut held = self;
+        loop {
+            match &held.top {
+                Some((id, slot)) if *id == locks && *slot.key == *key => return true,
+                Some(_) => {}
+                None => return false,
+            }
+            match &held.below {
+                Some(below) => held = below,
+                None => return false,
+            }
+        }
+    }
+
+    fn with(self, locks: u64, slot: Arc<Slot>) -> Self {
+        Self {
+            below: self.top.is_some().then(|| Arc::new(self)),
+            top: Some((locks, slot)),
+        }
+    }
+}
 
 tokio::task_local! {
     static HELD: Held;
@@ -81,7 +136,7 @@ impl ConversationLocks {
         Self {
             inner: Arc::new(Inner {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-                entries: Mutex::new(HashMap::new()),
+                slots: Mutex::new(HashSet::new()),
             }),
         }
     }
@@ -123,78 +178,78 @@ impl ConversationLocks {
     /// Cancel-safe: dropping the returned future while it waits gives up the place in line
     /// and leaves no entry behind.
     pub async fn run<F: Future>(&self, key: Option<&str>, turn: F) -> F::Output {
-        let Some(key) = key else {
-            return turn.await;
-        };
+        match key {
+            None => turn.await,
+            Some(key) => self.run_keyed(key, Box::from, turn).await,
+        }
+    }
+
+    /// [`run`](Self::run) with a key made by [`key_of_activity`](Self::key_of_activity) or
+    /// [`key_of_reference`](Self::key_of_reference), kept as it is (not copied).
+    pub async fn run_owned<F: Future>(&self, key: Option<String>, turn: F) -> F::Output {
+        match key {
+            None => turn.await,
+            Some(key) => self.run_keyed(key, String::into_boxed_str, turn).await,
+        }
+    }
+
+    async fn run_keyed<K, F>(&self, key: K, own: impl FnOnce(K) -> Box<str>, turn: F) -> F::Output
+    where
+        K: Borrow<str>,
+        F: Future,
+    {
         let held = HELD.try_with(Held::clone).unwrap_or_default();
-        if held
-            .0
-            .iter()
-            .any(|(id, k)| *id == self.inner.id && &**k == key)
-        {
+        if held.holds(self.inner.id, key.borrow()) {
             return turn.await;
         }
-        let guard = self.lock(key).await;
-        let mut now_held = held;
-        now_held
-            .0
-            .push((self.inner.id, Arc::clone(&guard.registration.key)));
-        HELD.scope(now_held, turn).await
+        // From here the registration is undone on drop, even if this future is dropped while
+        // waiting; the lock guard is dropped before it.
+        let registration = self.register(key, own);
+        let _turn = registration.slot.turn.lock().await;
+        let held = held.with(self.inner.id, Arc::clone(&registration.slot));
+        HELD.scope(held, turn).await
     }
 
     /// How many conversations have a turn running or waiting.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.entries().len()
+        self.slots().len()
     }
 
     /// Whether no turn runs or waits.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.entries().is_empty()
+        self.slots().is_empty()
     }
 
-    async fn lock(&self, key: &str) -> Guard {
-        // One allocation of the key, shared by the map, the registration and `HELD`.
-        let (key, mutex) = {
-            let mut entries = self.entries();
-            match entries.get_mut(key) {
-                Some(entry) => {
-                    entry.users += 1;
-                    (Arc::clone(&entry.key), entry.mutex.clone())
-                }
-                None => {
-                    let shared: Arc<str> = Arc::from(key);
-                    let mutex = Arc::new(tokio::sync::Mutex::new(()));
-                    entries.insert(
-                        Arc::clone(&shared),
-                        Entry {
-                            key: Arc::clone(&shared),
-                            mutex: mutex.clone(),
-                            users: 1,
-                        },
-                    );
-                    (shared, mutex)
-                }
+    fn register<K: Borrow<str>>(
+        &self,
+        key: K,
+        own: impl FnOnce(K) -> Box<str>,
+    ) -> Registration<'_> {
+        let mut slots = self.slots();
+        let slot = match slots.get(key.borrow()) {
+            Some(SlotKey(slot)) => {
+                slot.users.fetch_add(1, Ordering::Relaxed);
+                Arc::clone(slot)
+            }
+            None => {
+                let slot = Arc::new(Slot {
+                    key: own(key),
+                    turn: tokio::sync::Mutex::new(()),
+                    users: AtomicUsize::new(1),
+                });
+                slots.insert(SlotKey(Arc::clone(&slot)));
+                slot
             }
         };
-        // From here the registration is undone on drop, even if this future is dropped while
-        // waiting.
-        let registration = Registration {
-            locks: self.clone(),
-            key,
-        };
-        let held = mutex.lock_owned().await;
-        Guard {
-            _held: held,
-            registration,
-        }
+        Registration { locks: self, slot }
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, Entry>> {
-        // Nothing panics while the lock is held; if something did, the map is still whole.
+    fn slots(&self) -> std::sync::MutexGuard<'_, HashSet<SlotKey>> {
+        // Nothing panics while the lock is held; if something did, the set is still whole.
         self.inner
-            .entries
+            .slots
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
@@ -212,26 +267,17 @@ fn key(channel_id: &str, conversation_id: &str) -> Option<String> {
     })
 }
 
-/// Holds a conversation's lock; fields drop in order: the lock, then the registration.
-struct Guard {
-    _held: OwnedMutexGuard<()>,
-    registration: Registration,
-}
-
 /// One turn holding or waiting for a conversation's lock.
-struct Registration {
-    locks: ConversationLocks,
-    key: Arc<str>,
+struct Registration<'a> {
+    locks: &'a ConversationLocks,
+    slot: Arc<Slot>,
 }
 
-impl Drop for Registration {
+impl Drop for Registration<'_> {
     fn drop(&mut self) {
-        let mut entries = self.locks.entries();
-        if let Some(entry) = entries.get_mut(&*self.key) {
-            entry.users -= 1;
-            if entry.users == 0 {
-                entries.remove(&*self.key);
-            }
+        let mut slots = self.locks.slots();
+        if self.slot.users.fetch_sub(1, Ordering::Relaxed) == 1 {
+            slots.remove(&*self.slot.key);
         }
     }
 }
@@ -302,6 +348,27 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(out, 7);
+        assert!(locks.is_empty());
+    }
+
+    #[tokio::test]
+    async fn reentrant_through_nested_turns() {
+        let locks = ConversationLocks::new();
+        let (l1, l2) = (locks.clone(), locks.clone());
+        // a, then b inside it, then a again inside b: a is held further down, not waited for.
+        let out = tokio::time::timeout(
+            Duration::from_secs(5),
+            locks.run_owned(Some("a".to_owned()), async move {
+                l1.run(Some("b"), async move {
+                    assert_eq!(l2.len(), 2);
+                    l2.run(Some("a"), async { 9 }).await
+                })
+                .await
+            }),
+        )
+        .await
+        .unwrap();
+        assert_eq!(out, 9);
         assert!(locks.is_empty());
     }
 

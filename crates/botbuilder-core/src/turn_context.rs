@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 use botbuilder_schema::{
@@ -328,7 +328,10 @@ pub struct TurnContext {
     adapter: Arc<dyn BotAdapter>,
     /// Boxed: an `Activity` is over 2 KB, and a context lives in the futures of the turn.
     activity: Box<Activity>,
-    reference: ConversationReference,
+    /// The reference of the activity as it came, made when first asked for, or before the
+    /// activity is first changed ([`activity_mut`](Self::activity_mut)). Until then replies
+    /// are completed from the activity itself, which is the same and copies nothing twice.
+    reference: OnceLock<ConversationReference>,
     proactive: bool,
     responded: AtomicBool,
     buffered_replies: Mutex<Vec<Activity>>,
@@ -344,12 +347,10 @@ impl TurnContext {
     /// holds the activity in a `Box` already passes the box, which is kept as it is.
     #[must_use]
     pub fn new(adapter: Arc<dyn BotAdapter>, activity: impl Into<Box<Activity>>) -> Self {
-        let activity = activity.into();
-        let reference = activity.conversation_reference();
         Self {
             adapter,
-            activity,
-            reference,
+            activity: activity.into(),
+            reference: OnceLock::new(),
             proactive: false,
             responded: AtomicBool::new(false),
             buffered_replies: Mutex::new(Vec::new()),
@@ -389,13 +390,17 @@ impl TurnContext {
 
     /// The incoming activity, mutably (middleware that normalises text, for example).
     pub fn activity_mut(&mut self) -> &mut Activity {
+        // The reference stays the one of the activity as it came.
+        self.reference
+            .get_or_init(|| self.activity.conversation_reference());
         &mut self.activity
     }
 
     /// The conversation reference of the incoming activity, as it was when the turn started.
     #[must_use]
     pub fn conversation_reference(&self) -> &ConversationReference {
-        &self.reference
+        self.reference
+            .get_or_init(|| self.activity.conversation_reference())
     }
 
     /// The reference of a message this turn sent, from the [`ResourceResponse`] of its send:
@@ -417,7 +422,7 @@ impl TurnContext {
     pub fn reply_conversation_reference(&self, reply: &ResourceResponse) -> ConversationReference {
         ConversationReference {
             activity_id: Some(reply.id.clone()).filter(|id| !id.is_empty()),
-            ..self.reference.clone()
+            ..self.conversation_reference().clone()
         }
     }
 
@@ -526,7 +531,7 @@ impl TurnContext {
     /// [`Error::Adapter`] from the channel; a hook's error.
     pub async fn update_activity(&self, activity: Activity) -> Result<ResourceResponse, Error> {
         let mut activity = activity;
-        activity.apply_conversation_reference(&self.reference, false);
+        activity.apply_conversation_reference(self.conversation_reference(), false);
         UpdateNext {
             ctx: self,
             hooks: &self.update_hooks,
@@ -540,7 +545,7 @@ impl TurnContext {
     /// # Errors
     /// [`Error::Adapter`] from the channel; a hook's error.
     pub async fn delete_activity(&self, activity_id: impl Into<String>) -> Result<(), Error> {
-        let mut reference = self.reference.clone();
+        let mut reference = self.conversation_reference().clone();
         reference.activity_id = Some(activity_id.into());
         self.delete_activity_by_reference(reference).await
     }
@@ -585,7 +590,11 @@ impl TurnContext {
 
     fn complete_outgoing(&self, activity: &mut Activity) {
         activity.id = None;
-        activity.apply_conversation_reference(&self.reference, false);
+        match self.reference.get() {
+            Some(reference) => activity.apply_conversation_reference(reference, false),
+            // The activity is as it came: the same, without copying the reference first.
+            None => activity.apply_reference_of(&self.activity),
+        }
     }
 
     /// The end of the send chain: capture invoke responses, buffer `expectReplies`, hand the

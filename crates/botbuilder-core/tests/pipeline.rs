@@ -204,6 +204,42 @@ async fn outgoing_activities_are_completed_from_the_incoming_one() {
     );
 }
 
+/// Replies are completed from the activity as it came, even after middleware changed it.
+struct Rewriter;
+
+#[async_trait]
+impl Middleware for Rewriter {
+    async fn on_turn(&self, ctx: &mut TurnContext, next: Next<'_>) -> TurnResult {
+        let activity = ctx.activity_mut();
+        activity.text = Some("rewritten".into());
+        activity.id = Some("changed-id".into());
+        activity.locale = Some("de-DE".into());
+        next.run(ctx).await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn replies_follow_the_reference_of_the_activity_as_it_came() {
+    let adapter = TestAdapter::new().with_middleware(Rewriter);
+    let bot = bot_fn(async move |ctx| {
+        assert_eq!(ctx.activity().text(), "rewritten");
+        assert_eq!(
+            ctx.conversation_reference().activity_id.as_deref(),
+            Some("in-7")
+        );
+        ctx.send_activity("reply").await?;
+        Ok(())
+    });
+    let incoming = adapter
+        .make_activity("hello")
+        .with_id("in-7")
+        .with_locale("fr-FR");
+    adapter.process_activity(incoming, &bot).await.unwrap();
+    let sent = adapter.next_reply("convo1").unwrap();
+    assert_eq!(sent.reply_to_id.as_deref(), Some("in-7"));
+    assert_eq!(sent.locale.as_deref(), Some("fr-FR"));
+}
+
 #[tokio::test(start_paused = true)]
 async fn responded_is_set_by_non_trace_sends_only() {
     let states: Log = Arc::default();

@@ -421,7 +421,7 @@ impl Activity {
     #[must_use]
     pub fn conversation_reference(&self) -> ConversationReference {
         ConversationReference {
-            activity_id: self.id_to_reply_to(),
+            activity_id: self.reference_activity_id().cloned(),
             user: self.from.clone(),
             bot: self.recipient.clone(),
             conversation: self.conversation.clone(),
@@ -429,6 +429,53 @@ impl Activity {
             locale: self.locale.clone(),
             service_url: self.service_url.clone(),
             extra: Map::new(),
+        }
+    }
+
+    /// The `activityId` of this activity's [conversation reference](Self::conversation_reference),
+    /// and the `replyToId` of a reply to it: the activity's id, except for a
+    /// `conversationUpdate` on Web Chat and Direct Line, whose id is not a message the channel
+    /// accepts a reply to (BotBuilder leaves it out there too).
+    fn reference_activity_id(&self) -> Option<&String> {
+        let skip_id = self.activity_type == ActivityTypes::ConversationUpdate
+            && self
+                .channel_id
+                .as_ref()
+                .is_some_and(ChannelId::is_webchat_or_directline);
+        if skip_id { None } else { self.id.as_ref() }
+    }
+
+    /// Completes this outgoing activity from the incoming one it answers: what
+    /// `self.apply_conversation_reference(&incoming.conversation_reference(), false)` does,
+    /// without making (and dropping) the reference in between.
+    ///
+    /// ```
+    /// use botbuilder_schema::{Activity, ChannelAccount, ChannelId, ConversationAccount};
+    ///
+    /// let mut incoming = Activity::message("hi");
+    /// incoming.id = Some("a1".into());
+    /// incoming.channel_id = Some(ChannelId::Msteams);
+    /// incoming.conversation = Some(ConversationAccount::new("c1"));
+    /// incoming.from = Some(ChannelAccount::new("user"));
+    /// incoming.recipient = Some(ChannelAccount::new("bot"));
+    /// let mut reply = Activity::message("hello");
+    /// reply.apply_reference_of(&incoming);
+    /// let mut expected = Activity::message("hello");
+    /// expected.apply_conversation_reference(&incoming.conversation_reference(), false);
+    /// assert_eq!(reply, expected);
+    /// assert_eq!(reply.reply_to_id.as_deref(), Some("a1"));
+    /// ```
+    pub fn apply_reference_of(&mut self, incoming: &Activity) {
+        self.channel_id.clone_from(&incoming.channel_id);
+        self.service_url.clone_from(&incoming.service_url);
+        self.conversation.clone_from(&incoming.conversation);
+        if self.locale.is_none() {
+            self.locale.clone_from(&incoming.locale);
+        }
+        self.from.clone_from(&incoming.recipient);
+        self.recipient.clone_from(&incoming.from);
+        if self.reply_to_id.is_none() {
+            self.reply_to_id = incoming.reference_activity_id().cloned();
         }
     }
 
@@ -497,18 +544,6 @@ impl Activity {
         }
     }
 
-    /// The id a reply to this activity names as its `replyToId`: the activity's id, except for
-    /// a `conversationUpdate` on Web Chat and Direct Line, whose id is not a message the
-    /// channel accepts a reply to (BotBuilder leaves it out there too).
-    fn id_to_reply_to(&self) -> Option<String> {
-        let skip_id = self.activity_type == ActivityTypes::ConversationUpdate
-            && self
-                .channel_id
-                .as_ref()
-                .is_some_and(ChannelId::is_webchat_or_directline);
-        if skip_id { None } else { self.id.clone() }
-    }
-
     /// A message replying to this activity, as BotBuilder's `CreateReply` builds it:
     /// `from`/`recipient` swapped, same channel, service URL, conversation, locale and
     /// `localTimezone`, `replyToId` = this activity's id (by the rule of
@@ -536,7 +571,7 @@ impl Activity {
             timestamp: Some(Timestamp::now()),
             from: self.recipient.clone(),
             recipient: self.from.clone(),
-            reply_to_id: self.id_to_reply_to(),
+            reply_to_id: self.reference_activity_id().cloned(),
             service_url: self.service_url.clone(),
             channel_id: self.channel_id.clone(),
             conversation: self.conversation.clone(),
@@ -721,6 +756,35 @@ mod tests {
             Some("en-GB"),
             "an unset locale is filled"
         );
+    }
+
+    #[test]
+    fn apply_reference_of_is_applying_the_reference() {
+        let mut update = incoming().with_channel_id(ChannelId::Webchat);
+        update.activity_type = ActivityTypes::ConversationUpdate;
+        let incomings = [
+            incoming(),
+            update,
+            Activity::message("bare"),
+            Activity::default(),
+        ];
+        let outgoings = [
+            Activity::message("hello"),
+            Activity::message("x")
+                .with_reply_to_id("other")
+                .with_locale("fr-FR"),
+            incoming(),
+            Activity::typing(),
+        ];
+        for i in &incomings {
+            for o in &outgoings {
+                let mut by_reference = o.clone();
+                by_reference.apply_conversation_reference(&i.conversation_reference(), false);
+                let mut direct = o.clone();
+                direct.apply_reference_of(i);
+                assert_eq!(direct, by_reference, "{i:?} / {o:?}");
+            }
+        }
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::{ChannelAccount, MessageReactionTypes, SchemaError, SemanticActionSta
 /// assert_eq!(entity.as_typed::<Mention>().unwrap()?.text.as_deref(), Some("<at>Bot</at>"));
 /// # Ok::<(), botbuilder_schema::SchemaError>(())
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Entity {
     /// The entity's type (`type`), such as `mention` or `clientInfo`.
     #[serde(rename = "type", default)]
@@ -30,6 +30,48 @@ pub struct Entity {
     /// Every other property, as sent.
     #[serde(flatten)]
     pub properties: Map<String, Value>,
+}
+
+/// Read by hand rather than derived: a derived `#[serde(flatten)]` buffers every property
+/// (all of an entity's but `type`) as serde's private `Content` and reads it a second time,
+/// which made an entity cost more to parse than the rest of a message activity.
+impl<'de> Deserialize<'de> for Entity {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntityVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for EntityVisitor {
+            type Value = Entity;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("struct Entity")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Entity, A::Error> {
+                let mut entity_type: Option<String> = None;
+                let mut properties = Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "type" {
+                        if entity_type.is_some() {
+                            return Err(serde::de::Error::duplicate_field("type"));
+                        }
+                        entity_type = Some(map.next_value()?);
+                    } else {
+                        let value: Value = map.next_value()?;
+                        properties.insert(key, value);
+                    }
+                }
+                Ok(Entity {
+                    entity_type: entity_type.unwrap_or_default(),
+                    properties,
+                })
+            }
+        }
+
+        deserializer.deserialize_map(EntityVisitor)
+    }
 }
 
 /// An entity type with a typed view: its `type` string and its shape.
@@ -289,6 +331,27 @@ mod tests {
         assert_eq!(entity.entity_type, "ClientCapabilities");
         assert_eq!(serde_json::to_value(&entity).unwrap(), wire);
         assert!(entity.as_typed::<Mention>().is_none());
+    }
+
+    #[test]
+    fn entities_read_as_the_derived_reader_did() {
+        let from = |s: &str| serde_json::from_str::<Entity>(s);
+        let e = from(r#"{"x": null, "type": "t", "y": [1, {"z": 2}], "x": 3}"#).unwrap();
+        assert_eq!(e.entity_type, "t");
+        assert_eq!(e.properties.len(), 2);
+        assert_eq!(e.properties["x"], 3); // a repeated property: the last one wins
+        assert_eq!(e.properties["y"][1]["z"], 2);
+        assert_eq!(from(r#"{"a": 1}"#).unwrap().entity_type, ""); // no type reads as empty
+        for bad in [
+            r#"{"type": "a", "type": "b"}"#,
+            r#"{"type": null}"#,
+            r#"{"type": 1}"#,
+            r#"["mention"]"#,
+            r#""mention""#,
+            r#"{"type": "a""#,
+        ] {
+            assert!(from(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -277,8 +277,12 @@ impl ConnectorClient {
                     request = request.header(AUTHORIZATION, value.clone());
                 }
                 if let Some(body) = &call.body {
+                    // A static value: not checked and copied on every attempt.
                     request = request
-                        .header(CONTENT_TYPE, "application/json; charset=utf-8")
+                        .header(
+                            CONTENT_TYPE,
+                            HeaderValue::from_static("application/json; charset=utf-8"),
+                        )
                         .body(body.clone());
                 }
                 request
