@@ -1,6 +1,84 @@
 //! For adapter authors and for proactive messages: [`BotAdapter`], the bridge between a
 //! channel and the turn pipeline; [`BotAdapterExt`] (`continue_conversation`); and
 //! [`TurnPipeline`], the turn machinery every adapter shares.
+//!
+//! An adapter says how activities arrive and leave; the pipeline does the rest (middleware,
+//! the turn-error handler, one turn at a time per conversation, errors and panics caught).
+//! A whole adapter for a channel that keeps what the bot sends in memory:
+//!
+//! ```
+//! use std::sync::{Arc, Mutex};
+//! use botbuilder_core::adapter::{ContinueLogic, TurnPipeline};
+//! use botbuilder_core::schema::{Activity, ConversationReference, ResourceResponse};
+//! use botbuilder_core::{async_trait, bot_fn, Bot, BotAdapter, BotAdapterExt, Error, TurnContext};
+//!
+//! #[derive(Clone, Default)]
+//! struct InboxAdapter {
+//!     pipeline: TurnPipeline,
+//!     sent: Arc<Mutex<Vec<Activity>>>,
+//! }
+//!
+//! impl InboxAdapter {
+//!     /// How activities arrive: one turn per incoming activity.
+//!     async fn receive(&self, activity: Activity, bot: &dyn Bot) -> Result<(), Error> {
+//!         let mut ctx = TurnContext::new(Arc::new(self.clone()), activity);
+//!         self.pipeline.run_turn(&mut ctx, bot).await
+//!     }
+//! }
+//!
+//! #[async_trait]
+//! impl BotAdapter for InboxAdapter {
+//!     // How activities leave.
+//!     async fn send_activities(&self, _ctx: &TurnContext, activities: Vec<Activity>)
+//!         -> Result<Vec<ResourceResponse>, Error> {
+//!         let mut sent = self.sent.lock().unwrap();
+//!         let ids = (sent.len()..sent.len() + activities.len())
+//!             .map(|n| ResourceResponse::new(n.to_string()))
+//!             .collect();
+//!         sent.extend(activities);
+//!         Ok(ids)
+//!     }
+//!     async fn update_activity(&self, _ctx: &TurnContext, _activity: Activity)
+//!         -> Result<ResourceResponse, Error> {
+//!         Err(Error::NotSupported { operation: "update activity" })
+//!     }
+//!     async fn delete_activity(&self, _ctx: &TurnContext, _reference: ConversationReference)
+//!         -> Result<(), Error> {
+//!         Err(Error::NotSupported { operation: "delete activity" })
+//!     }
+//!     // Proactive turns: the same pipeline, from a reference.
+//!     async fn proactive_turn(&self, reference: ConversationReference, logic: ContinueLogic)
+//!         -> Result<(), Error> {
+//!         reference.validate()?;
+//!         let mut ctx = TurnContext::proactive(Arc::new(self.clone()), &reference);
+//!         self.pipeline.run_proactive(&mut ctx, logic).await
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Error> {
+//! let adapter = InboxAdapter::default();
+//! let echo = bot_fn(async |ctx| {
+//!     let text = ctx.activity().text();
+//!     ctx.send_activity(format!("Echo: {text}")).await?;
+//!     Ok(())
+//! });
+//! let incoming = Activity::message("hi")
+//!     .with_channel_id("inbox")
+//!     .with_service_url("https://inbox.example/")
+//!     .with_conversation(botbuilder_core::schema::ConversationAccount::new("c1"));
+//! adapter.receive(incoming.clone(), &echo).await?;
+//! let later = adapter
+//!     .continue_conversation(incoming.conversation_reference(), async |ctx| {
+//!         Ok(ctx.send_activity("Later.").await?.id)
+//!     })
+//!     .await?;
+//! let texts: Vec<String> = adapter.sent.lock().unwrap().iter().map(|a| a.text().to_owned()).collect();
+//! assert_eq!(texts, ["Echo: hi", "Later."]);
+//! assert_eq!(later, "1");
+//! # Ok(())
+//! # }
+//! ```
 
 use std::fmt;
 use std::future::Future;
