@@ -112,7 +112,7 @@ pub use adapter::{AdapterResponse, CloudAdapter, DeliveryTarget};
 pub use auth::incoming::ClaimsIdentity;
 pub use client::{
     Attachments, ConnectorClient, ConnectorClientFactory, ConnectorClientFactoryBuilder,
-    Conversations, default_http_client,
+    Conversations, SignInResourceOptions, UserTokenClient, default_http_client,
 };
 pub use config::BotConfig;
 pub use error::ConnectorError;
