@@ -134,11 +134,8 @@ async fn get_user_token_sends_the_query_and_reads_the_token() {
 #[tokio::test]
 async fn get_user_token_is_none_when_the_service_answers_404() {
     let s = Setup::new().await;
-    s.service.script(
-        Method::GET,
-        "/api/usertoken/GetToken",
-        Reply::empty(404),
-    );
+    s.service
+        .script(Method::GET, "/api/usertoken/GetToken", Reply::empty(404));
     let token = s
         .client
         .get_user_token(USER, "graph", "msteams", None)
@@ -243,7 +240,10 @@ async fn sign_in_resource_sends_botbuilders_state() {
             "MsAppId": APP_ID,
         })
     );
-    assert_eq!(state["Conversation"]["conversation"]["id"], "19:abc@thread.skype");
+    assert_eq!(
+        state["Conversation"]["conversation"]["id"],
+        "19:abc@thread.skype"
+    );
     assert_eq!(state["Conversation"]["user"]["id"], USER);
     assert_eq!(state["Conversation"]["activityId"], "act-1");
     assert_eq!(
@@ -252,7 +252,8 @@ async fn sign_in_resource_sends_botbuilders_state() {
     );
 
     // a caller's state and every optional parameter, under BotBuilder's wire names
-    s.service.script(Method::GET, path, Reply::json(200, json!({})));
+    s.service
+        .script(Method::GET, path, Reply::json(200, json!({})));
     let options = SignInResourceOptions::default()
         .with_code_challenge("chal")
         .with_emulator_url("http://localhost:1234")
@@ -425,21 +426,30 @@ async fn the_adapter_uses_the_configured_or_the_clouds_token_service() {
     let adapter = CloudAdapter::new(&BotConfig::new(APP_ID, PASSWORD)).unwrap();
     let client = adapter.user_token_client().unwrap();
     assert_eq!(client.oauth_url(), "https://api.botframework.com");
-    assert!(adapter.trusted_hosts().is_trusted("https://api.botframework.com/"));
+    assert!(
+        adapter
+            .trusted_hosts()
+            .is_trusted("https://api.botframework.com/")
+    );
 
-    let mut gov = BotConfig::new(APP_ID, PASSWORD)
-        .with_channel_service("https://botframework.azure.us");
+    let mut gov =
+        BotConfig::new(APP_ID, PASSWORD).with_channel_service("https://botframework.azure.us");
     gov.oauth_url = None;
     let gov = CloudAdapter::new(&gov).unwrap();
     let client = gov.user_token_client().unwrap();
     assert_eq!(client.oauth_url(), "https://api.botframework.azure.us");
-    assert!(gov.trusted_hosts().is_trusted("https://api.botframework.azure.us/"));
+    assert!(
+        gov.trusted_hosts()
+            .is_trusted("https://api.botframework.azure.us/")
+    );
 
     // an operator's OAuthUrl is used, and trusted with the app token
     let mut custom = BotConfig::new(APP_ID, PASSWORD);
     custom.oauth_url = Some("https://token.contoso.example/".into());
     let custom = CloudAdapter::new(&custom).unwrap();
-    assert!(!TrustedDefault::is_trusted("https://token.contoso.example/"));
+    assert!(!TrustedDefault::is_trusted(
+        "https://token.contoso.example/"
+    ));
     assert!(
         custom
             .trusted_hosts()

@@ -329,7 +329,10 @@ pub struct SignInResource {
 impl fmt::Debug for SignInResource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SignInResource")
-            .field("sign_in_link", &self.sign_in_link.as_ref().map(|_| "<redacted>"))
+            .field(
+                "sign_in_link",
+                &self.sign_in_link.as_ref().map(|_| "<redacted>"),
+            )
             .field("token_exchange_resource", &self.token_exchange_resource)
             .field("token_post_resource", &self.token_post_resource)
             .finish_non_exhaustive()
@@ -531,7 +534,10 @@ mod tests {
         let resource: SignInResource = serde_json::from_value(wire.clone()).unwrap();
         assert_eq!(serde_json::to_value(&resource).unwrap(), wire);
         let debug = format!("{resource:?}");
-        assert!(!debug.contains("s=1") && !debug.contains("sig=2"), "{debug}");
+        assert!(
+            !debug.contains("s=1") && !debug.contains("sig=2"),
+            "{debug}"
+        );
         let request = TokenExchangeRequest {
             uri: Some("api://x".into()),
             token: Some("eyJ-secret".into()),

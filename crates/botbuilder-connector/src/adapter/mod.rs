@@ -314,7 +314,11 @@ impl CloudAdapterBuilder {
         }
         let factory = factory.build()?;
         // An `OAuthUrl` the operator set is trusted with the app token, as the cloud's is.
-        if config.oauth_url.as_deref().is_some_and(|u| !u.trim().is_empty()) {
+        if config
+            .oauth_url
+            .as_deref()
+            .is_some_and(|u| !u.trim().is_empty())
+        {
             factory
                 .trusted_hosts()
                 .allow(config.resolved_oauth_url())

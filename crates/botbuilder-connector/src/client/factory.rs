@@ -5,9 +5,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use super::{
-    ConnectorClient, Shared, UserTokenClient, default_http_client, parse_service_url,
-};
+use super::{ConnectorClient, Shared, UserTokenClient, default_http_client, parse_service_url};
 use crate::ConnectorError;
 use crate::auth::AppCredentials;
 use crate::clock::{Clock, SystemClock};
@@ -172,8 +170,7 @@ impl ConnectorClientFactory {
     /// # Errors
     /// [`ConnectorError::InvalidUrl`] for a URL that is not an http(s) URL.
     pub fn user_token_client(&self, oauth_url: &str) -> Result<UserTokenClient, ConnectorError> {
-        self.client_for(oauth_url)
-            .map(UserTokenClient::from_client)
+        self.client_for(oauth_url).map(UserTokenClient::from_client)
     }
 
     /// Whether a client for this service URL, spelled exactly so, is cached for the

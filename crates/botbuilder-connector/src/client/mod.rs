@@ -523,7 +523,10 @@ mod tests {
         }
         .to_string();
         assert!(!shown.contains("123456"), "{shown}");
-        assert!(shown.contains("userId=u") && shown.contains("channelId=c"), "{shown}");
+        assert!(
+            shown.contains("userId=u") && shown.contains("channelId=c"),
+            "{shown}"
+        );
     }
 
     #[test]

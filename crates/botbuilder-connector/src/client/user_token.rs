@@ -138,7 +138,10 @@ impl UserTokenClient {
     ) -> Result<Option<TokenResponse>, ConnectorError> {
         let mut query = vec![
             ("userId", require(user_id, "the user id")?),
-            ("connectionName", require(connection_name, "the connection name")?),
+            (
+                "connectionName",
+                require(connection_name, "the connection name")?,
+            ),
             ("channelId", require(channel_id, "the channel id")?),
         ];
         if let Some(code) = magic_code.filter(|c| !c.is_empty()) {
@@ -286,7 +289,10 @@ impl UserTokenClient {
     ) -> Result<HashMap<String, TokenResponse>, ConnectorError> {
         let query = [
             ("userId", require(user_id, "the user id")?),
-            ("connectionName", require(connection_name, "the connection name")?),
+            (
+                "connectionName",
+                require(connection_name, "the connection name")?,
+            ),
             ("channelId", require(channel_id, "the channel id")?),
         ];
         let body = to_body(
@@ -317,7 +323,10 @@ impl UserTokenClient {
     ) -> Result<TokenResponse, ConnectorError> {
         let query = [
             ("userId", require(user_id, "the user id")?),
-            ("connectionName", require(connection_name, "the connection name")?),
+            (
+                "connectionName",
+                require(connection_name, "the connection name")?,
+            ),
             ("channelId", require(channel_id, "the channel id")?),
         ];
         let body = to_body(request, "the token exchange request")?;
