@@ -60,6 +60,8 @@
 //! - [`ConversationThrottle`]: optional spacing of sends per conversation;
 //! - [`ConnectorClientFactory`]: clients cached per service URL, sharing one connection pool,
 //!   one token cache and one trust list;
+//! - [`UserTokenClient`]: the Bot Framework token service (user sign-in), on the same
+//!   machinery;
 //! - [`clock`]: the injectable time source of all of the above.
 //!
 //! ```no_run
