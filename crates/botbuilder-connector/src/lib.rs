@@ -60,6 +60,8 @@
 //! - [`ConversationThrottle`]: optional spacing of sends per conversation;
 //! - [`ConnectorClientFactory`]: clients cached per service URL, sharing one connection pool,
 //!   one token cache and one trust list;
+//! - [`UserTokenClient`]: the Bot Framework token service (user sign-in), on the same
+//!   machinery;
 //! - [`clock`]: the injectable time source of all of the above.
 //!
 //! ```no_run
@@ -112,7 +114,7 @@ pub use adapter::{AdapterResponse, CloudAdapter, DeliveryTarget};
 pub use auth::incoming::ClaimsIdentity;
 pub use client::{
     Attachments, ConnectorClient, ConnectorClientFactory, ConnectorClientFactoryBuilder,
-    Conversations, default_http_client,
+    Conversations, SignInResourceOptions, UserTokenClient, default_http_client,
 };
 pub use config::BotConfig;
 pub use error::ConnectorError;

@@ -114,9 +114,9 @@ pub use error::SchemaError;
 pub use message_factory::MessageFactory;
 pub use reference::{CONTINUE_CONVERSATION_EVENT, ConversationReference};
 pub use rest::{
-    AttachmentData, AttachmentInfo, AttachmentView, ConversationMembers, ConversationParameters,
-    ConversationResourceResponse, ConversationsResult, ErrorDetail, ErrorResponse, ExpectedReplies,
-    InnerHttpError, InvokeResponse, PagedMembersResult, ResourceResponse, TokenResponse,
-    Transcript,
+    AadResourceUrls, AttachmentData, AttachmentInfo, AttachmentView, ConversationMembers,
+    ConversationParameters, ConversationResourceResponse, ConversationsResult, ErrorDetail,
+    ErrorResponse, ExpectedReplies, InnerHttpError, InvokeResponse, PagedMembersResult,
+    ResourceResponse, SignInResource, TokenExchangeRequest, TokenResponse, TokenStatus, Transcript,
 };
 pub use timestamp::Timestamp;

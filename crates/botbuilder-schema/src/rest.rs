@@ -5,7 +5,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::{Activity, ChannelAccount, ChannelId, Timestamp};
+use crate::{
+    Activity, ChannelAccount, ChannelId, Timestamp, TokenExchangeResource, TokenPostResource,
+};
 
 /// The id of a resource the service created, such as a sent activity.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -290,6 +292,140 @@ impl fmt::Debug for TokenResponse {
     }
 }
 
+/// What the token service answers to a sign-in resource request
+/// (`GET /api/botsignin/GetSignInResource`): the link to show in an OAuth card, and where a
+/// client may exchange or post a token instead.
+///
+/// The link carries the sign-in state, so `Debug` does not print it.
+///
+/// ```
+/// use botbuilder_schema::SignInResource;
+///
+/// let resource: SignInResource = serde_json::from_value(serde_json::json!({
+///     "signInLink": "https://token.botframework.com/api/oauth/signin?signin=abc",
+///     "tokenExchangeResource": {"id": "1", "uri": "api://botid-abc/access_as_user"}
+/// }))?;
+/// assert!(resource.sign_in_link.is_some());
+/// assert!(!format!("{resource:?}").contains("signin=abc"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInResource {
+    /// The link the user follows to sign in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in_link: Option<String>,
+    /// The resource to try a single sign-on token exchange with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_exchange_resource: Option<TokenExchangeResource>,
+    /// Where a client can post a token directly to the token service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_post_resource: Option<TokenPostResource>,
+    /// Properties this SDK does not model, kept and written back.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for SignInResource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignInResource")
+            .field(
+                "sign_in_link",
+                &self.sign_in_link.as_ref().map(|_| "<redacted>"),
+            )
+            .field("token_exchange_resource", &self.token_exchange_resource)
+            .field("token_post_resource", &self.token_post_resource)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a user has a token for one OAuth connection
+/// (`GET /api/usertoken/GetTokenStatus`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenStatus {
+    /// The channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<ChannelId>,
+    /// The OAuth connection's name.
+    #[serde(default)]
+    pub connection_name: String,
+    /// Whether the token service holds a token for the user and this connection.
+    #[serde(default)]
+    pub has_token: bool,
+    /// The display name of the connection's identity provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_provider_display_name: Option<String>,
+    /// Properties this SDK does not model, kept and written back.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A token a client got by single sign-on, to exchange for the connection's token
+/// (`POST /api/usertoken/exchange`).
+///
+/// `Debug` never prints the token.
+///
+/// ```
+/// use botbuilder_schema::TokenExchangeRequest;
+///
+/// let request = TokenExchangeRequest::with_token("eyJ-sso");
+/// assert_eq!(serde_json::to_value(&request)?, serde_json::json!({"token": "eyJ-sso"}));
+/// assert!(!format!("{request:?}").contains("eyJ-sso"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenExchangeRequest {
+    /// The URI of the resource the token is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    /// The token to exchange.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Properties this SDK does not model, kept and written back.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl TokenExchangeRequest {
+    /// A request to exchange this token.
+    #[must_use]
+    pub fn with_token(token: impl Into<String>) -> Self {
+        Self {
+            token: Some(token.into()),
+            ..Self::default()
+        }
+    }
+
+    /// A request to exchange a token for this resource URI.
+    #[must_use]
+    pub fn with_uri(uri: impl Into<String>) -> Self {
+        Self {
+            uri: Some(uri.into()),
+            ..Self::default()
+        }
+    }
+}
+
+impl fmt::Debug for TokenExchangeRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenExchangeRequest")
+            .field("uri", &self.uri)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The resources to get Microsoft Entra ID tokens for (`POST /api/usertoken/GetAadTokens`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AadResourceUrls {
+    /// The resource URLs.
+    #[serde(default)]
+    pub resource_urls: Vec<String>,
+}
+
 /// The HTTP answer to an invoke activity: a status code and an optional JSON body.
 ///
 /// ```
@@ -376,6 +512,49 @@ mod tests {
             ..AttachmentData::default()
         };
         assert!(!format!("{a:?}").contains("QUJD"));
+    }
+
+    #[test]
+    fn token_service_payloads_use_wire_names_and_keep_unknown_fields() {
+        let status: Vec<TokenStatus> = serde_json::from_value(json!([
+            {"channelId": "msteams", "connectionName": "graph", "hasToken": true,
+             "serviceProviderDisplayName": "Azure AD v2", "future": 1}
+        ]))
+        .unwrap();
+        assert!(status[0].has_token);
+        assert_eq!(status[0].connection_name, "graph");
+        assert_eq!(
+            serde_json::to_value(&status[0]).unwrap(),
+            json!({"channelId": "msteams", "connectionName": "graph", "hasToken": true,
+                   "serviceProviderDisplayName": "Azure AD v2", "future": 1})
+        );
+        let wire = json!({"signInLink": "https://x/signin?s=1",
+                          "tokenExchangeResource": {"id": "1", "uri": "api://x", "providerId": "p"},
+                          "tokenPostResource": {"sasUrl": "https://x/post?sig=2"}, "more": true});
+        let resource: SignInResource = serde_json::from_value(wire.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&resource).unwrap(), wire);
+        let debug = format!("{resource:?}");
+        assert!(
+            !debug.contains("s=1") && !debug.contains("sig=2"),
+            "{debug}"
+        );
+        let request = TokenExchangeRequest {
+            uri: Some("api://x".into()),
+            token: Some("eyJ-secret".into()),
+            ..TokenExchangeRequest::default()
+        };
+        assert_eq!(
+            serde_json::to_value(&request).unwrap(),
+            json!({"uri": "api://x", "token": "eyJ-secret"})
+        );
+        assert!(!format!("{request:?}").contains("eyJ-secret"));
+        let urls = AadResourceUrls {
+            resource_urls: vec!["https://graph.microsoft.com".into()],
+        };
+        assert_eq!(
+            serde_json::to_value(&urls).unwrap(),
+            json!({"resourceUrls": ["https://graph.microsoft.com"]})
+        );
     }
 
     #[test]

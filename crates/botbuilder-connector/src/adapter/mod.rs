@@ -35,7 +35,8 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{BotConfig, keys};
 use crate::error::one_line;
 use crate::{
-    ConnectorClientFactory, ConnectorError, RetryPolicy, TrustedHosts, default_http_client,
+    ConnectorClientFactory, ConnectorError, RetryPolicy, TrustedHosts, UserTokenClient,
+    default_http_client,
 };
 
 pub use outbound::DeliveryTarget;
@@ -164,6 +165,7 @@ pub struct CloudAdapter {
 
 struct Inner {
     app_id: Option<String>,
+    oauth_url: String,
     caller_id: Option<String>,
     authenticator: RequestAuthenticator,
     outbound: Outbound,
@@ -311,6 +313,17 @@ impl CloudAdapterBuilder {
             factory = factory.conversation_throttle(interval);
         }
         let factory = factory.build()?;
+        // An `OAuthUrl` the operator set is trusted with the app token, as the cloud's is.
+        if config
+            .oauth_url
+            .as_deref()
+            .is_some_and(|u| !u.trim().is_empty())
+        {
+            factory
+                .trusted_hosts()
+                .allow(config.resolved_oauth_url())
+                .map_err(|e| ConnectorError::setting(keys::OAUTH_URL, e.to_string()))?;
+        }
         let authenticator = RequestAuthenticator::with_parts(
             IncomingAuthSettings::from_config(&config),
             http,
@@ -324,6 +337,7 @@ impl CloudAdapterBuilder {
         Ok(CloudAdapter {
             inner: Arc::new(Inner {
                 app_id: config.effective_app_id().map(str::to_owned),
+                oauth_url: config.resolved_oauth_url().to_owned(),
                 caller_id: config.resolved_caller_id().map(str::to_owned),
                 authenticator,
                 outbound: Outbound::new(factory),
@@ -401,6 +415,19 @@ impl CloudAdapter {
     #[must_use]
     pub fn connector_factory(&self) -> &ConnectorClientFactory {
         self.inner.outbound.factory()
+    }
+
+    /// A client of the Bot Framework token service (user sign-in) at the configured
+    /// `OAuthUrl`, or the cloud's, sharing the connector's credentials, connection pool, retry
+    /// policy and trusted hosts.
+    ///
+    /// # Errors
+    /// [`ConnectorError::InvalidUrl`] if the token service URL is not an http(s) URL.
+    pub fn user_token_client(&self) -> Result<UserTokenClient, ConnectorError> {
+        self.inner
+            .outbound
+            .factory()
+            .user_token_client(&self.inner.oauth_url)
     }
 
     /// The hosts the app token may be sent to; the adapter trusts the service URL hosts of

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use super::{ConnectorClient, Shared, default_http_client, parse_service_url};
+use super::{ConnectorClient, Shared, UserTokenClient, default_http_client, parse_service_url};
 use crate::ConnectorError;
 use crate::auth::AppCredentials;
 use crate::clock::{Clock, SystemClock};
@@ -159,6 +159,18 @@ impl ConnectorClientFactory {
         };
         cache.insert(oauth_scope, service_url.to_owned(), client.clone());
         Ok(client)
+    }
+
+    /// A client of the Bot Framework token service at `oauth_url` (the cloud's
+    /// [`oauth_url`](crate::auth::Cloud::oauth_url) or the `OAuthUrl` setting), sending app
+    /// tokens for the credentials' default scope, as BotBuilder does. The host must be
+    /// trusted ([`trusted_hosts`](Self::trusted_hosts)); the default hosts include the public
+    /// and US Government token services.
+    ///
+    /// # Errors
+    /// [`ConnectorError::InvalidUrl`] for a URL that is not an http(s) URL.
+    pub fn user_token_client(&self, oauth_url: &str) -> Result<UserTokenClient, ConnectorError> {
+        self.client_for(oauth_url).map(UserTokenClient::from_client)
     }
 
     /// Whether a client for this service URL, spelled exactly so, is cached for the

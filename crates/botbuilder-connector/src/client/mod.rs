@@ -3,6 +3,7 @@
 mod attachments;
 mod conversations;
 mod factory;
+mod user_token;
 
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -29,6 +30,7 @@ use crate::trust::TrustedHosts;
 pub use attachments::Attachments;
 pub use conversations::Conversations;
 pub use factory::{ConnectorClientFactory, ConnectorClientFactoryBuilder};
+pub use user_token::{SignInResourceOptions, UserTokenClient};
 
 /// What path segments are encoded like: everything but RFC 3986's unreserved characters, as
 /// BotBuilder does (`encodeURIComponent`, `Uri.EscapeDataString`). `19:abc@thread.skype`
@@ -319,9 +321,34 @@ struct RequestName<'a> {
     url: &'a Url,
 }
 
+/// Query parameters whose values are secrets (the token service's magic code) and never go
+/// into logs or errors.
+const SECRET_QUERY: &[&str] = &["code"];
+
 impl fmt::Display for RequestName<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.method, self.url)
+        let has_secret = self
+            .url
+            .query_pairs()
+            .any(|(k, _)| SECRET_QUERY.contains(&k.as_ref()));
+        if !has_secret {
+            return write!(f, "{} {}", self.method, self.url);
+        }
+        let mut shown = self.url.clone();
+        let pairs: Vec<(String, String)> = self
+            .url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if SECRET_QUERY.contains(&k.as_ref()) {
+                    "<redacted>".to_owned()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        shown.query_pairs_mut().clear().extend_pairs(pairs);
+        write!(f, "{} {}", self.method, shown)
     }
 }
 
@@ -481,6 +508,24 @@ mod tests {
         assert_eq!(
             url.as_str(),
             "https://smba.trafficmanager.net/amer/v3/conversations/19%3Aabc%40thread.skype%3Bmessageid%3D1/activities/a%2Fb%3Fc%23d%20%25?continuationToken=x%26y%3Dz"
+        );
+    }
+
+    #[test]
+    fn magic_codes_are_not_in_request_names() {
+        let url = Url::parse(
+            "https://api.botframework.com/api/usertoken/GetToken?userId=u&code=123456&channelId=c",
+        )
+        .unwrap();
+        let shown = RequestName {
+            method: &Method::GET,
+            url: &url,
+        }
+        .to_string();
+        assert!(!shown.contains("123456"), "{shown}");
+        assert!(
+            shown.contains("userId=u") && shown.contains("channelId=c"),
+            "{shown}"
         );
     }
 
