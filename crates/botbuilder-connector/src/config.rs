@@ -16,6 +16,8 @@
 //! | `ToBotFromEmulatorOpenIdMetadataUrl` | [`to_bot_from_emulator_open_id_metadata_url`](BotConfig::to_bot_from_emulator_open_id_metadata_url) | the cloud's |
 //! | `OAuthUrl` | [`oauth_url`](BotConfig::oauth_url) | the cloud's |
 //! | `CallerId` | [`caller_id`](BotConfig::caller_id) | the cloud's |
+//! | `IDENTITY_ENDPOINT` | [`identity_endpoint`](BotConfig::identity_endpoint) | none: the VM's metadata service (IMDS) |
+//! | `IDENTITY_HEADER` | [`identity_header`](BotConfig::identity_header) | none |
 //!
 //! The clouds' values are in the table of [`Cloud`]. An empty value means "not set".
 
@@ -24,6 +26,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::ConnectorError;
+use crate::auth::managed_identity::parse_platform_endpoint;
 use crate::auth::settings::validate_tenant;
 use crate::auth::{
     AnonymousCredentials, AppCredentials, Cloud, ManagedIdentityCredentials,
@@ -62,6 +65,11 @@ pub mod keys {
     pub const OAUTH_URL: &str = "OAuthUrl";
     /// The `callerId` stamped on incoming activities.
     pub const CALLER_ID: &str = "CallerId";
+    /// The managed identity endpoint of App Service, Functions and Container Apps (set by
+    /// the platform).
+    pub const IDENTITY_ENDPOINT: &str = "IDENTITY_ENDPOINT";
+    /// The secret header value that endpoint requires (set by the platform).
+    pub const IDENTITY_HEADER: &str = "IDENTITY_HEADER";
     /// Every key, in the order of the table in [`crate::config`].
     pub const ALL: &[&str] = &[
         MICROSOFT_APP_ID,
@@ -77,6 +85,8 @@ pub mod keys {
         TO_BOT_FROM_EMULATOR_OPEN_ID_METADATA_URL,
         OAUTH_URL,
         CALLER_ID,
+        IDENTITY_ENDPOINT,
+        IDENTITY_HEADER,
     ];
 }
 
@@ -189,6 +199,13 @@ pub struct BotConfig {
     pub oauth_url: Option<String>,
     /// `CallerId`: the `callerId` stamped on authenticated incoming activities.
     pub caller_id: Option<String>,
+    /// `IDENTITY_ENDPOINT`: set by App Service, Azure Functions and Container Apps when the
+    /// app has a managed identity. With `MicrosoftAppType=UserAssignedMSI` and
+    /// [`identity_header`](Self::identity_header), tokens come from this endpoint instead
+    /// of the VM's metadata service (IMDS); other app types ignore it.
+    pub identity_endpoint: Option<String>,
+    /// `IDENTITY_HEADER`: the secret the identity endpoint requires (never printed).
+    pub identity_header: Option<Secret>,
 }
 
 impl Default for BotConfig {
@@ -208,6 +225,8 @@ impl Default for BotConfig {
             to_bot_from_emulator_open_id_metadata_url: None,
             oauth_url: None,
             caller_id: None,
+            identity_endpoint: None,
+            identity_header: None,
         }
     }
 }
@@ -332,6 +351,8 @@ impl BotConfig {
             ),
             oauth_url: take(keys::OAUTH_URL),
             caller_id: take(keys::CALLER_ID),
+            identity_endpoint: take(keys::IDENTITY_ENDPOINT),
+            identity_header: take(keys::IDENTITY_HEADER).map(Secret::from),
         };
         config.validate()?;
         Ok(config)
@@ -500,6 +521,9 @@ impl BotConfig {
         let settings = self.outgoing_auth_settings();
         if self.app_type == AppType::UserAssignedMsi {
             let mut credentials = ManagedIdentityCredentials::new(app_id, settings.scope())?;
+            if let Some((endpoint, header)) = self.app_service_identity() {
+                credentials = credentials.with_app_service_endpoint(endpoint, header.clone())?;
+            }
             if let Some(http) = http {
                 credentials = credentials.with_http_client(http);
             }
@@ -517,6 +541,17 @@ impl BotConfig {
             credentials = credentials.with_clock(clock);
         }
         Ok(Arc::new(credentials))
+    }
+
+    /// The App Service / Functions / Container Apps identity endpoint and its header, when
+    /// both are set (blank values are unset).
+    fn app_service_identity(&self) -> Option<(&str, &Secret)> {
+        let endpoint = nonblank(self.identity_endpoint.as_deref())?;
+        let header = self
+            .identity_header
+            .as_ref()
+            .filter(|h| !h.expose().trim().is_empty())?;
+        Some((endpoint, header))
     }
 
     /// Checks the settings together: what each app type needs, the tenant's form, that
@@ -568,6 +603,9 @@ impl BotConfig {
                         MICROSOFT_APP_PASSWORD,
                         "must not be set with MicrosoftAppType=UserAssignedMSI (a managed identity has no password)",
                     ));
+                }
+                if self.app_type == AppType::UserAssignedMsi {
+                    self.validate_identity_endpoint()?;
                 }
             }
         }
@@ -631,6 +669,31 @@ impl BotConfig {
             parse_secure(value, key).map_err(|e| ConnectorError::setting(key, url_reason(&e)))?;
         }
         Ok(())
+    }
+}
+
+impl BotConfig {
+    fn validate_identity_endpoint(&self) -> Result<(), ConnectorError> {
+        use keys::{IDENTITY_ENDPOINT, IDENTITY_HEADER};
+        let endpoint = nonblank(self.identity_endpoint.as_deref());
+        let has_header = self
+            .identity_header
+            .as_ref()
+            .is_some_and(|h| !h.expose().trim().is_empty());
+        match (endpoint, has_header) {
+            (None, false) => Ok(()),
+            (Some(_), false) => Err(ConnectorError::setting(
+                IDENTITY_HEADER,
+                "is required with IDENTITY_ENDPOINT",
+            )),
+            (None, true) => Err(ConnectorError::setting(
+                IDENTITY_ENDPOINT,
+                "is required with IDENTITY_HEADER",
+            )),
+            (Some(endpoint), true) => parse_platform_endpoint(endpoint)
+                .map(|_| ())
+                .map_err(|e| ConnectorError::setting(IDENTITY_ENDPOINT, url_reason(&e))),
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 //! | credentials | configuration | tokens from |
 //! |---|---|---|
 //! | [`MicrosoftAppCredentials`] | `MicrosoftAppId` + `MicrosoftAppPassword` (+ `MicrosoftAppTenantId`) | Entra ID client credentials |
-//! | [`ManagedIdentityCredentials`] | `MicrosoftAppType=UserAssignedMSI` + `MicrosoftAppId` | the Azure Instance Metadata Service |
+//! | [`ManagedIdentityCredentials`] | `MicrosoftAppType=UserAssignedMSI` + `MicrosoftAppId` (+ `IDENTITY_ENDPOINT` + `IDENTITY_HEADER` on App Service, Functions, Container Apps) | the identity endpoint, else the Azure Instance Metadata Service |
 //! | [`AnonymousCredentials`] | no app id (local testing with the Emulator) | none: no `Authorization` header |
 //!
 //! Certificate credentials (a signed client assertion instead of a password) fit the same
@@ -14,7 +14,7 @@
 
 mod cache;
 pub mod incoming;
-mod managed_identity;
+pub(crate) mod managed_identity;
 mod password;
 pub(crate) mod secret;
 pub(crate) mod settings;
@@ -25,7 +25,9 @@ use async_trait::async_trait;
 
 use crate::ConnectorError;
 
-pub use managed_identity::{IMDS_TOKEN_ENDPOINT, ManagedIdentityCredentials};
+pub use managed_identity::{
+    APP_SERVICE_IDENTITY_API_VERSION, IMDS_TOKEN_ENDPOINT, ManagedIdentityCredentials,
+};
 pub use password::MicrosoftAppCredentials;
 pub use secret::{AccessToken, Secret};
 pub use settings::{Cloud, OutgoingAuthSettings, default_scope_for};
