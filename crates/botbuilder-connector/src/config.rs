@@ -18,6 +18,9 @@
 //! | `CallerId` | [`caller_id`](BotConfig::caller_id) | the cloud's |
 //! | `IDENTITY_ENDPOINT` | [`identity_endpoint`](BotConfig::identity_endpoint) | none: the VM's metadata service (IMDS) |
 //! | `IDENTITY_HEADER` | [`identity_header`](BotConfig::identity_header) | none |
+//! | `AZURE_FEDERATED_TOKEN_FILE` | [`azure_federated_token_file`](BotConfig::azure_federated_token_file) | none |
+//! | `AZURE_CLIENT_ID` | [`azure_client_id`](BotConfig::azure_client_id) | none |
+//! | `AZURE_TENANT_ID` | [`azure_tenant_id`](BotConfig::azure_tenant_id) | none |
 //!
 //! The clouds' values are in the table of [`Cloud`]. An empty value means "not set".
 
@@ -30,7 +33,7 @@ use crate::auth::managed_identity::parse_platform_endpoint;
 use crate::auth::settings::validate_tenant;
 use crate::auth::{
     AnonymousCredentials, AppCredentials, Cloud, ManagedIdentityCredentials,
-    MicrosoftAppCredentials, OutgoingAuthSettings, Secret,
+    MicrosoftAppCredentials, OutgoingAuthSettings, Secret, WorkloadIdentityCredentials,
 };
 use crate::clock::Clock;
 use crate::error::one_line;
@@ -70,6 +73,12 @@ pub mod keys {
     pub const IDENTITY_ENDPOINT: &str = "IDENTITY_ENDPOINT";
     /// The secret header value that endpoint requires (set by the platform).
     pub const IDENTITY_HEADER: &str = "IDENTITY_HEADER";
+    /// Kubernetes workload identity: the file holding the projected service account token.
+    pub const AZURE_FEDERATED_TOKEN_FILE: &str = "AZURE_FEDERATED_TOKEN_FILE";
+    /// Kubernetes workload identity: the client id of the identity.
+    pub const AZURE_CLIENT_ID: &str = "AZURE_CLIENT_ID";
+    /// Kubernetes workload identity: the identity's tenant.
+    pub const AZURE_TENANT_ID: &str = "AZURE_TENANT_ID";
     /// Every key, in the order of the table in [`crate::config`].
     pub const ALL: &[&str] = &[
         MICROSOFT_APP_ID,
@@ -87,6 +96,9 @@ pub mod keys {
         CALLER_ID,
         IDENTITY_ENDPOINT,
         IDENTITY_HEADER,
+        AZURE_FEDERATED_TOKEN_FILE,
+        AZURE_CLIENT_ID,
+        AZURE_TENANT_ID,
     ];
 }
 
@@ -206,6 +218,17 @@ pub struct BotConfig {
     pub identity_endpoint: Option<String>,
     /// `IDENTITY_HEADER`: the secret the identity endpoint requires (never printed).
     pub identity_header: Option<Secret>,
+    /// `AZURE_FEDERATED_TOKEN_FILE`: set by AKS workload identity. With
+    /// `MicrosoftAppType=UserAssignedMSI`, tokens come from Entra ID with this file's token as
+    /// the client assertion (re-read for every new token); it wins over
+    /// [`identity_endpoint`](Self::identity_endpoint) and IMDS. Other app types ignore it.
+    pub azure_federated_token_file: Option<String>,
+    /// `AZURE_CLIENT_ID`: set by AKS workload identity; when set with the token file, it must
+    /// be `MicrosoftAppId`.
+    pub azure_client_id: Option<String>,
+    /// `AZURE_TENANT_ID`: set by AKS workload identity; when set with the token file, it must
+    /// be `MicrosoftAppTenantId`.
+    pub azure_tenant_id: Option<String>,
 }
 
 impl Default for BotConfig {
@@ -227,6 +250,9 @@ impl Default for BotConfig {
             caller_id: None,
             identity_endpoint: None,
             identity_header: None,
+            azure_federated_token_file: None,
+            azure_client_id: None,
+            azure_tenant_id: None,
         }
     }
 }
@@ -353,6 +379,9 @@ impl BotConfig {
             caller_id: take(keys::CALLER_ID),
             identity_endpoint: take(keys::IDENTITY_ENDPOINT),
             identity_header: take(keys::IDENTITY_HEADER).map(Secret::from),
+            azure_federated_token_file: take(keys::AZURE_FEDERATED_TOKEN_FILE),
+            azure_client_id: take(keys::AZURE_CLIENT_ID),
+            azure_tenant_id: take(keys::AZURE_TENANT_ID),
         };
         config.validate()?;
         Ok(config)
@@ -519,6 +548,18 @@ impl BotConfig {
             return Ok(Arc::new(AnonymousCredentials));
         };
         let settings = self.outgoing_auth_settings();
+        if self.app_type == AppType::UserAssignedMsi
+            && let Some(file) = nonblank(self.azure_federated_token_file.as_deref())
+        {
+            let mut credentials = WorkloadIdentityCredentials::new(app_id, file, settings)?;
+            if let Some(http) = http {
+                credentials = credentials.with_http_client(http);
+            }
+            if let Some(clock) = clock {
+                credentials = credentials.with_clock(clock);
+            }
+            return Ok(Arc::new(credentials));
+        }
         if self.app_type == AppType::UserAssignedMsi {
             let mut credentials = ManagedIdentityCredentials::new(app_id, settings.scope())?;
             if let Some((endpoint, header)) = self.app_service_identity() {
@@ -606,6 +647,7 @@ impl BotConfig {
                 }
                 if self.app_type == AppType::UserAssignedMsi {
                     self.validate_identity_endpoint()?;
+                    self.validate_workload_identity()?;
                 }
             }
         }
@@ -673,6 +715,41 @@ impl BotConfig {
 }
 
 impl BotConfig {
+    fn validate_workload_identity(&self) -> Result<(), ConnectorError> {
+        use keys::{AZURE_CLIENT_ID, AZURE_TENANT_ID, MICROSOFT_APP_ID, MICROSOFT_APP_TENANT_ID};
+        if nonblank(self.azure_federated_token_file.as_deref()).is_none() {
+            return Ok(());
+        }
+        for (key, value, own_key, own) in [
+            (
+                AZURE_CLIENT_ID,
+                &self.azure_client_id,
+                MICROSOFT_APP_ID,
+                self.effective_app_id(),
+            ),
+            (
+                AZURE_TENANT_ID,
+                &self.azure_tenant_id,
+                MICROSOFT_APP_TENANT_ID,
+                self.effective_tenant_id(),
+            ),
+        ] {
+            if let Some(value) = nonblank(value.as_deref())
+                && !own.is_some_and(|own| own.eq_ignore_ascii_case(value))
+            {
+                return Err(ConnectorError::setting(
+                    key,
+                    format!(
+                        "`{}` is not {own_key} (`{}`): workload identity signs in as {own_key}",
+                        one_line(value, 64),
+                        one_line(own.unwrap_or(""), 64)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn validate_identity_endpoint(&self) -> Result<(), ConnectorError> {
         use keys::{IDENTITY_ENDPOINT, IDENTITY_HEADER};
         let endpoint = nonblank(self.identity_endpoint.as_deref());
