@@ -16,6 +16,11 @@
 //! | `ToBotFromEmulatorOpenIdMetadataUrl` | [`to_bot_from_emulator_open_id_metadata_url`](BotConfig::to_bot_from_emulator_open_id_metadata_url) | the cloud's |
 //! | `OAuthUrl` | [`oauth_url`](BotConfig::oauth_url) | the cloud's |
 //! | `CallerId` | [`caller_id`](BotConfig::caller_id) | the cloud's |
+//! | `IDENTITY_ENDPOINT` | [`identity_endpoint`](BotConfig::identity_endpoint) | none: the VM's metadata service (IMDS) |
+//! | `IDENTITY_HEADER` | [`identity_header`](BotConfig::identity_header) | none |
+//! | `AZURE_FEDERATED_TOKEN_FILE` | [`azure_federated_token_file`](BotConfig::azure_federated_token_file) | none |
+//! | `AZURE_CLIENT_ID` | [`azure_client_id`](BotConfig::azure_client_id) | none |
+//! | `AZURE_TENANT_ID` | [`azure_tenant_id`](BotConfig::azure_tenant_id) | none |
 //!
 //! The clouds' values are in the table of [`Cloud`]. An empty value means "not set".
 
@@ -24,10 +29,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::ConnectorError;
+use crate::auth::managed_identity::parse_platform_endpoint;
 use crate::auth::settings::validate_tenant;
 use crate::auth::{
     AnonymousCredentials, AppCredentials, Cloud, ManagedIdentityCredentials,
-    MicrosoftAppCredentials, OutgoingAuthSettings, Secret,
+    MicrosoftAppCredentials, OutgoingAuthSettings, Secret, WorkloadIdentityCredentials,
 };
 use crate::clock::Clock;
 use crate::error::one_line;
@@ -62,6 +68,17 @@ pub mod keys {
     pub const OAUTH_URL: &str = "OAuthUrl";
     /// The `callerId` stamped on incoming activities.
     pub const CALLER_ID: &str = "CallerId";
+    /// The managed identity endpoint of App Service, Functions and Container Apps (set by
+    /// the platform).
+    pub const IDENTITY_ENDPOINT: &str = "IDENTITY_ENDPOINT";
+    /// The secret header value that endpoint requires (set by the platform).
+    pub const IDENTITY_HEADER: &str = "IDENTITY_HEADER";
+    /// Kubernetes workload identity: the file holding the projected service account token.
+    pub const AZURE_FEDERATED_TOKEN_FILE: &str = "AZURE_FEDERATED_TOKEN_FILE";
+    /// Kubernetes workload identity: the client id of the identity.
+    pub const AZURE_CLIENT_ID: &str = "AZURE_CLIENT_ID";
+    /// Kubernetes workload identity: the identity's tenant.
+    pub const AZURE_TENANT_ID: &str = "AZURE_TENANT_ID";
     /// Every key, in the order of the table in [`crate::config`].
     pub const ALL: &[&str] = &[
         MICROSOFT_APP_ID,
@@ -77,6 +94,11 @@ pub mod keys {
         TO_BOT_FROM_EMULATOR_OPEN_ID_METADATA_URL,
         OAUTH_URL,
         CALLER_ID,
+        IDENTITY_ENDPOINT,
+        IDENTITY_HEADER,
+        AZURE_FEDERATED_TOKEN_FILE,
+        AZURE_CLIENT_ID,
+        AZURE_TENANT_ID,
     ];
 }
 
@@ -189,6 +211,24 @@ pub struct BotConfig {
     pub oauth_url: Option<String>,
     /// `CallerId`: the `callerId` stamped on authenticated incoming activities.
     pub caller_id: Option<String>,
+    /// `IDENTITY_ENDPOINT`: set by App Service, Azure Functions and Container Apps when the
+    /// app has a managed identity. With `MicrosoftAppType=UserAssignedMSI` and
+    /// [`identity_header`](Self::identity_header), tokens come from this endpoint instead
+    /// of the VM's metadata service (IMDS); other app types ignore it.
+    pub identity_endpoint: Option<String>,
+    /// `IDENTITY_HEADER`: the secret the identity endpoint requires (never printed).
+    pub identity_header: Option<Secret>,
+    /// `AZURE_FEDERATED_TOKEN_FILE`: set by AKS workload identity. With
+    /// `MicrosoftAppType=UserAssignedMSI`, tokens come from Entra ID with this file's token as
+    /// the client assertion (re-read for every new token); it wins over
+    /// [`identity_endpoint`](Self::identity_endpoint) and IMDS. Other app types ignore it.
+    pub azure_federated_token_file: Option<String>,
+    /// `AZURE_CLIENT_ID`: set by AKS workload identity; when set with the token file, it must
+    /// be `MicrosoftAppId`.
+    pub azure_client_id: Option<String>,
+    /// `AZURE_TENANT_ID`: set by AKS workload identity; when set with the token file, it must
+    /// be `MicrosoftAppTenantId`.
+    pub azure_tenant_id: Option<String>,
 }
 
 impl Default for BotConfig {
@@ -208,6 +248,11 @@ impl Default for BotConfig {
             to_bot_from_emulator_open_id_metadata_url: None,
             oauth_url: None,
             caller_id: None,
+            identity_endpoint: None,
+            identity_header: None,
+            azure_federated_token_file: None,
+            azure_client_id: None,
+            azure_tenant_id: None,
         }
     }
 }
@@ -332,6 +377,11 @@ impl BotConfig {
             ),
             oauth_url: take(keys::OAUTH_URL),
             caller_id: take(keys::CALLER_ID),
+            identity_endpoint: take(keys::IDENTITY_ENDPOINT),
+            identity_header: take(keys::IDENTITY_HEADER).map(Secret::from),
+            azure_federated_token_file: take(keys::AZURE_FEDERATED_TOKEN_FILE),
+            azure_client_id: take(keys::AZURE_CLIENT_ID),
+            azure_tenant_id: take(keys::AZURE_TENANT_ID),
         };
         config.validate()?;
         Ok(config)
@@ -498,8 +548,23 @@ impl BotConfig {
             return Ok(Arc::new(AnonymousCredentials));
         };
         let settings = self.outgoing_auth_settings();
+        if self.app_type == AppType::UserAssignedMsi
+            && let Some(file) = nonblank(self.azure_federated_token_file.as_deref())
+        {
+            let mut credentials = WorkloadIdentityCredentials::new(app_id, file, settings)?;
+            if let Some(http) = http {
+                credentials = credentials.with_http_client(http);
+            }
+            if let Some(clock) = clock {
+                credentials = credentials.with_clock(clock);
+            }
+            return Ok(Arc::new(credentials));
+        }
         if self.app_type == AppType::UserAssignedMsi {
             let mut credentials = ManagedIdentityCredentials::new(app_id, settings.scope())?;
+            if let Some((endpoint, header)) = self.app_service_identity() {
+                credentials = credentials.with_app_service_endpoint(endpoint, header.clone())?;
+            }
             if let Some(http) = http {
                 credentials = credentials.with_http_client(http);
             }
@@ -517,6 +582,17 @@ impl BotConfig {
             credentials = credentials.with_clock(clock);
         }
         Ok(Arc::new(credentials))
+    }
+
+    /// The App Service / Functions / Container Apps identity endpoint and its header, when
+    /// both are set (blank values are unset).
+    fn app_service_identity(&self) -> Option<(&str, &Secret)> {
+        let endpoint = nonblank(self.identity_endpoint.as_deref())?;
+        let header = self
+            .identity_header
+            .as_ref()
+            .filter(|h| !h.expose().trim().is_empty())?;
+        Some((endpoint, header))
     }
 
     /// Checks the settings together: what each app type needs, the tenant's form, that
@@ -568,6 +644,10 @@ impl BotConfig {
                         MICROSOFT_APP_PASSWORD,
                         "must not be set with MicrosoftAppType=UserAssignedMSI (a managed identity has no password)",
                     ));
+                }
+                if self.app_type == AppType::UserAssignedMsi {
+                    self.validate_identity_endpoint()?;
+                    self.validate_workload_identity()?;
                 }
             }
         }
@@ -631,6 +711,66 @@ impl BotConfig {
             parse_secure(value, key).map_err(|e| ConnectorError::setting(key, url_reason(&e)))?;
         }
         Ok(())
+    }
+}
+
+impl BotConfig {
+    fn validate_workload_identity(&self) -> Result<(), ConnectorError> {
+        use keys::{AZURE_CLIENT_ID, AZURE_TENANT_ID, MICROSOFT_APP_ID, MICROSOFT_APP_TENANT_ID};
+        if nonblank(self.azure_federated_token_file.as_deref()).is_none() {
+            return Ok(());
+        }
+        for (key, value, own_key, own) in [
+            (
+                AZURE_CLIENT_ID,
+                &self.azure_client_id,
+                MICROSOFT_APP_ID,
+                self.effective_app_id(),
+            ),
+            (
+                AZURE_TENANT_ID,
+                &self.azure_tenant_id,
+                MICROSOFT_APP_TENANT_ID,
+                self.effective_tenant_id(),
+            ),
+        ] {
+            if let Some(value) = nonblank(value.as_deref())
+                && !own.is_some_and(|own| own.eq_ignore_ascii_case(value))
+            {
+                return Err(ConnectorError::setting(
+                    key,
+                    format!(
+                        "`{}` is not {own_key} (`{}`): workload identity signs in as {own_key}",
+                        one_line(value, 64),
+                        one_line(own.unwrap_or(""), 64)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_identity_endpoint(&self) -> Result<(), ConnectorError> {
+        use keys::{IDENTITY_ENDPOINT, IDENTITY_HEADER};
+        let endpoint = nonblank(self.identity_endpoint.as_deref());
+        let has_header = self
+            .identity_header
+            .as_ref()
+            .is_some_and(|h| !h.expose().trim().is_empty());
+        match (endpoint, has_header) {
+            (None, false) => Ok(()),
+            (Some(_), false) => Err(ConnectorError::setting(
+                IDENTITY_HEADER,
+                "is required with IDENTITY_ENDPOINT",
+            )),
+            (None, true) => Err(ConnectorError::setting(
+                IDENTITY_ENDPOINT,
+                "is required with IDENTITY_HEADER",
+            )),
+            (Some(endpoint), true) => parse_platform_endpoint(endpoint)
+                .map(|_| ())
+                .map_err(|e| ConnectorError::setting(IDENTITY_ENDPOINT, url_reason(&e))),
+        }
     }
 }
 

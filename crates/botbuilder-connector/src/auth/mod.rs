@@ -6,7 +6,8 @@
 //! | credentials | configuration | tokens from |
 //! |---|---|---|
 //! | [`MicrosoftAppCredentials`] | `MicrosoftAppId` + `MicrosoftAppPassword` (+ `MicrosoftAppTenantId`) | Entra ID client credentials |
-//! | [`ManagedIdentityCredentials`] | `MicrosoftAppType=UserAssignedMSI` + `MicrosoftAppId` | the Azure Instance Metadata Service |
+//! | [`ManagedIdentityCredentials`] | `MicrosoftAppType=UserAssignedMSI` + `MicrosoftAppId` (+ `IDENTITY_ENDPOINT` + `IDENTITY_HEADER` on App Service, Functions, Container Apps) | the identity endpoint, else the Azure Instance Metadata Service |
+//! | [`WorkloadIdentityCredentials`] | `MicrosoftAppType=UserAssignedMSI` + `AZURE_FEDERATED_TOKEN_FILE` (Kubernetes workload identity) | Entra ID, the file's token as the client assertion |
 //! | [`AnonymousCredentials`] | no app id (local testing with the Emulator) | none: no `Authorization` header |
 //!
 //! Certificate credentials (a signed client assertion instead of a password) fit the same
@@ -14,10 +15,11 @@
 
 mod cache;
 pub mod incoming;
-mod managed_identity;
+pub(crate) mod managed_identity;
 mod password;
 pub(crate) mod secret;
 pub(crate) mod settings;
+mod workload_identity;
 
 use std::fmt;
 
@@ -25,10 +27,13 @@ use async_trait::async_trait;
 
 use crate::ConnectorError;
 
-pub use managed_identity::{IMDS_TOKEN_ENDPOINT, ManagedIdentityCredentials};
+pub use managed_identity::{
+    APP_SERVICE_IDENTITY_API_VERSION, IMDS_TOKEN_ENDPOINT, ManagedIdentityCredentials,
+};
 pub use password::MicrosoftAppCredentials;
 pub use secret::{AccessToken, Secret};
 pub use settings::{Cloud, OutgoingAuthSettings, default_scope_for};
+pub use workload_identity::{JWT_BEARER_ASSERTION_TYPE, WorkloadIdentityCredentials};
 
 /// Where a bot's outgoing app tokens come from.
 ///
