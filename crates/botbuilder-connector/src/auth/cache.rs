@@ -13,7 +13,8 @@ use crate::ConnectorError;
 use crate::auth::AccessToken;
 use crate::clock::Clock;
 use crate::error::one_line;
-use crate::transport::Answer;
+use crate::retry::Replay;
+use crate::transport::{Answer, Transport};
 
 /// The most a token is refreshed ahead of its expiry.
 const REFRESH_AHEAD: Duration = Duration::from_secs(5 * 60);
@@ -153,6 +154,35 @@ pub(crate) fn unreachable_token_endpoint(
         },
         other => other,
     }
+}
+
+/// Posts a client-credentials `form` to an OAuth token endpoint (with the retry policy) and
+/// reads the token; on a refusal, `secret` (the password or assertion the form carries) is
+/// redacted from the answer first, so an endpoint that echoes the request cannot leak it.
+pub(crate) async fn post_token_form(
+    http: &reqwest::Client,
+    transport: &Transport<'_>,
+    endpoint: &reqwest::Url,
+    form: &[(&str, &str)],
+    secret: &str,
+    clock: &dyn Clock,
+) -> Result<AccessToken, ConnectorError> {
+    let shown = endpoint.as_str();
+    let what = format!("POST {shown}");
+    let answer = transport
+        .send(&what, Replay::Idempotent, &|| {
+            http.post(endpoint.clone()).form(form)
+        })
+        .await
+        .map_err(|e| {
+            unreachable_token_endpoint(e, shown, "the token endpoint could not be reached")
+        })?;
+    let answer = if answer.status.is_success() {
+        answer
+    } else {
+        answer.redacting(secret)
+    };
+    read_token_answer(&answer, shown, clock.now())
 }
 
 pub(crate) fn read_token_answer(

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use reqwest::Url;
 
-use crate::auth::cache::{TokenCache, read_token_answer, unreachable_token_endpoint};
+use crate::auth::cache::{TokenCache, post_token_form};
 use crate::auth::{AccessToken, AppCredentials, OutgoingAuthSettings, Secret, default_scope_for};
 use crate::clock::{Clock, SystemClock};
-use crate::retry::{Replay, RetryPolicy};
+use crate::retry::RetryPolicy;
 use crate::transport::Transport;
 use crate::{ConnectorError, default_http_client};
 
@@ -119,34 +119,26 @@ impl MicrosoftAppCredentials {
     }
 
     async fn fetch(&self, scope: &str) -> Result<AccessToken, ConnectorError> {
-        let endpoint = self.token_endpoint.as_str();
         let form = [
-            ("grant_type", "client_credentials".to_owned()),
-            ("client_id", self.app_id.clone()),
-            ("client_secret", self.password.expose().to_owned()),
-            ("scope", scope.to_owned()),
+            ("grant_type", "client_credentials"),
+            ("client_id", self.app_id.as_str()),
+            ("client_secret", self.password.expose()),
+            ("scope", scope),
         ];
         let transport = Transport {
             retry: &self.retry,
             clock: self.clock.as_ref(),
         };
-        let what = format!("POST {endpoint}");
-        tracing::debug!(app_id = %self.app_id, endpoint, scope, "requesting an app token");
-        let answer = transport
-            .send(&what, Replay::Idempotent, &|| {
-                self.http.post(self.token_endpoint.clone()).form(&form)
-            })
-            .await
-            .map_err(|e| {
-                unreachable_token_endpoint(e, endpoint, "the token endpoint could not be reached")
-            })?;
-        // An endpoint that echoes the request must not put the password into the error.
-        let answer = if answer.status.is_success() {
-            answer
-        } else {
-            answer.redacting(self.password.expose())
-        };
-        read_token_answer(&answer, endpoint, self.clock.now())
+        tracing::debug!(app_id = %self.app_id, endpoint = self.token_endpoint.as_str(), scope, "requesting an app token");
+        post_token_form(
+            &self.http,
+            &transport,
+            &self.token_endpoint,
+            &form,
+            self.password.expose(),
+            self.clock.as_ref(),
+        )
+        .await
     }
 }
 

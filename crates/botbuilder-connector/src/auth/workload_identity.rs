@@ -8,10 +8,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use reqwest::Url;
 
-use crate::auth::cache::{TokenCache, read_token_answer, unreachable_token_endpoint};
+use crate::auth::cache::{TokenCache, post_token_form};
 use crate::auth::{AccessToken, AppCredentials, OutgoingAuthSettings, Secret, default_scope_for};
 use crate::clock::{Clock, SystemClock};
-use crate::retry::{Replay, RetryPolicy};
+use crate::retry::RetryPolicy;
 use crate::transport::Transport;
 use crate::{ConnectorError, default_http_client};
 
@@ -157,7 +157,6 @@ impl WorkloadIdentityCredentials {
 
     async fn fetch(&self, scope: &str) -> Result<AccessToken, ConnectorError> {
         let assertion = self.read_assertion().await?;
-        let endpoint = self.token_endpoint.as_str();
         let form = [
             ("grant_type", "client_credentials"),
             ("client_id", self.client_id.as_str()),
@@ -169,23 +168,16 @@ impl WorkloadIdentityCredentials {
             retry: &self.retry,
             clock: self.clock.as_ref(),
         };
-        let what = format!("POST {endpoint}");
-        tracing::debug!(client_id = %self.client_id, endpoint, scope, "requesting a workload identity token");
-        let answer = transport
-            .send(&what, Replay::Idempotent, &|| {
-                self.http.post(self.token_endpoint.clone()).form(&form)
-            })
-            .await
-            .map_err(|e| {
-                unreachable_token_endpoint(e, endpoint, "the token endpoint could not be reached")
-            })?;
-        // An endpoint that echoes the request must not put the assertion into the error.
-        let answer = if answer.status.is_success() {
-            answer
-        } else {
-            answer.redacting(assertion.expose())
-        };
-        read_token_answer(&answer, endpoint, self.clock.now())
+        tracing::debug!(client_id = %self.client_id, endpoint = self.token_endpoint.as_str(), scope, "requesting a workload identity token");
+        post_token_form(
+            &self.http,
+            &transport,
+            &self.token_endpoint,
+            &form,
+            assertion.expose(),
+            self.clock.as_ref(),
+        )
+        .await
     }
 }
 
