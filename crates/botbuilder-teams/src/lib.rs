@@ -5,26 +5,58 @@
 //! (message extensions, task modules, Adaptive Card actions). This crate gives them types and
 //! names:
 //!
+//! - [`TeamsActivityHandler`] and [`dispatch_teams_activity`]: one method per Teams event and
+//!   invoke, routed as BotBuilder's `TeamsActivityHandler` does.
+//! - [`TeamsActivityExt`]: the team, channel, tenant and meeting of an activity, its typed
+//!   channel data and `eventType`, "notify the user".
+//! - [`invoke`]: the invoke payloads and their answers; [`events`]: meeting and read-receipt
+//!   events; [`mention`]: build a mention, strip the bot's.
 //! - [`models`]: the Teams data types, wire-exact (unknown fields are kept and written back).
 //!
 //! ```
-//! use botbuilder_teams::models::TeamsChannelData;
+//! use botbuilder_core::{async_trait, ActivityHandler, TurnContext, TurnResult};
+//! use botbuilder_teams::invoke::{MessagingExtensionQuery, MessagingExtensionResponse, MessagingExtensionResult};
+//! use botbuilder_teams::{dispatch_teams_activity, TeamsActivityExt, TeamsActivityHandler};
 //!
-//! let data: TeamsChannelData = serde_json::from_value(serde_json::json!({
-//!     "eventType": "channelCreated",
-//!     "channel": {"id": "19:abc@thread.skype", "name": "General"},
-//!     "team": {"id": "19:team@thread.skype"},
-//!     "tenant": {"id": "tenant-1"}
-//! }))?;
-//! assert_eq!(data.event_type.as_deref(), Some("channelCreated"));
-//! assert_eq!(data.tenant.map(|t| t.id), Some("tenant-1".to_owned()));
-//! # Ok::<(), serde_json::Error>(())
+//! struct Bot;
+//!
+//! #[async_trait]
+//! impl ActivityHandler for Bot {
+//!     async fn on_turn(&self, ctx: &mut TurnContext) -> TurnResult {
+//!         dispatch_teams_activity(self, ctx).await
+//!     }
+//!     async fn on_message_activity(&self, ctx: &mut TurnContext) -> TurnResult {
+//!         let team = ctx.activity().teams_team_id().unwrap_or_else(|| "no team".into());
+//!         ctx.send_activity(format!("You wrote in {team}")).await?;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! #[async_trait]
+//! impl TeamsActivityHandler for Bot {
+//!     async fn on_teams_messaging_extension_query(
+//!         &self,
+//!         query: MessagingExtensionQuery,
+//!         _ctx: &mut TurnContext,
+//!     ) -> TurnResult<MessagingExtensionResponse> {
+//!         let text = query.parameter("searchQuery").unwrap_or_default();
+//!         Ok(MessagingExtensionResult::message(format!("nothing found for {text}")).into())
+//!     }
+//! }
 //! ```
 
+pub mod activity_ext;
 pub mod error;
+pub mod events;
+mod handler;
+pub mod invoke;
+pub mod mention;
 pub mod models;
 
+pub use activity_ext::{TeamsActivityExt, TeamsEventType};
+pub use botbuilder_schema as schema;
 pub use error::TeamsError;
+pub use handler::{TeamsActivityHandler, dispatch_teams_activity, invoke_names};
 pub use models::{
     ChannelInfo, MeetingDetails, MeetingInfo, NotificationInfo, OnBehalfOf, TeamDetails, TeamInfo,
     TeamsChannelAccount, TeamsChannelData, TeamsChannelDataSettings, TeamsMeetingInfo,
