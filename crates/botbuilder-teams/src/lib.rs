@@ -6,6 +6,8 @@
 //! names:
 //!
 //! - [`models`]: the Teams data types, wire-exact (unknown fields are kept and written back).
+//! - [`info`]: [`TeamsInfo`], the Teams operations of the connector service (members, team
+//!   details and channels, meetings, in-meeting notifications, batch messaging).
 //!
 //! ```
 //! use botbuilder_teams::models::TeamsChannelData;
@@ -22,9 +24,11 @@
 //! ```
 
 pub mod error;
+pub mod info;
 pub mod models;
 
 pub use error::TeamsError;
+pub use info::{TeamsInfo, TeamsTurnInfo};
 pub use models::{
     ChannelInfo, MeetingDetails, MeetingInfo, NotificationInfo, OnBehalfOf, TeamDetails, TeamInfo,
     TeamsChannelAccount, TeamsChannelData, TeamsChannelDataSettings, TeamsMeetingInfo,
