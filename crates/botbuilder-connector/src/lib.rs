@@ -50,7 +50,8 @@
 //!   in-process channels (the local Direct Line endpoint and chat page of the
 //!   `botbuilder-directline` crate are one);
 //! - [`ConnectorClient`]: every v3 operation, as `client.conversations().…` and
-//!   `client.attachments().…`, with typed errors ([`ConnectorError`]);
+//!   `client.attachments().…`, with typed errors ([`ConnectorError`]), and
+//!   [`ConnectorRequest`] for a channel's own APIs on the same machinery;
 //! - [`auth`]: app credentials behind the [`AppCredentials`](auth::AppCredentials) trait
 //!   (app id + password, multi- or single-tenant; managed identity; anonymous), public and US
 //!   Government cloud defaults, every endpoint overridable, tokens cached per scope;
@@ -114,7 +115,8 @@ pub use adapter::{AdapterResponse, CloudAdapter, DeliveryTarget};
 pub use auth::incoming::ClaimsIdentity;
 pub use client::{
     Attachments, ConnectorClient, ConnectorClientFactory, ConnectorClientFactoryBuilder,
-    Conversations, SignInResourceOptions, UserTokenClient, default_http_client,
+    ConnectorRequest, ConnectorResponse, Conversations, SignInResourceOptions, UserTokenClient,
+    default_http_client,
 };
 pub use config::BotConfig;
 pub use error::ConnectorError;

@@ -12,6 +12,8 @@
 //! - [`invoke`]: the invoke payloads and their answers; [`events`]: meeting and read-receipt
 //!   events; [`mention`]: build a mention, strip the bot's.
 //! - [`models`]: the Teams data types, wire-exact (unknown fields are kept and written back).
+//! - [`info`]: [`TeamsInfo`], the Teams operations of the connector service (members, team
+//!   details and channels, meetings, in-meeting notifications, batch messaging).
 //!
 //! ```
 //! use botbuilder_core::{async_trait, ActivityHandler, TurnContext, TurnResult};
@@ -49,6 +51,7 @@ pub mod activity_ext;
 pub mod error;
 pub mod events;
 mod handler;
+pub mod info;
 pub mod invoke;
 pub mod mention;
 pub mod models;
@@ -57,6 +60,7 @@ pub use activity_ext::{TeamsActivityExt, TeamsEventType};
 pub use botbuilder_schema as schema;
 pub use error::TeamsError;
 pub use handler::{TeamsActivityHandler, dispatch_teams_activity, invoke_names};
+pub use info::{TeamsInfo, TeamsTurnInfo};
 pub use models::{
     ChannelInfo, MeetingDetails, MeetingInfo, NotificationInfo, OnBehalfOf, TeamDetails, TeamInfo,
     TeamsChannelAccount, TeamsChannelData, TeamsChannelDataSettings, TeamsMeetingInfo,

@@ -511,7 +511,9 @@ impl CloudAdapter {
     /// The activity's `callerId` is set from the configuration (`CallerId`, or the cloud's)
     /// for authenticated identities and cleared otherwise; for channel and Emulator
     /// identities, the host of its service URL becomes trusted for the app token. The identity
-    /// is in the turn state (`ctx.turn_state().get::<ClaimsIdentity>()`).
+    /// is in the turn state (`ctx.turn_state().get::<ClaimsIdentity>()`), and so is the
+    /// [`ConnectorClient`](crate::ConnectorClient) of its service URL unless an in-process
+    /// target serves it.
     pub async fn process_authenticated(
         &self,
         identity: ClaimsIdentity,
@@ -551,6 +553,7 @@ impl CloudAdapter {
         let is_invoke = activity.activity_type == ActivityTypes::Invoke;
         let mut ctx = TurnContext::new(Arc::new(self.clone()), activity);
         ctx.turn_state_mut().insert(identity);
+        self.insert_connector_client(&mut ctx);
         self.finish_incoming(ctx, is_invoke, bot)
     }
 
@@ -620,7 +623,22 @@ impl CloudAdapter {
         let mut ctx = TurnContext::proactive(Arc::new(self.clone()), reference);
         ctx.turn_state_mut()
             .insert(ClaimsIdentity::for_bot(self.app_id()));
+        self.insert_connector_client(&mut ctx);
         ctx
+    }
+
+    /// Puts the connector client of the turn's service URL into the turn state (as
+    /// BotBuilder's CloudAdapter does), for components that call the channel's own APIs
+    /// (`ctx.turn_state().get::<ConnectorClient>()`); not for in-process channels.
+    fn insert_connector_client(&self, ctx: &mut TurnContext) {
+        let client = ctx
+            .activity()
+            .service_url
+            .as_deref()
+            .and_then(|url| self.inner.outbound.connector_client(url));
+        if let Some(client) = client {
+            ctx.turn_state_mut().insert(client);
+        }
     }
 }
 

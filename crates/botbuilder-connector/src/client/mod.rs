@@ -3,6 +3,7 @@
 mod attachments;
 mod conversations;
 mod factory;
+mod request;
 mod user_token;
 
 use std::fmt;
@@ -30,6 +31,7 @@ use crate::trust::TrustedHosts;
 pub use attachments::Attachments;
 pub use conversations::Conversations;
 pub use factory::{ConnectorClientFactory, ConnectorClientFactoryBuilder};
+pub use request::{ConnectorRequest, ConnectorResponse};
 pub use user_token::{SignInResourceOptions, UserTokenClient};
 
 /// What path segments are encoded like: everything but RFC 3986's unreserved characters, as
