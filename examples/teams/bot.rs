@@ -15,9 +15,7 @@ use botbuilder::teams::invoke::{
 };
 use botbuilder::teams::mention::{mention, with_mention};
 use botbuilder::teams::models::{TeamInfo, TeamsChannelAccount};
-use botbuilder::teams::{
-    TeamsActivityExt, TeamsActivityHandler, TeamsError, dispatch_teams_activity,
-};
+use botbuilder::teams::{TeamsActivityHandler, TeamsError, TeamsInfo, dispatch_teams_activity};
 use serde_json::{Value, json};
 
 /// The catalogue the message extension searches: (name, what it is, where to read more).
@@ -162,7 +160,8 @@ fn display_name(member: &TeamsChannelAccount) -> String {
         .unwrap_or_else(|| "there".to_owned())
 }
 
-const HELP: &str = "I can run a vote (`vote`) or collect an idea (`idea`); \
+const HELP: &str = "I can run a vote (`vote`), collect an idea (`idea`), start a thread \
+                    (`post <channel>: <text>`) and message every member (`tell everyone: <text>`); \
                     search the catalogue from the message extension.";
 
 #[async_trait]
@@ -174,8 +173,9 @@ impl ActivityHandler for TeamsBot {
     /// A message: in a channel the bot only gets those that @mention it (the mention is
     /// already stripped by `RemoveMentionMiddleware`).
     async fn on_message_activity(&self, ctx: &mut TurnContext) -> TurnResult {
-        let text = ctx.activity().text().trim().to_lowercase();
-        match text.as_str() {
+        let text = ctx.activity().text().trim().to_owned();
+        let (command, rest) = text.split_once(' ').unwrap_or((text.as_str(), ""));
+        match command.to_lowercase().as_str() {
             "vote" => {
                 let card = CardFactory::adaptive_card(vote_card(&[]));
                 ctx.send_activity(Activity::message("").with_attachment(card))
@@ -185,6 +185,9 @@ impl ActivityHandler for TeamsBot {
                 ctx.send_activity(Activity::message("").with_attachment(idea_launcher()))
                     .await?;
             }
+            "post" => post_to_channel(ctx, rest).await?,
+            "tell" => tell_everyone(ctx, rest).await?,
+            "status" => batch_status(ctx, rest.trim()).await?,
             _ => {
                 let Some(from) = ctx.activity().from.clone() else {
                     return Ok(());
@@ -196,6 +199,82 @@ impl ActivityHandler for TeamsBot {
         }
         Ok(())
     }
+}
+
+/// `post <channel>: <text>`: starts a new thread in a channel of the team, found by name
+/// (TeamsInfo: the team's channels, then a message to a channel).
+async fn post_to_channel(ctx: &mut TurnContext, args: &str) -> TurnResult {
+    let Some((channel_name, text)) = args.split_once(':') else {
+        ctx.send_activity("Say `post <channel>: <text>`.").await?;
+        return Ok(());
+    };
+    let (channel_name, text) = (channel_name.trim(), text.trim());
+    let teams = TeamsInfo::for_turn(ctx)?;
+    if teams.team_id().is_none() {
+        ctx.send_activity("Ask me in a team's channel.").await?;
+        return Ok(());
+    }
+    let channels = teams.get_team_channels(None).await?;
+    // The General channel has no name in Teams' answer.
+    let found = channels.iter().find(|c| {
+        c.name
+            .as_deref()
+            .unwrap_or("General")
+            .eq_ignore_ascii_case(channel_name)
+    });
+    let Some(channel) = found else {
+        ctx.send_activity(format!("There is no channel called {channel_name}."))
+            .await?;
+        return Ok(());
+    };
+    let (reference, _) = teams
+        .send_message_to_teams_channel(&Activity::message(text), &channel.id)
+        .await?;
+    let thread = reference.conversation.map(|c| c.id).unwrap_or_default();
+    tracing::info!(%thread, "started a thread");
+    ctx.send_activity(format!("Posted in {channel_name}."))
+        .await?;
+    Ok(())
+}
+
+/// `tell everyone: <text>`: a 1:1 message to every member of the team, with the batch API.
+async fn tell_everyone(ctx: &mut TurnContext, args: &str) -> TurnResult {
+    let text = args
+        .trim()
+        .strip_prefix("everyone")
+        .map(|t| t.trim_start_matches(':').trim())
+        .unwrap_or_default();
+    if text.is_empty() {
+        ctx.send_activity("Say `tell everyone: <text>`.").await?;
+        return Ok(());
+    }
+    let teams = TeamsInfo::for_turn(ctx)?;
+    let (Some(team), Some(tenant)) = (teams.team_id(), teams.tenant_id()) else {
+        ctx.send_activity("Ask me in a team's channel.").await?;
+        return Ok(());
+    };
+    let operation = teams
+        .info()
+        .send_message_to_all_users_in_team(&Activity::message(text), team, tenant)
+        .await?;
+    ctx.send_activity(format!(
+        "Sending it to every member. `status {operation}` tells how far it got."
+    ))
+    .await?;
+    Ok(())
+}
+
+/// `status <operation>`: how far a batch send got.
+async fn batch_status(ctx: &mut TurnContext, operation: &str) -> TurnResult {
+    let teams = TeamsInfo::for_turn(ctx)?;
+    let state = teams.info().get_operation_state(operation).await?;
+    let done: u64 = state.status_map.values().sum();
+    ctx.send_activity(format!(
+        "{}: {done} of {} sent.",
+        state.state, state.total_entries_count
+    ))
+    .await?;
+    Ok(())
 }
 
 #[async_trait]
@@ -368,11 +447,4 @@ impl TeamsActivityHandler for TeamsBot {
         ctx.send_activity(format!("{title} ended ({at}).")).await?;
         Ok(())
     }
-}
-
-/// Whether the activity came from a Teams channel conversation (the only place the bot needs
-/// an @mention to hear a message).
-#[allow(dead_code)] // used by the tests
-pub(crate) fn in_channel(activity: &Activity) -> bool {
-    activity.is_teams() && activity.teams_channel_id().is_some()
 }

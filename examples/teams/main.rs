@@ -4,7 +4,7 @@
 //! (Ada joins the Contoso team)
 //! bot:  Welcome to Contoso, <at>Ada</at>
 //! user: <at>Bot</at> hello
-//! bot:  <at>Ada</at>, I can run a vote (`vote`) or collect an idea (`idea`); search the catalogue from the message extension.
+//! bot:  <at>Ada</at>, I can run a vote (`vote`), collect an idea (`idea`), start a thread (`post <channel>: <text>`) and message every member (`tell everyone: <text>`); search the catalogue from the message extension.
 //! user: <at>Bot</at> vote
 //! bot:  [Adaptive Card: "Team lunch on Friday?" | No votes yet. | I'm in]
 //! (Grace presses "I'm in": the card changes for everyone to "1 vote: Grace")
@@ -12,6 +12,14 @@
 //! bot:  [Adaptive Card: "Got an idea for the team?" | Share an idea]
 //! (Ada presses "Share an idea", types "Friday demos" in the form and posts it)
 //! bot:  New idea from <at>Ada</at>: Friday demos
+//! user: <at>Bot</at> post Design: Lunch is here
+//! bot:  Posted in Design.
+//! (a new thread in Design: "Lunch is here")
+//! user: <at>Bot</at> tell everyone: the build is green
+//! bot:  Sending it to every member. `status op-1` tells how far it got.
+//! (each member gets "the build is green" in their 1:1 chat with the bot)
+//! user: <at>Bot</at> status op-1
+//! bot:  Completed: 12 of 12 sent.
 //! (in the compose box, the message extension searches "http" and lists reqwest)
 //! (a meeting of the team starts, then ends)
 //! bot:  Standup started (2024-03-01T09:00:00Z).

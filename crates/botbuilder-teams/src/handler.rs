@@ -15,6 +15,7 @@ use crate::events::{
     MEETING_START_EVENT, MeetingEndEventDetails, MeetingParticipantsEventDetails,
     MeetingStartEventDetails, READ_RECEIPT_EVENT, ReadReceiptInfo,
 };
+use crate::info::TeamsInfo;
 use crate::invoke::{
     AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, AppBasedLinkQuery, ConfigResponse,
     FileConsentCardResponse, MessageSubmitAction, MessagingExtensionAction,
@@ -137,8 +138,11 @@ pub trait TeamsActivityHandler: ActivityHandler {
     /// Members other than the bot joined a team, group chat or meeting chat (a
     /// `conversationUpdate` from Teams with `membersAdded`). `team` is the team, when in one.
     ///
-    /// The accounts are those of the activity: Teams sends their id, name and Entra object
-    /// id. For the email, UPN and names, ask TeamsInfo for the member.
+    /// Teams sends only the members' ids; as BotBuilder does, each one is read with
+    /// [`TeamsInfo`](crate::TeamsInfo) (`GET v3/conversations/{team or conversation}/members/{id}`)
+    /// so the accounts carry names, email and UPN. A member Teams cannot find (404), and every
+    /// member on a turn not run by the `CloudAdapter`, keeps the activity's account; another
+    /// TeamsInfo error fails the turn.
     /// The default calls [`ActivityHandler::on_members_added`].
     async fn on_teams_members_added(
         &self,
@@ -712,6 +716,7 @@ async fn dispatch_conversation_update<H: TeamsActivityHandler + ?Sized>(
     let team = activity.teams_team_info();
     if !activity.members_added().is_empty() {
         let added = teams_accounts(activity.members_added(), &bot_id)?;
+        let added = with_member_details(ctx, added).await?;
         if !added.is_empty() {
             handler.on_teams_members_added(added, team, ctx).await?;
         }
@@ -990,6 +995,39 @@ async fn adaptive_card_invoke<H: TeamsActivityHandler + ?Sized>(
     }
     let response = handler.on_adaptive_card_invoke(value, ctx).await?;
     ok_body(&response)
+}
+
+/// BotBuilder's enrichment of `membersAdded`: Teams sends only ids, so each member without
+/// Teams details is read with TeamsInfo (`GET .../members/{id}`); a member Teams cannot find
+/// (404) keeps the activity's account. Turns not run by the `CloudAdapter` have no connector
+/// client to ask and keep the activity's accounts.
+async fn with_member_details(
+    ctx: &TurnContext,
+    members: Vec<TeamsChannelAccount>,
+) -> Result<Vec<TeamsChannelAccount>, TeamsError> {
+    let Ok(info) = TeamsInfo::for_turn(ctx) else {
+        return Ok(members);
+    };
+    let mut detailed = Vec::with_capacity(members.len());
+    for member in members {
+        let has_details = member.given_name.is_some()
+            || member.surname.is_some()
+            || member.email.is_some()
+            || member.user_principal_name.is_some();
+        if has_details {
+            detailed.push(member);
+            continue;
+        }
+        match info.get_member(&member.id).await {
+            Ok(full) => detailed.push(full),
+            Err(error) if error.is_not_found() => {
+                tracing::debug!(error = %error, "member not found; using the activity's account");
+                detailed.push(member);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(detailed)
 }
 
 fn teams_accounts(
