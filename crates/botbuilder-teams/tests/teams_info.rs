@@ -512,6 +512,22 @@ async fn paging_streams_walk_every_page_with_the_continuation_tokens() {
         None,
     );
 
+    // a repeated continuation token ends the stream instead of looping
+    let before = m.requests().len();
+    for _ in 0..2 {
+        m.script(
+            Method::GET,
+            &paged,
+            Reply::json(
+                200,
+                json!({"continuationToken": "same", "members": [member_json("29:a", "a")]}),
+            ),
+        );
+    }
+    let looped: Vec<_> = teams.members(TEAM, None).try_collect().await.unwrap();
+    assert_eq!(looped.len(), 2);
+    assert_eq!(m.requests().len() - before, 2);
+
     // an error ends the stream with that error
     m.script(
         Method::GET,
@@ -632,6 +648,10 @@ async fn teams_errors_are_typed() {
     let e = teams.get_team_details(TEAM).await.unwrap_err();
     assert!(e.is_throttled(), "{e:?}");
     assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
+    assert_eq!(
+        e.to_string(),
+        "get team details: Teams is throttling requests (429), retry after 7s"
+    );
     assert_eq!(e.status(), Some(429));
 
     // a batch answer without an operation id is an unreadable answer, not an empty id

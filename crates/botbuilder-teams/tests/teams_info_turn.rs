@@ -10,10 +10,12 @@ use axum::http::Method;
 use futures::TryStreamExt;
 use serde_json::{Value, json};
 
-use botbuilder_connector::schema::Activity;
+use botbuilder_connector::schema::{
+    Activity, ChannelId, ConversationAccount, ConversationReference,
+};
 use botbuilder_connector::{BotConfig, CloudAdapter};
 use botbuilder_core::testing::TestAdapter;
-use botbuilder_core::{TurnContext, bot_fn};
+use botbuilder_core::{BotAdapterExt, TurnContext, bot_fn};
 use botbuilder_teams::{TeamsError, TeamsInfo};
 use support::{Mock, Reply};
 
@@ -122,4 +124,34 @@ async fn a_turn_without_a_connector_client_says_so() {
         sent[0].text.as_deref(),
         Some("the turn has no connector client for TeamsInfo")
     );
+}
+
+#[tokio::test]
+async fn a_proactive_turn_reaches_teams_info_too() {
+    let connector = Mock::connector().await;
+    connector.script(
+        Method::GET,
+        "/v3/batch/conversation/op-7",
+        Reply::json(200, json!({"state": "InProgress", "totalEntriesCount": 3})),
+    );
+    let adapter = CloudAdapter::new(&BotConfig::anonymous()).unwrap();
+    let reference = ConversationReference {
+        conversation: Some(ConversationAccount {
+            id: "a:1".into(),
+            ..ConversationAccount::default()
+        }),
+        channel_id: Some(ChannelId::Msteams),
+        service_url: Some(connector.url()),
+        ..ConversationReference::default()
+    };
+    let state = adapter
+        .continue_conversation(reference, async |ctx| {
+            let teams = TeamsInfo::for_turn(ctx)?;
+            Ok(teams.info().get_operation_state("op-7").await?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(state.state, "InProgress");
+    assert!(!state.is_finished());
+    assert_eq!(connector.last().path, "/v3/batch/conversation/op-7");
 }
