@@ -218,7 +218,9 @@ fn detail(text: &Option<String>) -> String {
 }
 
 fn after(retry_after: &Option<std::time::Duration>) -> String {
-    retry_after
-        .map(|d| format!(", retry after {}ms", d.as_millis()))
-        .unwrap_or_default()
+    match retry_after {
+        Some(d) if d.subsec_millis() == 0 => format!(", retry after {}s", d.as_secs()),
+        Some(d) => format!(", retry after {}ms", d.as_millis()),
+        None => String::new(),
+    }
 }

@@ -940,13 +940,13 @@ mod tests {
     fn operation_ids_are_read_from_each_shape() {
         let op = "test";
         assert_eq!(
-            operation_id(&answer(r#"{"operationId":"op-1"}"#), op).unwrap(),
+            operation_id(answer(r#"{"operationId":"op-1"}"#), op).unwrap(),
             "op-1"
         );
-        assert_eq!(operation_id(&answer(r#""op-2""#), op).unwrap(), "op-2");
-        assert_eq!(operation_id(&answer(" op-3\n"), op).unwrap(), "op-3");
+        assert_eq!(operation_id(answer(r#""op-2""#), op).unwrap(), "op-2");
+        assert_eq!(operation_id(answer(" op-3\n"), op).unwrap(), "op-3");
         for bad in ["", "{}", r#"{"operationId":""}"#, "[1]", "two words"] {
-            assert!(operation_id(&answer(bad), op).is_err(), "{bad:?}");
+            assert!(operation_id(answer(bad), op).is_err(), "{bad:?}");
         }
     }
 }
