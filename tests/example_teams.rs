@@ -496,3 +496,37 @@ async fn tell_everyone_uses_the_batch_api_and_status_follows_it() {
     );
     server.stop().await;
 }
+
+/// The manifest template declares what the example answers: the search command and its
+/// parameter, the bot's commands, and the meeting permission the meeting events need.
+#[test]
+fn the_manifest_template_matches_the_example() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/teams/manifest/manifest.json"
+    ))
+    .unwrap();
+    let manifest: Value = serde_json::from_str(&text).unwrap();
+    let command = &manifest["composeExtensions"][0]["commands"][0];
+    assert_eq!(command["type"], "query");
+    assert_eq!(command["parameters"][0]["name"], "searchQuery");
+    assert_eq!(command["initialRun"], true);
+    let commands: Vec<&str> = manifest["bots"][0]["commandLists"][0]["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(commands, ["vote", "idea", "post", "tell", "status"]);
+    assert_eq!(manifest["bots"][0]["botId"], "{{MICROSOFT_APP_ID}}");
+    assert!(text.contains("OnlineMeeting.ReadBasic.Chat"));
+    for icon in ["color", "outline"] {
+        let file = manifest["icons"][icon].as_str().unwrap();
+        let bytes = std::fs::read(format!(
+            "{}/examples/teams/manifest/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        assert!(bytes.starts_with(b"\x89PNG"), "{file}");
+    }
+}
