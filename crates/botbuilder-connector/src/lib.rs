@@ -101,6 +101,7 @@ pub mod config;
 mod error;
 #[cfg(feature = "axum")]
 pub mod hosting;
+pub mod listen;
 pub mod retry;
 mod throttle;
 mod transport;
