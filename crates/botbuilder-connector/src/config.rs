@@ -664,7 +664,8 @@ impl BotConfig {
         if let Some(cert_file) = self.certificate_file() {
             let key_file = nonblank(self.cert_key_file.as_deref());
             let certificate = ClientCertificate::from_pem_files(cert_file, key_file).map_err(|e| {
-                let key = if key_file.is_some() && e.to_string().contains("CertKeyFile") {
+                // Problems with the key name the key's file when it has its own.
+                let key = if key_file.is_some() && e.to_string().contains("private key") {
                     keys::CERT_KEY_FILE
                 } else {
                     keys::CERT_PEM_FILE
