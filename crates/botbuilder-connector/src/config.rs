@@ -413,7 +413,11 @@ impl BotConfig {
                 )
             })?,
         };
-        let validate_authority = parse_bool(keys::VALIDATE_AUTHORITY, take(keys::VALIDATE_AUTHORITY), true)?;
+        let validate_authority = parse_bool(
+            keys::VALIDATE_AUTHORITY,
+            take(keys::VALIDATE_AUTHORITY),
+            true,
+        )?;
         let send_x5c = parse_bool(keys::SEND_X5C, take(keys::SEND_X5C), false)?;
         let allow_anonymous_beyond_loopback = parse_bool(
             keys::ALLOW_ANONYMOUS_BEYOND_LOOPBACK,
@@ -663,15 +667,16 @@ impl BotConfig {
         let settings = self.outgoing_auth_settings();
         if let Some(cert_file) = self.certificate_file() {
             let key_file = nonblank(self.cert_key_file.as_deref());
-            let certificate = ClientCertificate::from_pem_files(cert_file, key_file).map_err(|e| {
-                // Problems with the key name the key's file when it has its own.
-                let key = if key_file.is_some() && e.to_string().contains("private key") {
-                    keys::CERT_KEY_FILE
-                } else {
-                    keys::CERT_PEM_FILE
-                };
-                ConnectorError::setting(key, url_reason(&e))
-            })?;
+            let certificate =
+                ClientCertificate::from_pem_files(cert_file, key_file).map_err(|e| {
+                    // Problems with the key name the key's file when it has its own.
+                    let key = if key_file.is_some() && e.to_string().contains("private key") {
+                        keys::CERT_KEY_FILE
+                    } else {
+                        keys::CERT_PEM_FILE
+                    };
+                    ConnectorError::setting(key, url_reason(&e))
+                })?;
             let mut credentials =
                 CertificateCredentials::new(app_id, certificate, settings)?.with_x5c(self.send_x5c);
             if let Some(http) = http {
@@ -781,7 +786,9 @@ impl BotConfig {
         if let [first, second, ..] = secrets.as_slice() {
             return Err(ConnectorError::setting(
                 second,
-                format!("is set with {first}: set one way to prove the app's identity (MicrosoftAppPassword, CertPemFile or MicrosoftAppClientId)"),
+                format!(
+                    "is set with {first}: set one way to prove the app's identity (MicrosoftAppPassword, CertPemFile or MicrosoftAppClientId)"
+                ),
             ));
         }
         if nonblank(self.cert_key_file.as_deref()).is_some() && self.certificate_file().is_none() {

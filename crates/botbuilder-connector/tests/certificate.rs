@@ -78,7 +78,10 @@ async fn from_the_configuration_the_request_and_the_assertion_are_exact() {
     let credentials = config.credentials().unwrap();
     assert_eq!(credentials.app_id(), Some(APP_ID));
     let debug = format!("{credentials:?}");
-    assert!(debug.contains("CertificateCredentials") && debug.contains(SHA1_HEX), "{debug}");
+    assert!(
+        debug.contains("CertificateCredentials") && debug.contains(SHA1_HEX),
+        "{debug}"
+    );
     assert!(!debug.contains("PRIVATE"), "{debug}");
 
     let before = support::auth::unix(SystemTime::now());
@@ -201,7 +204,9 @@ async fn one_file_may_hold_the_certificate_and_its_key() {
     verify(&login.last().form()["client_assertion"], Algorithm::PS256);
 }
 
-fn setting_error(result: Result<Arc<dyn AppCredentials>, ConnectorError>) -> (&'static str, String) {
+fn setting_error(
+    result: Result<Arc<dyn AppCredentials>, ConnectorError>,
+) -> (&'static str, String) {
     match result {
         Err(ConnectorError::Setting { key, message }) => (key, message),
         other => panic!("expected a setting error, got {other:?}"),
@@ -222,11 +227,13 @@ fn bad_certificates_and_settings_name_their_key() {
         .credentials(),
     );
     assert_eq!(key, "CertKeyFile");
-    assert!(message.contains("does not belong to the certificate"), "{message}");
-
-    let (key, message) = setting_error(
-        config(login, &[("CertPemFile", &fixture("missing.pem"))]).credentials(),
+    assert!(
+        message.contains("does not belong to the certificate"),
+        "{message}"
     );
+
+    let (key, message) =
+        setting_error(config(login, &[("CertPemFile", &fixture("missing.pem"))]).credentials());
     assert_eq!(key, "CertPemFile");
     assert!(message.contains("missing.pem"), "{message}");
 
@@ -240,9 +247,13 @@ fn bad_certificates_and_settings_name_their_key() {
     let (key, message) =
         setting_error(config(login, &[("CertPemFile", &fixture("bot.key"))]).credentials());
     assert_eq!(key, "CertPemFile");
-    assert!(message.contains("no `-----BEGIN CERTIFICATE-----`"), "{message}");
+    assert!(
+        message.contains("no `-----BEGIN CERTIFICATE-----`"),
+        "{message}"
+    );
 
-    let encrypted = b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n";
+    let encrypted =
+        b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n";
     let cert = std::fs::read(fixture("bot.pem")).unwrap();
     let error = ClientCertificate::from_pem(&cert, Some(encrypted)).unwrap_err();
     assert!(error.to_string().contains("encrypted"), "{error}");
@@ -305,7 +316,12 @@ async fn a_refusal_echoing_the_assertion_does_not_leak_it() {
         &format!("{}/botframework.com", failing.url()),
         &[("CertPemFile", &fixture("bot-combined.pem"))],
     );
-    let error = config.credentials().unwrap().token(RESOURCE).await.unwrap_err();
+    let error = config
+        .credentials()
+        .unwrap()
+        .token(RESOURCE)
+        .await
+        .unwrap_err();
     assert_eq!(error.code(), Some("invalid_client"));
     let assertion = failing.last().form()["client_assertion"].clone();
     assert!(!error.to_string().contains(&assertion), "{error}");

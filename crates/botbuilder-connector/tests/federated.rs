@@ -10,8 +10,8 @@ use botbuilder_connector::ConnectorError;
 use botbuilder_connector::config::BotConfig;
 use botbuilder_test_support as support;
 use serde_json::json;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 use support::{Mock, Reply};
 
@@ -59,7 +59,10 @@ async fn the_identity_token_is_the_assertion_and_both_are_cached() {
     let credentials = config.credentials().unwrap();
     assert_eq!(credentials.app_id(), Some(APP_ID));
     let debug = format!("{credentials:?}");
-    assert!(debug.contains("FederatedCredentials") && debug.contains(IDENTITY), "{debug}");
+    assert!(
+        debug.contains("FederatedCredentials") && debug.contains(IDENTITY),
+        "{debug}"
+    );
     assert!(!debug.contains(HEADER), "{debug}");
 
     let token = credentials.token(RESOURCE).await.unwrap().unwrap();
@@ -99,7 +102,11 @@ async fn the_identity_token_is_the_assertion_and_both_are_cached() {
     credentials.invalidate(RESOURCE, &token).await;
     let renewed = credentials.token(RESOURCE).await.unwrap().unwrap();
     assert_eq!(renewed.secret().expose(), "tok-2");
-    assert_eq!(identity.requests().len(), 1, "the identity's token is cached");
+    assert_eq!(
+        identity.requests().len(),
+        1,
+        "the identity's token is cached"
+    );
     assert_eq!(login.last().form()["client_assertion"], "mi-1");
 }
 
@@ -134,7 +141,11 @@ async fn a_refused_assertion_is_replaced_on_the_next_request() {
 
     refuse.store(false, Ordering::SeqCst);
     credentials.token(RESOURCE).await.unwrap();
-    assert_eq!(identity.requests().len(), 2, "a new identity token after the refusal");
+    assert_eq!(
+        identity.requests().len(),
+        2,
+        "a new identity token after the refusal"
+    );
     assert_eq!(login.last().form()["client_assertion"], "mi-2");
 }
 

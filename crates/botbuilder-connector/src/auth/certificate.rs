@@ -84,8 +84,9 @@ impl ClientCertificate {
     /// encrypted or not RSA, or it does not belong to the certificate.
     pub fn from_pem(cert_pem: &[u8], key_pem: Option<&[u8]>) -> Result<Self, ConnectorError> {
         let invalid = |reason: &str| ConnectorError::invalid_argument(reason.to_owned());
-        let blocks = pem::parse_many(cert_pem)
-            .map_err(|_| invalid("the certificate file is not PEM (`-----BEGIN CERTIFICATE-----`)"))?;
+        let blocks = pem::parse_many(cert_pem).map_err(|_| {
+            invalid("the certificate file is not PEM (`-----BEGIN CERTIFICATE-----`)")
+        })?;
         let chain: Vec<Vec<u8>> = blocks
             .iter()
             .filter(|b| b.tag() == "CERTIFICATE")
@@ -97,11 +98,15 @@ impl ClientCertificate {
             ));
         };
         let key_blocks = match key_pem {
-            Some(key_pem) => pem::parse_many(key_pem)
-                .map_err(|_| invalid("the private key file is not PEM"))?,
+            Some(key_pem) => {
+                pem::parse_many(key_pem).map_err(|_| invalid("the private key file is not PEM"))?
+            }
             None => blocks.clone(),
         };
-        if key_blocks.iter().any(|b| b.tag() == "ENCRYPTED PRIVATE KEY") {
+        if key_blocks
+            .iter()
+            .any(|b| b.tag() == "ENCRYPTED PRIVATE KEY")
+        {
             return Err(invalid(
                 "the private key is encrypted; give it unencrypted (`openssl pkcs8 -in key.pem -out plain.pem`) and protect the file instead",
             ));
@@ -219,7 +224,9 @@ impl ClientCertificate {
         };
         jsonwebtoken::encode(&header, &claims, &self.key)
             .map(Secret::new)
-            .map_err(|e| ConnectorError::crypto("could not sign the certificate's client assertion", e))
+            .map_err(|e| {
+                ConnectorError::crypto("could not sign the certificate's client assertion", e)
+            })
     }
 }
 
