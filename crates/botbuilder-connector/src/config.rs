@@ -798,13 +798,13 @@ impl BotConfig {
             ));
         }
         let proof = secrets.first().copied();
-        if self.effective_app_id().is_none() {
-            if let Some(key) = proof {
-                return Err(ConnectorError::setting(
-                    MICROSOFT_APP_ID,
-                    format!("is empty but {key} is set"),
-                ));
-            }
+        if self.effective_app_id().is_none()
+            && let Some(key) = proof
+        {
+            return Err(ConnectorError::setting(
+                MICROSOFT_APP_ID,
+                format!("is empty but {key} is set"),
+            ));
         }
         match self.app_type {
             AppType::MultiTenant => {

@@ -294,7 +294,7 @@ async fn messages(State(endpoint): State<Endpoint>, request: Request) -> Respons
         return IntoResponse::into_response(AdapterResponse::error(
             403,
             "Forbidden",
-            "this bot has no app id and serves only loopback clients (set MicrosoftAppId, or AllowAnonymousBeyondLoopback=true)",
+            "this bot has no app id, so it serves only while listening on loopback (set MicrosoftAppId, listen on 127.0.0.1, or set AllowAnonymousBeyondLoopback=true)",
         ));
     }
     let headers = request.headers();
