@@ -189,3 +189,59 @@ fn the_two_names_of_the_identity_must_agree_and_need_an_app_id() {
     .unwrap();
     assert_eq!(config.fic_client_id.as_deref(), Some(IDENTITY));
 }
+
+#[tokio::test]
+async fn app_and_identity_tokens_are_refreshed_before_they_expire() {
+    use botbuilder_connector::auth::{
+        AppCredentials, FederatedCredentials, ManagedIdentityCredentials, OutgoingAuthSettings,
+    };
+    use botbuilder_connector::clock::ManualClock;
+    use std::time::Duration;
+
+    let start = 1_700_000_000;
+    let clock = Arc::new(ManualClock::new(
+        SystemTime::UNIX_EPOCH + Duration::from_secs(start),
+    ));
+    // The identity's tokens live two hours, the app's one.
+    let identity_endpoint = Mock::start(move |_, n| {
+        Reply::json(
+            200,
+            json!({"access_token": format!("mi-{n}"), "expires_in": "7200", "token_type": "Bearer"}),
+        )
+    })
+    .await;
+    let login = Mock::token_endpoint(3600).await;
+    let identity = ManagedIdentityCredentials::new(IDENTITY, "api://AzureADTokenExchange")
+        .unwrap()
+        .with_app_service_endpoint(&format!("{}/msi/token", identity_endpoint.url()), HEADER)
+        .unwrap()
+        .with_clock(clock.clone());
+    let settings = OutgoingAuthSettings::default()
+        .with_login_url(format!("{}/botframework.com", login.url()))
+        .with_tenant_id(TENANT);
+    let credentials = FederatedCredentials::new(APP_ID, identity, settings)
+        .unwrap()
+        .with_clock(clock.clone());
+    assert_eq!(
+        credentials.token_endpoint().as_str(),
+        format!("{}/{TENANT}/oauth2/v2.0/token", login.url())
+    );
+
+    let first = credentials.token(RESOURCE).await.unwrap().unwrap();
+    assert_eq!(
+        first.expires_at(),
+        SystemTime::UNIX_EPOCH + Duration::from_secs(start + 3600)
+    );
+    // 56 minutes on: within five minutes of the app token's expiry, a new one is asked for,
+    // with the identity's token still cached.
+    clock.advance(Duration::from_secs(3360));
+    let second = credentials.token(RESOURCE).await.unwrap().unwrap();
+    assert_eq!(second.secret().expose(), "tok-2");
+    assert_eq!(identity_endpoint.requests().len(), 1);
+    // Near the identity token's own expiry, both are renewed.
+    clock.advance(Duration::from_secs(3600));
+    let third = credentials.token(RESOURCE).await.unwrap().unwrap();
+    assert_eq!(third.secret().expose(), "tok-3");
+    assert_eq!(identity_endpoint.requests().len(), 2);
+    assert_eq!(login.last().form()["client_assertion"], "mi-2");
+}
