@@ -94,6 +94,11 @@ async fn from_the_configuration_the_request_and_the_assertion_are_exact() {
     let request = login.last();
     assert_eq!(request.method, "POST");
     assert_eq!(request.path, format!("/{TENANT}/oauth2/v2.0/token"));
+    assert_eq!(
+        request.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(request.header("authorization"), None);
     let form = request.form();
     assert_eq!(form.len(), 5, "{form:?}");
     assert_eq!(form["grant_type"], "client_credentials");

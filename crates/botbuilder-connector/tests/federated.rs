@@ -87,6 +87,15 @@ async fn the_identity_token_is_the_assertion_and_both_are_cached() {
     let request = login.last();
     assert_eq!(request.method, "POST");
     assert_eq!(request.path, format!("/{TENANT}/oauth2/v2.0/token"));
+    assert_eq!(
+        request.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(
+        request.header("x-identity-header"),
+        None,
+        "the header stays with the identity endpoint"
+    );
     let form = request.form();
     assert_eq!(form.len(), 5, "{form:?}");
     assert_eq!(form["grant_type"], "client_credentials");
