@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use reqwest::Url;
 
-use crate::auth::cache::{TokenCache, post_assertion_form};
+use crate::auth::cache::{TokenCache, post_token_form};
 use crate::auth::{AccessToken, AppCredentials, OutgoingAuthSettings, Secret, default_scope_for};
 use crate::clock::{Clock, SystemClock};
 use crate::retry::RetryPolicy;
@@ -157,18 +157,24 @@ impl WorkloadIdentityCredentials {
 
     async fn fetch(&self, scope: &str) -> Result<AccessToken, ConnectorError> {
         let assertion = self.read_assertion().await?;
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", self.client_id.as_str()),
+            ("client_assertion_type", JWT_BEARER_ASSERTION_TYPE),
+            ("client_assertion", assertion.expose()),
+            ("scope", scope),
+        ];
         let transport = Transport {
             retry: &self.retry,
             clock: self.clock.as_ref(),
         };
         tracing::debug!(client_id = %self.client_id, endpoint = self.token_endpoint.as_str(), scope, "requesting a workload identity token");
-        post_assertion_form(
+        post_token_form(
             &self.http,
             &transport,
             &self.token_endpoint,
-            &self.client_id,
+            &form,
             assertion.expose(),
-            scope,
             self.clock.as_ref(),
         )
         .await
