@@ -286,6 +286,14 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 async fn messages(State(endpoint): State<Endpoint>, request: Request) -> Response {
+    let headers = request.headers();
+    if !is_json(headers) {
+        return IntoResponse::into_response(AdapterResponse::error(
+            415,
+            "UnsupportedMediaType",
+            "the body must be JSON (Content-Type: application/json)",
+        ));
+    }
     // Served by `Server`: an anonymous bot answers only on loopback unless opted in.
     if let Some(ListenAddr(listen)) = request.extensions().get::<ListenAddr>()
         && let Err(error) = endpoint.adapter.check_listen(*listen)
@@ -295,14 +303,6 @@ async fn messages(State(endpoint): State<Endpoint>, request: Request) -> Respons
             403,
             "Forbidden",
             "this bot has no app id, so it serves only while listening on loopback (set MicrosoftAppId, listen on 127.0.0.1, or set AllowAnonymousBeyondLoopback=true)",
-        ));
-    }
-    let headers = request.headers();
-    if !is_json(headers) {
-        return IntoResponse::into_response(AdapterResponse::error(
-            415,
-            "UnsupportedMediaType",
-            "the body must be JSON (Content-Type: application/json)",
         ));
     }
     // A declared length over the limit is refused before reading anything.
