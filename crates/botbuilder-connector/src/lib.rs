@@ -53,9 +53,12 @@
 //!   `client.attachments().…`, with typed errors ([`ConnectorError`]), and
 //!   [`ConnectorRequest`] for a channel's own APIs on the same machinery;
 //! - [`auth`]: app credentials behind the [`AppCredentials`](auth::AppCredentials) trait
-//!   (app id + password, multi- or single-tenant; managed identity; anonymous), public and US
-//!   Government cloud defaults, every endpoint overridable, tokens cached per scope;
+//!   (app id + password, multi- or single-tenant; certificate; managed identity; federated
+//!   and workload identity; anonymous), public and US Government cloud defaults, every
+//!   endpoint overridable, tokens cached per scope;
 //! - [`TrustedHosts`]: the app token only goes to trusted hosts;
+//! - [`listen`]: endpoints that authenticate nobody (an anonymous bot, Direct Line without a
+//!   secret) serve on loopback only;
 //! - [`retry`]: bounded retries with backoff and jitter on throttling and transient failures,
 //!   honouring `Retry-After`, never duplicating a message;
 //! - [`ConversationThrottle`]: optional spacing of sends per conversation;
@@ -102,6 +105,7 @@ pub mod config;
 mod error;
 #[cfg(feature = "axum")]
 pub mod hosting;
+pub mod listen;
 pub mod retry;
 mod throttle;
 mod transport;

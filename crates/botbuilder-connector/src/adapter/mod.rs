@@ -167,6 +167,8 @@ struct Inner {
     app_id: Option<String>,
     oauth_url: String,
     caller_id: Option<String>,
+    /// `AllowAnonymousBeyondLoopback`.
+    anonymous_beyond_loopback: bool,
     authenticator: RequestAuthenticator,
     outbound: Outbound,
 }
@@ -312,6 +314,9 @@ impl CloudAdapterBuilder {
         if let Some(interval) = self.throttle {
             factory = factory.conversation_throttle(interval);
         }
+        // An anonymous bot anyone on the network may reach relays to no arbitrary host.
+        let anonymous_open = config.is_anonymous() && config.allow_anonymous_beyond_loopback;
+        factory = factory.anonymous_trusted_hosts_only(anonymous_open);
         let factory = factory.build()?;
         // An `OAuthUrl` the operator set is trusted with the app token, as the cloud's is.
         if config
@@ -339,6 +344,7 @@ impl CloudAdapterBuilder {
                 app_id: config.effective_app_id().map(str::to_owned),
                 oauth_url: config.resolved_oauth_url().to_owned(),
                 caller_id: config.resolved_caller_id().map(str::to_owned),
+                anonymous_beyond_loopback: config.allow_anonymous_beyond_loopback,
                 authenticator,
                 outbound: Outbound::new(factory),
             }),
@@ -408,6 +414,21 @@ impl CloudAdapter {
     #[must_use]
     pub fn app_id(&self) -> Option<&str> {
         self.inner.app_id.as_deref()
+    }
+
+    /// Checks that the messaging endpoint may be served on `listen`: an anonymous adapter
+    /// only on loopback, unless `AllowAnonymousBeyondLoopback=true` (see
+    /// [`BotConfig::check_listen`]). [`hosting`](crate::hosting)'s routes refuse requests
+    /// reaching an anonymous bot beyond loopback; call this at start-up to fail early.
+    ///
+    /// # Errors
+    /// As [`BotConfig::check_listen`].
+    pub fn check_listen(&self, listen: std::net::SocketAddr) -> Result<(), ConnectorError> {
+        crate::config::check_anonymous_listen(
+            self.inner.app_id.is_none(),
+            self.inner.anonymous_beyond_loopback,
+            listen,
+        )
     }
 
     /// The connector client factory replies go through; use it for Bot Connector calls

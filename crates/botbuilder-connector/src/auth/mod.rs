@@ -7,13 +7,17 @@
 //! |---|---|---|
 //! | [`MicrosoftAppCredentials`] | `MicrosoftAppId` + `MicrosoftAppPassword` (+ `MicrosoftAppTenantId`) | Entra ID client credentials |
 //! | [`ManagedIdentityCredentials`] | `MicrosoftAppType=UserAssignedMSI` + `MicrosoftAppId` (+ `IDENTITY_ENDPOINT` + `IDENTITY_HEADER` on App Service, Functions, Container Apps) | the identity endpoint, else the Azure Instance Metadata Service |
+//! | [`CertificateCredentials`] | `MicrosoftAppId` + `CertPemFile` (+ `CertKeyFile`, `SendX5C`, `MicrosoftAppTenantId`) | Entra ID, an assertion signed with the certificate's key |
+//! | [`FederatedCredentials`] | `MicrosoftAppId` + `MicrosoftAppClientId` (or `FICClientId`) + `MicrosoftAppTenantId` | Entra ID, a managed identity's token as the client assertion |
 //! | [`WorkloadIdentityCredentials`] | `MicrosoftAppType=UserAssignedMSI` + `AZURE_FEDERATED_TOKEN_FILE` (Kubernetes workload identity) | Entra ID, the file's token as the client assertion |
 //! | [`AnonymousCredentials`] | no app id (local testing with the Emulator) | none: no `Authorization` header |
 //!
-//! Certificate credentials (a signed client assertion instead of a password) fit the same
-//! trait; they are not implemented yet.
+//! [`BotConfig::credentials`](crate::config::BotConfig::credentials) picks one from the
+//! configuration (see [`crate::config`]).
 
 mod cache;
+mod certificate;
+mod federated;
 pub mod incoming;
 pub(crate) mod managed_identity;
 mod password;
@@ -27,6 +31,10 @@ use async_trait::async_trait;
 
 use crate::ConnectorError;
 
+pub use certificate::{
+    ASSERTION_LIFETIME, AssertionAlgorithm, CertificateCredentials, ClientCertificate,
+};
+pub use federated::{FederatedCredentials, TOKEN_EXCHANGE_AUDIENCE};
 pub use managed_identity::{
     APP_SERVICE_IDENTITY_API_VERSION, IMDS_TOKEN_ENDPOINT, ManagedIdentityCredentials,
 };
