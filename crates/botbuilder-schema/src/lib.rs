@@ -80,6 +80,7 @@
 
 mod open_enum;
 
+pub mod ai;
 mod account;
 mod activity;
 mod attachment;
