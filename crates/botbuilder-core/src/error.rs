@@ -131,6 +131,28 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// The channel stopped a streamed answer
+    /// ([`StreamingResponse`](crate::streaming::StreamingResponse)): nothing more of it is
+    /// sent. The source, when there is one, is the send the channel refused.
+    #[error("the streamed answer was stopped: {reason}")]
+    StreamStopped {
+        /// Why.
+        reason: crate::streaming::StreamStop,
+        /// The refused send.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// A streamed answer was used after its final message was sent.
+    #[error("the streamed answer has already ended")]
+    StreamEnded,
+    /// The source of a streamed answer (a model's stream) failed; the text before the failure
+    /// is kept in the stream.
+    #[error("the source of the streamed answer failed")]
+    StreamSource {
+        /// The source's error.
+        #[source]
+        source: BoxError,
+    },
 }
 
 impl Error {

@@ -446,8 +446,7 @@ mod tests {
     #[test]
     fn stream_types_round_trip_unknown_values() {
         let info: StreamInfo =
-            serde_json::from_value(json!({"streamType": "paused", "streamSequence": 3}))
-                .unwrap();
+            serde_json::from_value(json!({"streamType": "paused", "streamSequence": 3})).unwrap();
         assert_eq!(info.stream_type, StreamType::Other("paused".into()));
         assert_eq!(serde_json::to_value(&info).unwrap()["streamType"], "paused");
     }

@@ -80,9 +80,9 @@
 
 mod open_enum;
 
-pub mod ai;
 mod account;
 mod activity;
+pub mod ai;
 mod attachment;
 pub mod cards;
 mod entity;
