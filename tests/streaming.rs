@@ -234,6 +234,14 @@ async fn teams_gets_typing_updates_a_second_apart_then_one_final_message() {
         let uses = a["text"].as_str().unwrap().contains("[1]");
         assert_eq!(entity(&a, "https://schema.org/Message").is_some(), uses);
     }
+    // The same stream fields in `channelData` (where Web Chat before 4.19 reads them).
+    for r in &requests {
+        let a = r.json();
+        let info = entity(&a, "streaminfo").unwrap();
+        for field in ["streamId", "streamType", "streamSequence"] {
+            assert_eq!(a["channelData"][field], info[field], "{field} of {a}");
+        }
+    }
     // All replies to the user's message, in this conversation.
     for r in &requests {
         assert_eq!(r.path, "/v3/conversations/conv-1/activities/msg-1");

@@ -8,7 +8,8 @@
 //! ([`StreamInfo`]): informative updates ("Searching…"), then the text so far, at most one
 //! every [`interval`](StreamingResponse::interval) (Teams accepts about one a second), and
 //! finally a `message` with all the text. The stream id is the id the channel gives the first
-//! of them. Chunks that arrive while a send is in flight, or before the interval has passed,
+//! of them. The same fields go in `channelData`, where Web Chat before 4.19 reads them.
+//! Chunks that arrive while a send is in flight, or before the interval has passed,
 //! wait and go out together in the next update. On other channels (and when the turn asked
 //! for `expectReplies`) only the final message is sent.
 //!
@@ -418,12 +419,15 @@ impl<'a> StreamingResponse<'a> {
         let mut activity = Activity::message(self.text.clone());
         activity.attachments = (!self.attachments.is_empty()).then(|| self.attachments.clone());
         let mut entities = Vec::new();
+        let mut channel_data = json!({});
         if in_stream {
-            entities.push(stream_entity(StreamInfo {
+            let info = StreamInfo {
                 stream_id: self.stream_id.clone(),
                 stream_type: StreamType::Final,
                 ..StreamInfo::default()
-            }));
+            };
+            channel_data = stream_channel_data(&info);
+            entities.push(stream_entity(info));
             self.next_sequence += 1;
         }
         if let Some(entity) = self.ai_entity(true) {
@@ -431,7 +435,10 @@ impl<'a> StreamingResponse<'a> {
         }
         activity.entities = (!entities.is_empty()).then_some(entities);
         if self.feedback_loop {
-            activity.channel_data = Some(json!({ "feedbackLoopEnabled": true }));
+            channel_data["feedbackLoopEnabled"] = json!(true);
+        }
+        if channel_data.as_object().is_some_and(|o| !o.is_empty()) {
+            activity.channel_data = Some(channel_data);
         }
         self.ctx.send_activity(activity).await
     }
@@ -487,12 +494,14 @@ impl<'a> StreamingResponse<'a> {
         } else {
             return None;
         };
-        let mut entities = vec![stream_entity(StreamInfo {
+        let info = StreamInfo {
             stream_id: self.stream_id.clone(),
             stream_type,
             stream_sequence: Some(self.next_sequence),
             ..StreamInfo::default()
-        })];
+        };
+        let channel_data = stream_channel_data(&info);
+        let mut entities = vec![stream_entity(info)];
         if let Some(entity) = self.ai_entity(false) {
             entities.push(entity);
         }
@@ -501,6 +510,7 @@ impl<'a> StreamingResponse<'a> {
         let mut activity = Activity::typing();
         activity.text = Some(text);
         activity.entities = Some(entities);
+        activity.channel_data = Some(channel_data);
         let ctx = self.ctx;
         Some(Box::pin(async move { ctx.send_activity(activity).await }))
     }
@@ -589,6 +599,19 @@ impl<'a> StreamingResponse<'a> {
         }
         Entity::from_typed(&message).ok()
     }
+}
+
+/// The stream fields in `channelData` too: Web Chat before 4.19 (and the Teams AI library's
+/// bots before the entity) read them there.
+fn stream_channel_data(info: &StreamInfo) -> Value {
+    let mut data = json!({ "streamType": info.stream_type.as_str() });
+    if let Some(id) = &info.stream_id {
+        data["streamId"] = json!(id);
+    }
+    if let Some(sequence) = info.stream_sequence {
+        data["streamSequence"] = json!(sequence);
+    }
+    data
 }
 
 fn stream_entity(info: StreamInfo) -> Entity {
