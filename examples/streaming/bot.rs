@@ -7,7 +7,9 @@ use std::time::Duration;
 use botbuilder::core::Error;
 use botbuilder::core::error::report;
 use botbuilder::core::schema::ai::Citation;
-use botbuilder::core::streaming::{StreamStop, StreamingResponse, finish_in_background, take_feedback};
+use botbuilder::core::streaming::{
+    StreamStop, StreamingResponse, finish_in_background, take_feedback,
+};
 use botbuilder::prelude::*;
 
 use crate::model::{Model, sources_for};

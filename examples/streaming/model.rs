@@ -52,7 +52,9 @@ pub(crate) fn sources_for(question: &str) -> Vec<Source> {
         .iter()
         .filter(|s| {
             let haystack = format!("{} {}", s.title, s.text).to_lowercase();
-            words.iter().any(|w| haystack.contains(w.trim_end_matches('s')))
+            words
+                .iter()
+                .any(|w| haystack.contains(w.trim_end_matches('s')))
         })
         .cloned()
         .collect();
@@ -110,7 +112,11 @@ impl Model {
     }
 
     /// Starts answering `question` from `sources` (cited as `[1]`, `[2]`, ... in their order).
-    pub(crate) async fn answer(&self, question: &str, sources: &[Source]) -> Result<Chunks, BoxError> {
+    pub(crate) async fn answer(
+        &self,
+        question: &str,
+        sources: &[Source],
+    ) -> Result<Chunks, BoxError> {
         match self {
             Model::Local { pace } => Ok(local_answer(question, sources, *pace)),
             Model::OpenAi {
@@ -158,7 +164,11 @@ impl Model {
 fn local_answer(question: &str, sources: &[Source], pace: Duration) -> Chunks {
     let mut text = format!("Here is what I found about \"{}\". ", question.trim());
     for (i, source) in sources.iter().enumerate() {
-        text.push_str(&format!("{} [{}]. ", source.text.trim_end_matches('.'), i + 1));
+        text.push_str(&format!(
+            "{} [{}]. ",
+            source.text.trim_end_matches('.'),
+            i + 1
+        ));
     }
     let words: Vec<String> = text
         .trim_end()
