@@ -362,13 +362,14 @@ async fn a_stream_teams_does_not_allow_ends_with_the_whole_answer_as_a_plain_mes
     );
 }
 
+/// The task finishing an answer in the background.
+type Background = tokio::task::JoinHandle<Result<(), botbuilder::core::Error>>;
+
 #[tokio::test(start_paused = true)]
 async fn a_forty_second_answer_is_acknowledged_at_once_and_finished_proactively() {
     let connector = Mock::connector().await;
     let seen = Seen::default();
-    let background: Arc<
-        Mutex<Option<tokio::task::JoinHandle<Result<(), botbuilder::core::Error>>>>,
-    > = Arc::default();
+    let background: Arc<Mutex<Option<Background>>> = Arc::default();
     let handle = background.clone();
     let outcome = seen.outcome.clone();
     let bot = bot_fn(async move |ctx: &mut TurnContext| {
