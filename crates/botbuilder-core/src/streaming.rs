@@ -723,3 +723,141 @@ where
 pub fn feedback_loop_channel_data() -> Value {
     json!({ "feedbackLoopEnabled": true })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::testing::TestAdapter;
+    use std::sync::Arc;
+
+    fn turn(adapter: &TestAdapter) -> TurnContext {
+        TurnContext::new(Arc::new(adapter.clone()), adapter.make_activity("hi"))
+    }
+
+    fn info(activity: &Activity) -> Option<StreamInfo> {
+        StreamInfo::of(activity)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn chunks_wait_for_the_interval_and_go_out_together() {
+        let adapter = TestAdapter::new();
+        let ctx = turn(&adapter);
+        let mut stream =
+            StreamingResponse::new(&ctx).with_streaming(Some(Duration::from_millis(500)));
+        // The first chunk goes at once and names the stream.
+        stream.queue_text_chunk("a").await.unwrap();
+        let first = adapter.sent_activities();
+        assert_eq!(first.len(), 1);
+        assert_eq!(stream.stream_id(), first[0].id.as_deref());
+        // Within the interval: kept, returned without waiting.
+        let before = Instant::now();
+        stream.queue_text_chunk("b").await.unwrap();
+        stream.queue_text_chunk("c").await.unwrap();
+        assert_eq!(Instant::now(), before);
+        assert_eq!(adapter.sent_activities().len(), 1);
+        // After it, together in one update.
+        tokio::time::advance(Duration::from_millis(500)).await;
+        stream.queue_text_chunk("d").await.unwrap();
+        let sent = adapter.sent_activities();
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[1].text(), "abcd");
+        let second = info(&sent[1]).unwrap();
+        assert_eq!(second.stream_sequence, Some(2));
+        assert_eq!(second.stream_id.as_deref(), first[0].id.as_deref());
+        // flush waits for the interval, then sends what waits.
+        stream.queue_text_chunk("e").await.unwrap();
+        stream.flush().await.unwrap();
+        assert_eq!(Instant::now() - before, Duration::from_secs(1));
+        assert_eq!(adapter.sent_activities()[2].text(), "abcde");
+        // The final message, once.
+        let final_sent = stream.end_stream().await.unwrap();
+        let sent = adapter.sent_activities();
+        assert_eq!(sent.len(), 4);
+        assert_eq!(sent[3].id.as_deref(), Some(final_sent.id.as_str()));
+        assert_eq!(info(&sent[3]).unwrap().stream_type, StreamType::Final);
+        assert_eq!(stream.updates_sent(), 4);
+        assert!(matches!(stream.end_stream().await, Err(Error::StreamEnded)));
+        assert!(matches!(
+            stream.queue_text_chunk("f").await,
+            Err(Error::StreamEnded)
+        ));
+        assert_eq!(adapter.sent_activities().len(), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_channel_that_does_not_stream_gets_only_the_final_message() {
+        let adapter = TestAdapter::new();
+        let ctx = turn(&adapter);
+        let mut stream = StreamingResponse::new(&ctx);
+        assert_eq!(stream.interval(), None, "the test channel does not stream");
+        stream.queue_informative_update("Thinking…").await.unwrap();
+        let chunks = futures::stream::iter(["one ", "two"]).map(Ok::<_, std::io::Error>);
+        stream.stream_text(chunks).await.unwrap();
+        stream.end_stream().await.unwrap();
+        let sent = adapter.sent_activities();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].text(), "one two");
+        assert!(info(&sent[0]).is_none());
+        assert_eq!(sent[0].channel_data, None);
+        assert!(sent[0].entities.is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_source_keeps_the_text_before_it() {
+        let adapter = TestAdapter::new();
+        let ctx = turn(&adapter);
+        let mut stream = StreamingResponse::new(&ctx).with_streaming(Some(TEAMS_INTERVAL));
+        let chunks = futures::stream::iter([Ok("so far"), Err(std::io::Error::other("reset"))]);
+        let error = stream.stream_text(chunks).await.unwrap_err();
+        assert!(matches!(error, Error::StreamSource { .. }));
+        assert_eq!(
+            report(&error).to_string(),
+            "the source of the streamed answer failed: reset"
+        );
+        assert_eq!(stream.text(), "so far");
+        stream.end_stream().await.unwrap();
+        let sent = adapter.sent_activities();
+        assert_eq!(sent.last().unwrap().text(), "so far");
+        assert_eq!(
+            info(sent.last().unwrap()).unwrap().stream_type,
+            StreamType::Final
+        );
+    }
+
+    #[test]
+    fn the_interval_follows_the_channel() {
+        let mut a = Activity::message("hi").with_channel_id(ChannelId::Directline);
+        assert_eq!(streaming_interval(&a), Some(DIRECT_LINE_INTERVAL));
+        a.channel_id = Some(ChannelId::Webchat);
+        assert_eq!(streaming_interval(&a), Some(DIRECT_LINE_INTERVAL));
+        a.delivery_mode = Some(DeliveryModes::ExpectReplies);
+        assert_eq!(streaming_interval(&a), None);
+        let teams = Activity::message("hi").with_channel_id(ChannelId::Msteams);
+        assert_eq!(streaming_interval(&teams), None, "no conversation type");
+    }
+
+    #[tokio::test]
+    async fn feedback_is_read_and_the_invoke_answered() {
+        let adapter = TestAdapter::new();
+        let invoke = adapter.complete_incoming(Activity::invoke(
+            "message/submitAction",
+            json!({"actionName": "feedback", "actionValue": {"reaction": "like"}}),
+        ));
+        let ctx = TurnContext::new(Arc::new(adapter.clone()), invoke);
+        let feedback = take_feedback(&ctx).unwrap().unwrap();
+        assert_eq!(feedback.reaction.as_str(), "like");
+        assert_eq!(ctx.invoke_response().unwrap().status, 200);
+        let bad = adapter.complete_incoming(Activity::invoke(
+            "message/submitAction",
+            json!({"actionName": "feedback", "actionValue": {}}),
+        ));
+        let ctx = TurnContext::new(Arc::new(adapter.clone()), bad);
+        assert!(take_feedback(&ctx).unwrap().is_err());
+        assert_eq!(ctx.invoke_response().unwrap().status, 400);
+        let ctx = turn(&adapter);
+        assert!(take_feedback(&ctx).is_none());
+        assert_eq!(ctx.invoke_response(), None);
+    }
+}
