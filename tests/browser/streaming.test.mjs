@@ -76,7 +76,7 @@ function checkGrowth(renderings, final, strict) {
   }
 }
 
-test('the chat page grows the answer in one bubble, then shows one final message with its citation', () => withFailureScreenshots(browser, 'streaming-chat', async () => {
+test('the chat page grows the answer in one bubble, then shows one final message with its citation', (t) => withFailureScreenshots(browser, 'streaming-chat', async () => {
   const page = await browser.context.newPage();
   await page.goto(`${bot.origin}/chat`);
   await page.locator('li[data-role="bot"]', { hasText: 'Ask me about streaming' }).waitFor({ timeout: 15_000 });
@@ -97,7 +97,9 @@ test('the chat page grows the answer in one bubble, then shows one final message
 
   const finalText = (await final.locator('.bubble').textContent()).trim();
   assert.match(finalText, /\[1\]\.$/, 'the final text cites its source');
-  checkGrowth(await page.evaluate(() => window.renderings), finalText, true);
+  const renderings = await page.evaluate(() => window.renderings);
+  checkGrowth(renderings, finalText, true);
+  t.diagnostic(`chat page: ${renderings.length} renderings of the answer before and with the final message`);
   // Exactly one bubble holds the answer: the updates replaced each other, and the final
   // message took the bubble over.
   assert.equal(await page.locator('li[data-role="bot"]', { hasText: ANSWER_START }).count(), 1);
@@ -122,7 +124,7 @@ test('the chat page grows the answer in one bubble, then shows one final message
   await page.close();
 }));
 
-test('the official Web Chat shows the answer growing in one bubble', () => withFailureScreenshots(browser, 'streaming-webchat', async () => {
+test('the official Web Chat shows the answer growing in one bubble', (t) => withFailureScreenshots(browser, 'streaming-webchat', async () => {
   const page = await browser.context.newPage();
   const query = new URLSearchParams({ domain: `${bot.origin}/v3/directline`, user: 'dl_streaming_1' });
   await page.goto(`${pages.origin}/webchat.html?${query}`);
@@ -145,6 +147,7 @@ test('the official Web Chat shows the answer growing in one bubble', () => withF
   await screenshot(page, 'streaming-webchat');
   const renderings = await page.evaluate(() => window.renderings);
   checkGrowth(renderings.slice(0, -1), renderings[renderings.length - 1], false);
+  t.diagnostic(`Web Chat: ${renderings.length} renderings of the answer`);
   const bubbles = page.locator('.webchat__bubble:not(.webchat__bubble--from-user)', { hasText: ANSWER_START });
   assert.equal(await bubbles.count(), 1, 'one bubble holds the answer');
   assert.equal(await page.getByText(/send failed/i).count(), 0);
