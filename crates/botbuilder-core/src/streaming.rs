@@ -674,7 +674,8 @@ pub fn take_feedback(ctx: &TurnContext) -> Option<Result<Feedback, Error>> {
 /// has finished (turns of a conversation run one at a time), and can stream its answer.
 /// Its `ctx.activity()` is the continuation event, not the user's message: capture what it
 /// needs first. The task's result (the logic's value, or its error after the adapter's
-/// turn-error handler ran) is what the returned handle yields; errors are also logged.
+/// turn-error handler ran) is what the returned handle yields; errors are also logged. Do not
+/// await the handle in the turn that spawned it: the continuation waits for that turn to end.
 ///
 /// The work lives in this process: if it stops, the answer is lost. Keep what must survive
 /// in an outbox ([`crate::outbox`]).
