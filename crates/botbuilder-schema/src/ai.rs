@@ -470,5 +470,11 @@ mod tests {
         let other_action = invoke(json!({"actionName": "share"}));
         assert!(Feedback::from_activity(&other_action).is_none());
         assert!(Feedback::from_activity(&Activity::message("like")).is_none());
+        // A real Teams invoke of another kind (a messaging extension's submitAction).
+        let compose = Activity::from_json(include_bytes!(
+            "../tests/fixtures/msteams_invoke_submit_action_preview.json"
+        ))
+        .unwrap();
+        assert!(Feedback::from_activity(&compose).is_none());
     }
 }
