@@ -788,6 +788,47 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn chunks_keep_coming_while_a_send_is_in_flight() {
+        let adapter = TestAdapter::new();
+        let mut ctx = turn(&adapter);
+        // Every send takes 2 s (a slow channel).
+        ctx.on_send_activities(crate::send_hook(async |_ctx, activities, next| {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            next.run(activities).await
+        }));
+        let start = Instant::now();
+        let read_at = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let reads = read_at.clone();
+        let chunks = futures::stream::iter(0..10).then(move |i| {
+            let reads = reads.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                reads.lock().unwrap().push(start.elapsed());
+                Ok::<_, std::io::Error>(format!("{i} "))
+            }
+        });
+        let mut stream = StreamingResponse::new(&ctx).with_streaming(Some(TEAMS_INTERVAL));
+        stream.stream_text(chunks).await.unwrap();
+        // The first update went out with chunk 0 at 0.1 s and took until 2.1 s: the other
+        // nine chunks were read meanwhile, not after it.
+        let reads = read_at.lock().unwrap().clone();
+        assert_eq!(reads.last().copied(), Some(Duration::from_millis(1000)));
+        let sent = adapter.sent_activities();
+        assert_eq!(sent[0].text(), "0 ");
+        // stream_text returned once that send was answered; the text read meanwhile waits
+        // for the final message (no update just before it).
+        assert_eq!(sent.len(), 1);
+        assert_eq!(start.elapsed(), Duration::from_millis(2100));
+        assert_eq!(stream.text(), "0 1 2 3 4 5 6 7 8 9 ");
+        stream.end_stream().await.unwrap();
+        let sent = adapter.sent_activities();
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[1].text(), "0 1 2 3 4 5 6 7 8 9 ");
+        assert_eq!(info(&sent[1]).unwrap().stream_type, StreamType::Final);
+        assert_eq!(start.elapsed(), Duration::from_millis(4100));
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_channel_that_does_not_stream_gets_only_the_final_message() {
         let adapter = TestAdapter::new();
         let ctx = turn(&adapter);
