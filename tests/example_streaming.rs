@@ -281,3 +281,25 @@ fn sse_lines_join_data_lines_and_skip_comments_and_other_fields() {
     // An event not ended by a blank line is not complete.
     assert!(lines.push(b"data: partial\n").is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_transcript_of_main_rs_is_what_the_bot_says() {
+    use support::transcript::Player;
+    let bot = bot::AssistantBot::new(Model::from_settings(|_| None));
+    let mut player = Player::new(
+        TestAdapter::new(),
+        include_str!("../examples/streaming/main.rs"),
+    );
+    while let Some(note) = player.run_until_note(&bot).await {
+        match note.as_str() {
+            "the user opens the chat" => player.join(&bot).await,
+            // What the test channel cannot show: it gets the final message only.
+            n if n.starts_with("the answer grows word by word") => {}
+            // The background task thinks 20 s (on the paused clock), then writes its answer.
+            "20 seconds later, in a proactive turn" => {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            }
+            other => panic!("a note the test does not play: {other}"),
+        }
+    }
+}

@@ -4,8 +4,12 @@
 //! (the user opens the chat)
 //! bot:  Hello! Ask me about streaming, proactive messages or state, and watch the answer being written. Start with `long` (`long how does state work?`) for an answer that takes a while.
 //! user: how does streaming work?
-//! bot:  Here is what I found about "how does streaming work?". A streamed answer grows in one bubble: typing activities carry the text so far, at most one a second in Teams, then one final message ends the stream [1].
-//!       (growing word by word; then: AI generated · [1] Streaming responses · 👍 👎)
+//! bot:  Here is what I found about "how does streaming work?". A streamed answer grows in one bubble…
+//! (the answer grows word by word, then ends with: AI generated, [1] Streaming responses, thumbs up / down)
+//! user: long how is state kept?
+//! bot:  That takes a moment: I will answer here shortly.
+//! (20 seconds later, in a proactive turn)
+//! bot:  Here is what I found about "how is state kept?". Conversation and user state are kept in storage with eTags…
 //! ```
 //!
 //! By default the answers come from a local generator (no network, no key). With
