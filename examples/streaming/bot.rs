@@ -111,7 +111,10 @@ async fn answer(ctx: &mut TurnContext, model: &Model, question: &str) -> TurnRes
         stream.add_citation(Citation::new(source.title, source.text).with_url(source.url));
     }
     stream
-        .queue_informative_update(format!("Reading {} sources…", sources.len()))
+        .queue_informative_update(match sources.len() {
+            1 => "Reading 1 source…".to_owned(),
+            n => format!("Reading {n} sources…"),
+        })
         .await?;
     let streamed = match model.answer(question, &sources).await {
         Ok(chunks) => stream.stream_text(chunks).await,
