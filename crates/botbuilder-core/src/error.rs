@@ -229,6 +229,28 @@ impl Error {
         }
     }
 
+    /// Why the channel stopped a streamed answer, when this is [`Error::StreamStopped`],
+    /// directly or as the cause of a failed turn ([`Error::Turn`]).
+    ///
+    /// ```
+    /// use botbuilder_core::Error;
+    /// use botbuilder_core::streaming::StreamStop;
+    ///
+    /// let stopped = Error::StreamStopped { reason: StreamStop::UserCancelled, source: None };
+    /// assert_eq!(stopped.stream_stop(), Some(&StreamStop::UserCancelled));
+    /// let turn = Error::Turn { source: Box::new(stopped) };
+    /// assert_eq!(turn.stream_stop(), Some(&StreamStop::UserCancelled));
+    /// assert_eq!(Error::StreamEnded.stream_stop(), None);
+    /// ```
+    #[must_use]
+    pub fn stream_stop(&self) -> Option<&crate::streaming::StreamStop> {
+        match self {
+            Error::StreamStopped { reason, .. } => Some(reason),
+            Error::Turn { source } => source.downcast_ref::<Error>().and_then(Error::stream_stop),
+            _ => None,
+        }
+    }
+
     /// What the channel did, when this error (or any error in its chain of causes, through
     /// [`Error::Turn`] and other wrappers) is a send, update, delete or conversation creation
     /// the channel throttled, refused or could not be reached for. `None` for every other
