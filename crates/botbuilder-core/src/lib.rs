@@ -17,6 +17,8 @@
 //!   [`storage::Storage`] ([`MemoryStorage`] here) with eTags, so that no update is lost;
 //!   [`ConversationLocks`] runs one conversation's turns one at a time;
 //!   [`storage::SharedDocument`] is a value every conversation changes.
+//! - [`streaming`]: answers that grow as a model writes them (Teams, Web Chat), with
+//!   citations, AI labels and feedback; long answers finished in a proactive turn.
 //! - [`outbox`]: proactive messages that must not be lost, kept in storage and retried until
 //!   the channel has them.
 //!
@@ -61,6 +63,7 @@ mod ordering;
 pub mod outbox;
 pub mod state;
 pub mod storage;
+pub mod streaming;
 pub mod testing;
 mod turn_context;
 mod turn_state;
