@@ -601,4 +601,9 @@ mod tests {
         );
         assert!(format!("{:?}", adapter.pipeline()).contains("distributed"));
     }
+
+    #[tokio::test]
+    async fn the_in_memory_stand_in_passes_the_lease_conformance_suite() {
+        crate::testing::lease_conformance::run_all(&Fake::default()).await;
+    }
 }
