@@ -124,7 +124,10 @@ async fn start_instances(test: &str, storage_url: &str) -> (Vec<Process>, Vec<St
             if let Some(status) = process.0.try_wait().unwrap() {
                 panic!("the server at {base} exited: {status}");
             }
-            assert!(Instant::now() < deadline, "the server at {base} never started");
+            assert!(
+                Instant::now() < deadline,
+                "the server at {base} never started"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -188,7 +191,11 @@ async fn three_instances_one_conversation(test: &str, storage_url: &str) {
     let elapsed = started.elapsed();
     println!("{MESSAGES} turns of one conversation across {INSTANCES} instances: {elapsed:?}");
     let failed: Vec<_> = statuses.iter().filter(|s| **s != 200).collect();
-    assert!(failed.is_empty(), "{} turns failed: {failed:?}", failed.len());
+    assert!(
+        failed.is_empty(),
+        "{} turns failed: {failed:?}",
+        failed.len()
+    );
     let replies: Vec<Value> = channel.requests().iter().map(|r| r.json()).collect();
     let errors: Vec<_> = replies
         .iter()
@@ -197,7 +204,10 @@ async fn three_instances_one_conversation(test: &str, storage_url: &str) {
     assert!(errors.is_empty(), "error replies: {errors:?}");
     assert_eq!(replies.len(), MESSAGES, "one reply per message");
     let (count, ids) = stored(storage_url, &conversation).await;
-    assert_eq!(count, MESSAGES as u64, "the conversation's count lost updates");
+    assert_eq!(
+        count, MESSAGES as u64,
+        "the conversation's count lost updates"
+    );
     assert_eq!(ids.len(), MESSAGES, "every job is in the log");
 
     // 2. Again in another conversation, with the third instance killed mid-way.
@@ -268,7 +278,11 @@ async fn three_instances_one_conversation(test: &str, storage_url: &str) {
         acked.len()
     );
     // A turn cut short by the kill may have logged its job before saving the count.
-    assert!(count <= ids.len() as u64, "counted {count}, logged {}", ids.len());
+    assert!(
+        count <= ids.len() as u64,
+        "counted {count}, logged {}",
+        ids.len()
+    );
     assert!(
         acked.len() >= MESSAGES * (INSTANCES - 1) / INSTANCES,
         "every message to a surviving instance is acknowledged"

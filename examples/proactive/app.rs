@@ -88,7 +88,9 @@ impl App {
             .note(
                 "Turns",
                 match self.adapter.pipeline().turn_leases() {
-                    Some(_) => "one at a time per conversation, across every instance sharing the store",
+                    Some(_) => {
+                        "one at a time per conversation, across every instance sharing the store"
+                    }
                     None => "one at a time per conversation, in this instance",
                 },
             )

@@ -265,7 +265,9 @@ impl JobBot {
             ));
         }
         let started_here = self.jobs_started.get_or_default(ctx).await?;
-        table.push_str(&format!("\nThis conversation started {started_here} of them."));
+        table.push_str(&format!(
+            "\nThis conversation started {started_here} of them."
+        ));
         let mut message = Activity::message(table);
         message.text_format = Some(botbuilder::schema::TextFormatTypes::Markdown);
         ctx.send_activity(message).await?;

@@ -9,71 +9,76 @@ use crate::{PostgresStorage, quote_table_name};
 
 /// The statements of the lease table, made once per store.
 pub(crate) struct LeaseSql {
-    /// Serializes the operations on one conversation's leases for one transaction.
-    lock: String,
-    /// Drops expired rows, then reads the holder, or else the first in line.
-    head: String,
-    /// Makes the token the holder.
-    take: String,
-    /// Takes or keeps the token's place in line.
-    wait: String,
+    /// Calls the function that takes the lease or keeps the place in line.
+    acquire: String,
     extend: String,
     release: String,
 }
 
-/// The name of the lease table beside `table`: `{table}_turns`, in the same schema, quoted.
-fn lease_table(table: &str) -> Result<(String, String), Error> {
+/// The names beside `table` (`{table}_turns`, in the same schema, quoted): the lease table,
+/// its holder index (unqualified) and the acquire function.
+fn lease_names(table: &str) -> Result<(String, String, String), Error> {
     let (schema, name) = match table.rsplit_once('.') {
         Some((schema, name)) => (Some(schema), name),
         None => (None, table),
     };
     // Identifiers are at most 63 bytes (ASCII here): leave room for the suffixes.
     let base: String = name.chars().take(48).collect();
-    let leases = match schema {
-        Some(schema) => format!("{schema}.{base}_turns"),
-        None => format!("{base}_turns"),
+    let qualified = |suffix: &str| match schema {
+        Some(schema) => quote_table_name(&format!("{schema}.{base}{suffix}")),
+        None => quote_table_name(&format!("{base}{suffix}")),
     };
     Ok((
-        quote_table_name(&leases)?,
+        qualified("_turns")?,
         format!("\"{base}_turns_holder\""),
+        qualified("_turns_acquire")?,
     ))
 }
 
-/// The statements that create the lease table (see the crate docs).
+/// The statements that create the lease table and its function (see the crate docs).
 pub(crate) fn create_lease_table_sql(table: &str) -> Result<String, Error> {
-    let (leases, holder_index) = lease_table(table)?;
+    let (leases, holder_index, acquire) = lease_names(table)?;
     Ok(format!(
-        "CREATE TABLE IF NOT EXISTS {leases} (\
-         key text COLLATE \"C\" NOT NULL, \
-         token text COLLATE \"C\" NOT NULL, \
-         holds boolean NOT NULL, \
-         arrival bigint GENERATED ALWAYS AS IDENTITY, \
-         expires_at timestamptz NOT NULL, \
-         PRIMARY KEY (key, token)); \
-         CREATE UNIQUE INDEX IF NOT EXISTS {holder_index} ON {leases} (key) WHERE holds"
+        "CREATE UNLOGGED TABLE IF NOT EXISTS {leases} (\n\
+         \x20   key        text COLLATE \"C\" NOT NULL,\n\
+         \x20   token      text COLLATE \"C\" NOT NULL,\n\
+         \x20   holds      boolean NOT NULL,\n\
+         \x20   arrival    bigint GENERATED ALWAYS AS IDENTITY,\n\
+         \x20   expires_at timestamptz NOT NULL,\n\
+         \x20   PRIMARY KEY (key, token));\n\
+         CREATE UNIQUE INDEX IF NOT EXISTS {holder_index} ON {leases} (key) WHERE holds;\n\
+         CREATE OR REPLACE FUNCTION {acquire}(p_key text, p_token text, p_ttl_ms float8)\n\
+         RETURNS boolean LANGUAGE plpgsql AS $fn$\n\
+         DECLARE\n\
+         \x20   v_first text;\n\
+         \x20   v_until timestamptz := clock_timestamp() + p_ttl_ms * interval '1 millisecond';\n\
+         BEGIN\n\
+         \x20   PERFORM pg_advisory_xact_lock(hashtext('botbuilder-turn'), hashtext(p_key));\n\
+         \x20   DELETE FROM {leases} WHERE key = p_key AND expires_at < clock_timestamp();\n\
+         \x20   SELECT token INTO v_first FROM {leases} WHERE key = p_key\n\
+         \x20       ORDER BY holds DESC, arrival LIMIT 1;\n\
+         \x20   IF v_first IS NULL OR v_first = p_token THEN\n\
+         \x20       INSERT INTO {leases} (key, token, holds, expires_at)\n\
+         \x20           VALUES (p_key, p_token, true, v_until)\n\
+         \x20           ON CONFLICT (key, token) DO UPDATE\n\
+         \x20           SET holds = true, expires_at = EXCLUDED.expires_at;\n\
+         \x20       RETURN true;\n\
+         \x20   END IF;\n\
+         \x20   INSERT INTO {leases} (key, token, holds, expires_at)\n\
+         \x20       VALUES (p_key, p_token, false, v_until)\n\
+         \x20       ON CONFLICT (key, token) DO UPDATE SET expires_at = EXCLUDED.expires_at;\n\
+         \x20   RETURN false;\n\
+         END\n\
+         $fn$"
     ))
 }
 
 impl LeaseSql {
     fn new(table: &str) -> Result<Self, Error> {
-        let (t, _) = lease_table(table)?;
+        let (t, _, acquire) = lease_names(table)?;
         let until = "clock_timestamp() + $3::float8 * interval '1 millisecond'";
         Ok(Self {
-            lock: "SELECT pg_advisory_xact_lock(hashtext('botbuilder-turn'), hashtext($1))"
-                .to_owned(),
-            head: format!(
-                "WITH gone AS (DELETE FROM {t} WHERE key = $1 AND expires_at < clock_timestamp()) \
-                 SELECT token, holds FROM {t} WHERE key = $1 AND expires_at >= clock_timestamp() \
-                 ORDER BY holds DESC, arrival LIMIT 1"
-            ),
-            take: format!(
-                "INSERT INTO {t} (key, token, holds, expires_at) VALUES ($1, $2, true, {until}) \
-                 ON CONFLICT (key, token) DO UPDATE SET holds = true, expires_at = EXCLUDED.expires_at"
-            ),
-            wait: format!(
-                "INSERT INTO {t} (key, token, holds, expires_at) VALUES ($1, $2, false, {until}) \
-                 ON CONFLICT (key, token) DO UPDATE SET expires_at = EXCLUDED.expires_at"
-            ),
+            acquire: format!("SELECT {acquire}($1, $2, $3::float8)"),
             extend: format!(
                 "UPDATE {t} SET expires_at = {until} WHERE key = $1 AND token = $2 AND holds \
                  AND expires_at >= clock_timestamp()"
@@ -118,39 +123,21 @@ impl PostgresStorage {
 }
 
 /// Turn leases for [`TurnOrdering::Distributed`](botbuilder_core::TurnOrdering::Distributed),
-/// in the table `{table}_turns`: taking is one short transaction under a transaction-scoped
-/// advisory lock on the conversation, timed by the server's clock; extending and releasing
-/// are one statement each. See the [crate docs](crate#turn-ordering-across-instances).
+/// in the table `{table}_turns`: taking is one call of the function `{table}_turns_acquire`
+/// (under a transaction-scoped advisory lock on the conversation, timed by the server's
+/// clock); extending and releasing are one statement each: one round trip each. See the [crate docs](crate#turn-ordering-across-instances).
 #[async_trait]
 impl ConversationLock for PostgresStorage {
     async fn try_acquire(&self, key: &str, token: &str, ttl: Duration) -> Result<bool, Error> {
         let sql = self.lease_sql().await?;
         let failed = |e| Error::storage("taking a turn lease in postgres", e);
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(failed)?;
-        let lock = tx.prepare_cached(&sql.lock).await.map_err(failed)?;
-        tx.execute(&lock, &[&key]).await.map_err(failed)?;
-        let head = tx.prepare_cached(&sql.head).await.map_err(failed)?;
-        let first = tx.query_opt(&head, &[&key]).await.map_err(failed)?;
-        let first: Option<(String, bool)> = match first {
-            Some(row) => Some((
-                row.try_get(0).map_err(failed)?,
-                row.try_get(1).map_err(failed)?,
-            )),
-            None => None,
-        };
-        let takes = match &first {
-            None => true,
-            Some((first, _)) if first == token => true,
-            Some(_) => false,
-        };
-        let statement = if takes { &sql.take } else { &sql.wait };
-        let statement = tx.prepare_cached(statement).await.map_err(failed)?;
-        tx.execute(&statement, &[&key, &token, &millis(ttl)])
+        let client = self.client().await?;
+        let statement = client.prepare_cached(&sql.acquire).await.map_err(failed)?;
+        let row = client
+            .query_one(&statement, &[&key, &token, &millis(ttl)])
             .await
             .map_err(failed)?;
-        tx.commit().await.map_err(failed)?;
-        Ok(takes)
+        row.try_get(0).map_err(failed)
     }
 
     async fn extend(&self, key: &str, token: &str, ttl: Duration) -> Result<bool, Error> {
@@ -184,16 +171,21 @@ mod tests {
 
     #[test]
     fn the_lease_table_sits_beside_the_documents_table() {
-        assert_eq!(lease_table("bot").unwrap().0, "\"bot_turns\"");
-        assert_eq!(lease_table("app.bot").unwrap().0, "\"app\".\"bot_turns\"");
-        let long = "x".repeat(63);
-        let (table, index) = lease_table(&long).unwrap();
-        assert_eq!(table, format!("\"{}_turns\"", "x".repeat(48)));
-        assert!(index.len() <= 63 + 2);
-        assert!(
-            create_lease_table_sql("bot")
-                .unwrap()
-                .contains("WHERE holds")
+        let (table, index, function) = lease_names("bot").unwrap();
+        assert_eq!(
+            (table.as_str(), index.as_str(), function.as_str()),
+            (
+                "\"bot_turns\"",
+                "\"bot_turns_holder\"",
+                "\"bot_turns_acquire\""
+            )
         );
+        assert_eq!(lease_names("app.bot").unwrap().0, "\"app\".\"bot_turns\"");
+        let long = "x".repeat(63);
+        let (table, _, function) = lease_names(&long).unwrap();
+        assert_eq!(table, format!("\"{}_turns\"", "x".repeat(48)));
+        assert!(function.len() <= 63 + 2);
+        let sql = create_lease_table_sql("bot").unwrap();
+        assert!(sql.contains("WHERE holds") && sql.contains("LANGUAGE plpgsql"));
     }
 }

@@ -79,11 +79,12 @@
 //! ```
 //!
 //! Leases and the line of waiting turns are rows of a table beside the documents' table,
-//! `{table}_turns` (the table's name cut to 48 characters), created on first use (unless
-//! [`create_table(false)`](PostgresStorageBuilder::create_table): then create it yourself):
+//! `{table}_turns` (the table's name cut to 48 characters), with a function that takes a
+//! lease, both created on first use (unless
+//! [`create_table(false)`](PostgresStorageBuilder::create_table): then create them yourself):
 //!
 //! ```sql
-//! CREATE TABLE IF NOT EXISTS "botbuilder_storage_turns" (
+//! CREATE UNLOGGED TABLE IF NOT EXISTS "botbuilder_storage_turns" (
 //!     key        text COLLATE "C" NOT NULL,             -- the conversation key
 //!     token      text COLLATE "C" NOT NULL,             -- one turn's random token
 //!     holds      boolean NOT NULL,                      -- the holder, or a place in line
@@ -92,6 +93,30 @@
 //!     PRIMARY KEY (key, token));
 //! CREATE UNIQUE INDEX IF NOT EXISTS "botbuilder_storage_turns_holder"
 //!     ON "botbuilder_storage_turns" (key) WHERE holds;
+//! -- Takes the lease, or keeps the place in line: one round trip.
+//! CREATE OR REPLACE FUNCTION "botbuilder_storage_turns_acquire"(p_key text, p_token text, p_ttl_ms float8)
+//! RETURNS boolean LANGUAGE plpgsql AS $fn$
+//! DECLARE
+//!     v_first text;
+//!     v_until timestamptz := clock_timestamp() + p_ttl_ms * interval '1 millisecond';
+//! BEGIN
+//!     PERFORM pg_advisory_xact_lock(hashtext('botbuilder-turn'), hashtext(p_key));
+//!     DELETE FROM "botbuilder_storage_turns" WHERE key = p_key AND expires_at < clock_timestamp();
+//!     SELECT token INTO v_first FROM "botbuilder_storage_turns" WHERE key = p_key
+//!         ORDER BY holds DESC, arrival LIMIT 1;
+//!     IF v_first IS NULL OR v_first = p_token THEN
+//!         INSERT INTO "botbuilder_storage_turns" (key, token, holds, expires_at)
+//!             VALUES (p_key, p_token, true, v_until)
+//!             ON CONFLICT (key, token) DO UPDATE
+//!             SET holds = true, expires_at = EXCLUDED.expires_at;
+//!         RETURN true;
+//!     END IF;
+//!     INSERT INTO "botbuilder_storage_turns" (key, token, holds, expires_at)
+//!         VALUES (p_key, p_token, false, v_until)
+//!         ON CONFLICT (key, token) DO UPDATE SET expires_at = EXCLUDED.expires_at;
+//!     RETURN false;
+//! END
+//! $fn$;
 //! ```
 //!
 //! Why rows with an expiry rather than session advisory locks (`pg_advisory_lock`): a session
@@ -99,8 +124,14 @@
 //! connection for its whole length (the turn's own state reads then wait for the pool, and
 //! at `max_connections` waiting turns the pool deadlocks); and a lock held by an instance
 //! that hangs without dropping its connection never lapses. Rows expire by the server's
-//! clock, and taking a lease holds a connection only for one short transaction (a
-//! transaction-scoped advisory lock serializes the asks for one conversation).
+//! clock, and taking a lease holds a connection only for one statement (a transaction-scoped
+//! advisory lock serializes the asks for one conversation).
+//!
+//! The table is `UNLOGGED`: leases live seconds, and writing them to the WAL would make every
+//! turn wait for two more disk flushes. The price: after the server crashes, or on a
+//! standby promoted after a failover, the table starts empty, so a turn running at that
+//! moment may overlap the next one of its conversation (storage eTags still catch a
+//! conflicting write).
 //!
 //! # URLs
 //!

@@ -202,7 +202,7 @@ async fn lease_conformance() {
     assert_eq!(rows, 0, "released leases and places leave no rows");
     client
         .batch_execute(&format!(
-            "DROP TABLE \"{table}\"; DROP TABLE \"{}\"",
+            "DROP FUNCTION \"{table}_acquire\"; DROP TABLE \"{table}\"; DROP TABLE \"{}\"",
             store.table()
         ))
         .await
