@@ -289,6 +289,32 @@ async fn three_instances_one_conversation(test: &str, storage_url: &str) {
     );
 }
 
+#[tokio::test]
+async fn the_setting_needs_a_shared_store_and_a_known_value() {
+    let settings = |ordering: &str| {
+        let values = HashMap::from([
+            ("BOT_STORAGE".to_owned(), "memory".to_owned()),
+            ("TURN_ORDERING".to_owned(), ordering.to_owned()),
+        ]);
+        common::Settings::from_values(values, BotConfig::anonymous()).unwrap()
+    };
+    let app = app::App::build(&settings("in-process")).await.unwrap();
+    assert!(app.adapter.pipeline().turn_leases().is_none());
+    assert!(app.adapter.conversation_locks().is_some());
+    let error = app::App::build(&settings("distributed"))
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        error
+            .to_string()
+            .contains("needs a store every instance shares"),
+        "{error}"
+    );
+    let error = app::App::build(&settings("sometimes")).await.err().unwrap();
+    assert!(error.to_string().contains("`sometimes` is not"), "{error}");
+}
+
 const REDIS_TEST: &str = "redis_three_instances_order_one_conversations_turns";
 const POSTGRES_TEST: &str = "postgres_three_instances_order_one_conversations_turns";
 
