@@ -10,8 +10,9 @@
 //!
 //! Redis and PostgreSQL run when `BOTBUILDER_TEST_REDIS_URL` / `BOTBUILDER_TEST_POSTGRES_URL`
 //! are set (as `.ci/run` sets them). `BOTBUILDER_BENCH_SECONDS` sets the measuring time of
-//! each case and round (default 3); there are three rounds, each mode measured once a round
-//! (the figures are the rounds' medians). Cases:
+//! each case, mode and round (default 1); there are seven rounds, each mode measured once a
+//! round, back to back (the figures are the rounds' medians, and the ratio is the median of
+//! the rounds' ratios, with their range). Cases:
 //!
 //! - **1 at a time**: one turn after another, each in one of 64 conversations in turn: the
 //!   latency a lease adds to a turn (its round trips: a Lua script each way on Redis, a short
@@ -129,7 +130,7 @@ async fn bench_store(name: &str, url: &str, time: Duration, rounds: usize) {
     let run = format!("{}-{:x}", std::process::id(), fastrand_u32());
     println!("\n{name}");
     println!(
-        "| case | in-process turns/s | distributed turns/s | distributed / in-process time per turn | extra per turn |"
+        "| case | in-process turns/s | distributed turns/s | distributed / in-process time per turn [range] | extra per turn |"
     );
     println!("|---|---|---|---|---|");
     // Warm up: connections opened, statements prepared, the lease table created.
@@ -162,12 +163,22 @@ async fn bench_store(name: &str, url: &str, time: Duration, rounds: usize) {
                 per_mode[slot].push(turns as f64 / time.as_secs_f64());
             }
         }
+        // Each round's two modes ran back to back: their ratio is the least disturbed by
+        // whatever else the machine does meanwhile.
+        let ratios: Vec<f64> = per_mode[0]
+            .iter()
+            .zip(&per_mode[1])
+            .map(|(in_process, distributed)| in_process / distributed)
+            .collect();
+        let (low, high) = ratios
+            .iter()
+            .fold((f64::MAX, 0f64), |(l, h), r| (l.min(*r), h.max(*r)));
+        let ratio = median(ratios);
         let [in_process, distributed] = per_mode.map(median);
         // Per turn, as one sender sees it: senders / throughput.
         let extra_us = (senders as f64 / distributed - senders as f64 / in_process) * 1e6;
         println!(
-            "| {case} | {in_process:.0} | {distributed:.0} | {:.2} | {extra_us:.0} µs |",
-            in_process / distributed
+            "| {case} | {in_process:.0} | {distributed:.0} | {ratio:.2} [{low:.2}-{high:.2}] | {extra_us:.0} µs |"
         );
     }
     let mut hot = Vec::new();
@@ -201,8 +212,8 @@ async fn main() {
     let seconds: f64 = std::env::var("BOTBUILDER_BENCH_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(if benching { 3.0 } else { 0.2 });
-    let rounds = if benching { 3 } else { 1 };
+        .unwrap_or(if benching { 1.0 } else { 0.2 });
+    let rounds = if benching { 7 } else { 1 };
     let time = Duration::from_secs_f64(seconds);
     let started = Instant::now();
     let mut ran = false;
