@@ -364,6 +364,7 @@ mod tests {
         state: Mutex<HashMap<String, Entry>>,
         asks: AtomicUsize,
         fail_extend: std::sync::atomic::AtomicBool,
+        store_down: std::sync::atomic::AtomicBool,
     }
 
     #[derive(Default)]
@@ -376,6 +377,9 @@ mod tests {
     impl ConversationLock for Fake {
         async fn try_acquire(&self, key: &str, token: &str, ttl: Duration) -> Result<bool, Error> {
             self.asks.fetch_add(1, Ordering::SeqCst);
+            if self.store_down.load(Ordering::SeqCst) {
+                return Err(Error::storage("taking a turn lease", "connection refused"));
+            }
             let now = Instant::now();
             let mut state = self.state.lock().unwrap();
             let entry = state.entry(key.to_owned()).or_default();
@@ -605,5 +609,29 @@ mod tests {
     #[tokio::test]
     async fn the_in_memory_stand_in_passes_the_lease_conformance_suite() {
         crate::testing::lease_conformance::run_all(&Fake::default()).await;
+    }
+
+    #[tokio::test]
+    async fn a_store_that_fails_while_a_turn_waits_fails_it_before_it_runs() {
+        use crate::testing::TestAdapter;
+        let lock: Arc<Fake> = Arc::default();
+        lock.store_down.store(true, Ordering::SeqCst);
+        let adapter = TestAdapter::new().with_turn_ordering(TurnLeases::from_arc(lock.clone()));
+        let ran = Arc::new(AtomicUsize::new(0));
+        let counter = ran.clone();
+        let bot = crate::bot_fn(async move |_ctx| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        });
+        let error = adapter.send_text("hi", &bot).await.unwrap_err();
+        assert!(matches!(error, Error::Storage { .. }), "{error:?}");
+        assert_eq!(
+            ran.load(Ordering::SeqCst),
+            0,
+            "the turn ran without its lease"
+        );
+        lock.store_down.store(false, Ordering::SeqCst);
+        adapter.send_text("hi", &bot).await.unwrap();
+        assert_eq!(ran.load(Ordering::SeqCst), 1);
     }
 }
