@@ -608,7 +608,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_in_memory_stand_in_passes_the_lease_conformance_suite() {
-        crate::testing::lease_conformance::run_all(&Fake::default()).await;
+        crate::testing::lease_conformance::run_all(Arc::new(Fake::default())).await;
     }
 
     #[tokio::test]

@@ -191,7 +191,7 @@ async fn lease_conformance() {
         .await
         .unwrap();
     assert!(store.conversation_lock().is_some());
-    botbuilder_core::testing::lease_conformance::run_all(&store).await;
+    botbuilder_core::testing::lease_conformance::run_all(Arc::new(store.clone())).await;
     let client = raw_client(&url).await;
     let table = format!("{}_turns", store.table());
     let rows: i64 = client

@@ -188,5 +188,5 @@ async fn lease_conformance() {
         .await
         .unwrap();
     assert!(store.conversation_lock().is_some());
-    botbuilder_core::testing::lease_conformance::run_all(&store).await;
+    botbuilder_core::testing::lease_conformance::run_all(Arc::new(store.clone())).await;
 }

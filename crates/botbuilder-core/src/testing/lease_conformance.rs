@@ -13,13 +13,15 @@
 //! use botbuilder_core::testing::lease_conformance;
 //!
 //! # async fn check(store: Arc<dyn ConversationLock>) {
-//! lease_conformance::run_all(store.as_ref()).await;
+//! lease_conformance::run_all(store).await;
 //! # }
 //! ```
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::ConversationLock;
+use crate::{ConversationLock, TurnLeases};
 
 /// A lease time long enough for a check's steps, short enough to wait out.
 const TTL: Duration = Duration::from_millis(300);
@@ -47,12 +49,13 @@ async fn acquire(lock: &dyn ConversationLock, key: &str, token: &str, ttl: Durat
 ///
 /// # Panics
 /// When a check fails.
-pub async fn run_all(lock: &dyn ConversationLock) {
-    one_holder_at_a_time(lock).await;
-    only_the_holder_extends_or_releases(lock).await;
-    an_unrenewed_lease_expires(lock).await;
-    waiting_tokens_are_served_in_order(lock).await;
-    a_lapsed_place_in_line_is_skipped(lock).await;
+pub async fn run_all(lock: Arc<dyn ConversationLock>) {
+    one_holder_at_a_time(lock.as_ref()).await;
+    only_the_holder_extends_or_releases(lock.as_ref()).await;
+    an_unrenewed_lease_expires(lock.as_ref()).await;
+    waiting_tokens_are_served_in_order(lock.as_ref()).await;
+    a_lapsed_place_in_line_is_skipped(lock.as_ref()).await;
+    turns_through_two_instances_never_overlap(lock).await;
 }
 
 /// A held lease is not granted to another token; it is granted again to its holder; other
@@ -211,4 +214,46 @@ pub async fn a_lapsed_place_in_line_is_skipped(lock: &dyn ConversationLock) {
         "a lapsed place still blocks the line"
     );
     lock.release(&key, "alive").await.expect("release");
+}
+
+/// Turns of one conversation through two [`TurnLeases`] on this lock (two instances), with a
+/// short time to live, never overlap, not even a turn that outlives its lease's time to live
+/// several times (it is renewed).
+///
+/// # Panics
+/// When two turns overlap, or the lock fails.
+pub async fn turns_through_two_instances_never_overlap(lock: Arc<dyn ConversationLock>) {
+    let key = unique_key("instances");
+    let a = TurnLeases::from_arc(Arc::clone(&lock)).with_ttl(TTL);
+    let b = TurnLeases::from_arc(lock).with_ttl(TTL);
+    let running = Arc::new(AtomicUsize::new(0));
+    let overlaps = Arc::new(AtomicUsize::new(0));
+    let turns = (0..12).map(|i| {
+        let leases = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let (key, running, overlaps) = (key.clone(), running.clone(), overlaps.clone());
+        async move {
+            // The first turn outlives three times to live; the others are short.
+            let length = if i == 0 {
+                TTL * 3
+            } else {
+                Duration::from_millis(5)
+            };
+            leases
+                .run(&key, async {
+                    if running.fetch_add(1, Ordering::SeqCst) > 0 {
+                        overlaps.fetch_add(1, Ordering::SeqCst);
+                    }
+                    tokio::time::sleep(length).await;
+                    running.fetch_sub(1, Ordering::SeqCst);
+                })
+                .await
+                .unwrap_or_else(|e| panic!("a turn could not take its lease: {e}"));
+        }
+    });
+    futures::future::join_all(turns).await;
+    assert_eq!(
+        overlaps.load(Ordering::SeqCst),
+        0,
+        "turns of one conversation overlapped across instances"
+    );
 }
