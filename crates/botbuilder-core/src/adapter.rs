@@ -601,8 +601,9 @@ impl TurnPipeline {
                 let key = ConversationLocks::key_of_activity(ctx.activity());
                 match (&self.leases, key) {
                     // Not inside a turn of this conversation already: take its lease too.
+                    // Boxed: the default (in-process) turn's future stays as small as it was.
                     (Some(leases), Some(key)) if !locks.holds(&key) => {
-                        let leased = leases.run(&key, self.run_unordered(ctx, terminal));
+                        let leased = Box::pin(leases.run(&key, self.run_unordered(ctx, terminal)));
                         locks.run(Some(&key), leased).await?
                     }
                     (_, key) => {
