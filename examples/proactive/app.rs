@@ -12,6 +12,8 @@ use axum::routing::{get, post};
 use botbuilder::core::ChannelFailure;
 use botbuilder::core::error::report;
 use botbuilder::core::outbox::{OutboxPolicy, OutboxWorker};
+use botbuilder::core::storage::Storage;
+use botbuilder::core::{TurnLeases, TurnOrdering};
 use botbuilder::prelude::*;
 use serde_json::{Value, json};
 
@@ -31,8 +33,8 @@ pub(crate) struct App {
 }
 
 impl App {
-    /// Opens the store (`BOT_STORAGE`, or [`DEFAULT_DB_FILE`]) and builds the adapter;
-    /// `JOBS_API_KEY`, when set, guards the jobs API.
+    /// Opens the store (`BOT_STORAGE`, or [`DEFAULT_DB_FILE`]) and builds the adapter, its
+    /// turns ordered as `TURN_ORDERING` says; `JOBS_API_KEY`, when set, guards the jobs API.
     pub(crate) async fn build(settings: &Settings) -> Result<Self, BoxError> {
         Self::build_with(settings, OutboxPolicy::default()).await
     }
@@ -43,7 +45,9 @@ impl App {
         policy: OutboxPolicy,
     ) -> Result<Self, BoxError> {
         let storage = botbuilder::storage::open(&settings.storage_url(DEFAULT_DB_FILE)).await?;
-        let adapter = CloudAdapter::new(&settings.bot)?;
+        let adapter = CloudAdapter::builder(settings.bot.clone())
+            .turn_ordering(turn_ordering(settings, storage.as_ref())?)
+            .build()?;
         let bot = JobBot::new(storage);
         let outbox = bot.outbox().clone().with_policy(policy);
         Ok(Self {
@@ -105,6 +109,15 @@ impl App {
                 "Job log",
                 common::describe_store(&settings.storage_url(DEFAULT_DB_FILE)),
             )
+            .note(
+                "Turns",
+                match self.adapter.pipeline().turn_leases() {
+                    Some(_) => {
+                        "one at a time per conversation, across every instance sharing the store"
+                    }
+                    None => "one at a time per conversation, in this instance",
+                },
+            )
     }
 
     /// `/api/messages` (and the health route) plus the jobs API, without the chat page.
@@ -112,6 +125,25 @@ impl App {
     pub(crate) fn router(&self) -> Router {
         let bot: Arc<dyn Bot> = Arc::new(self.bot.clone());
         botbuilder::hosting::router(self.adapter.clone(), bot).merge(self.jobs_api())
+    }
+}
+
+/// The turn ordering `TURN_ORDERING` names: `in-process` (the default) or `distributed`
+/// (a lease in the store, which must be one every instance shares: Redis or PostgreSQL).
+fn turn_ordering(settings: &Settings, storage: &dyn Storage) -> Result<TurnOrdering, BoxError> {
+    match settings.get("TURN_ORDERING").as_deref() {
+        None | Some("in-process") => Ok(TurnOrdering::InProcess),
+        Some("distributed") => {
+            let lock = storage.conversation_lock().ok_or(
+                "invalid setting `TURN_ORDERING`: `distributed` needs a store every instance \
+                 shares (BOT_STORAGE=redis://… or postgres://…)",
+            )?;
+            Ok(TurnOrdering::Distributed(TurnLeases::from_arc(lock)))
+        }
+        Some(other) => Err(format!(
+            "invalid setting `TURN_ORDERING`: `{other}` is not `in-process` or `distributed`"
+        )
+        .into()),
     }
 }
 

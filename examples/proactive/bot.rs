@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use botbuilder::core::outbox::{Delivery, Outbox, ProactiveMessage};
+use botbuilder::core::state::{ConversationState, StatePropertyAccessor};
 use botbuilder::core::storage::{SharedDocument, Storage};
 use botbuilder::core::{ChannelFailure, Error as CoreError};
 use botbuilder::prelude::*;
@@ -20,6 +21,9 @@ pub(crate) const JOB_LOG_KEY: &str = "ProactiveBot.JobState";
 
 /// The property of the job log document that holds the jobs.
 pub(crate) const JOB_LOG_PROPERTY: &str = "JobLog";
+
+/// The conversation state property counting the jobs started in the conversation.
+pub(crate) const JOBS_STARTED_PROPERTY: &str = "JobsStarted";
 
 /// One job: when it was started (its number), whether it is complete, and where to say so.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -66,12 +70,15 @@ pub(crate) struct JobBot {
     job_log: SharedDocument<JobLog>,
     /// Where "Job N is complete." waits until the channel has it.
     outbox: Outbox,
+    /// Each conversation's own state: how many jobs it started.
+    conversation_state: ConversationState,
+    jobs_started: StatePropertyAccessor<u64>,
 }
 
 /// The commands, as the welcome and help messages list them.
 pub(crate) const COMMANDS: &str = "Here is what I can do:\n\
 - `run` (or `run job`): start a job; I will tell you here when it completes\n\
-- `show` (or `show jobs`): list every job and whether it is complete\n\
+- `show` (or `show jobs`): list every job, whether it is complete, and how many this conversation started\n\
 - `done <number>`: complete a job, as an outside system would (try it from another chat window)";
 
 enum Command {
@@ -117,9 +124,12 @@ fn now_millis() -> u64 {
 impl JobBot {
     /// A job bot keeping its job log in `storage`.
     pub(crate) fn new(storage: Arc<dyn Storage>) -> Self {
+        let conversation_state = ConversationState::new(storage.clone());
         Self {
             job_log: SharedDocument::new(storage.clone(), JOB_LOG_KEY, JOB_LOG_PROPERTY),
             outbox: Outbox::new(storage),
+            jobs_started: conversation_state.create_property(JOBS_STARTED_PROPERTY),
+            conversation_state,
         }
     }
 
@@ -202,6 +212,11 @@ impl JobBot {
                 number
             })
             .await?;
+        // The conversation's own count, read and saved in this turn: turns of one
+        // conversation must not overlap, or one count is lost (an eTag conflict). Within one
+        // process they never do; across instances, `TURN_ORDERING=distributed` sees to it.
+        self.jobs_started.update(ctx, |n| *n += 1).await?;
+        self.conversation_state.save_changes(ctx, false).await?;
         ctx.send_activity(format!(
             "Job {number} started. I will let you know here when it is complete."
         ))
@@ -249,7 +264,11 @@ impl JobBot {
                 job.time_stamp
             ));
         }
-        let mut message = Activity::message(table.trim_end());
+        let started_here = self.jobs_started.get_or_default(ctx).await?;
+        table.push_str(&format!(
+            "\nThis conversation started {started_here} of them."
+        ));
+        let mut message = Activity::message(table);
         message.text_format = Some(botbuilder::schema::TextFormatTypes::Markdown);
         ctx.send_activity(message).await?;
         Ok(())

@@ -11,6 +11,7 @@
 //!           bot:  | Job number    | Conversation ID | Completed |
 //!                 | 1732581234567 | conv-1          | no        |
 //!                 | 1732581239001 | conv-1          | no        |
+//!                 This conversation started 0 of them.
 //!           user: done 1732581234567
 //!           bot:  Job 1732581234567 is completing; I am notifying the conversation that started it.
 //! window 1  bot:  Job 1732581234567 is complete.          <- a proactive message
@@ -34,7 +35,11 @@
 //!
 //! The job log survives restarts: it is kept in `proactive-bot.db` (SQLite) in the working
 //! directory, or under `BOT_STATE_DIR`; `BOT_STORAGE` picks another store by URL (`memory`,
-//! `sqlite:PATH`, `redis://…`, `postgres://…`). Bot settings use BotBuilder's keys
+//! `sqlite:PATH`, `redis://…`, `postgres://…`). Several instances of the bot can share a
+//! Redis or PostgreSQL store behind a load balancer: `TURN_ORDERING=distributed` then runs the
+//! turns of one conversation one at a time across all of them (a lease in the store; the
+//! default, `in-process`, orders them within each instance only; see `docs/hosting.md`).
+//! Bot settings use BotBuilder's keys
 //! (`MicrosoftAppId`, `MicrosoftAppPassword`, ...) from the environment or `.env`; with no app
 //! id the bot runs anonymously, as the Bot Framework Emulator expects. `PORT` defaults to 3978.
 

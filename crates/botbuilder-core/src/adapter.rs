@@ -96,7 +96,7 @@ use crate::error::report;
 use crate::middleware::Terminal;
 use crate::{
     Bot, BoxError, BoxFuture, ConversationLocks, Error, Middleware, MiddlewareSet, TurnContext,
-    TurnResult,
+    TurnLeases, TurnOrdering, TurnResult,
 };
 
 /// The value type of the trace activity the default `on_turn_error` sends.
@@ -454,6 +454,8 @@ pub struct TurnPipeline {
     on_turn_error: Option<Arc<dyn TurnErrorHandler>>,
     /// Per-conversation turn ordering; `None` when turned off.
     ordering: Option<ConversationLocks>,
+    /// Turn ordering across instances, with `ordering` (never without it).
+    leases: Option<TurnLeases>,
 }
 
 impl Default for TurnPipeline {
@@ -467,7 +469,14 @@ impl fmt::Debug for TurnPipeline {
         f.debug_struct("TurnPipeline")
             .field("middleware", &self.middleware)
             .field("custom_on_turn_error", &self.on_turn_error.is_some())
-            .field("turn_ordering", &self.ordering.is_some())
+            .field(
+                "turn_ordering",
+                &match (&self.ordering, &self.leases) {
+                    (None, _) => "off",
+                    (Some(_), None) => "in-process",
+                    (Some(_), Some(_)) => "distributed",
+                },
+            )
             .finish()
     }
 }
@@ -481,6 +490,7 @@ impl TurnPipeline {
             middleware: MiddlewareSet::new(),
             on_turn_error: None,
             ordering: Some(ConversationLocks::new()),
+            leases: None,
         }
     }
 
@@ -505,19 +515,42 @@ impl TurnPipeline {
         self
     }
 
-    /// Whether turns of one conversation run one at a time, in arrival order (the default),
-    /// or all at once as they arrive.
+    /// Whether turns of one conversation run one at a time, in arrival order, within this
+    /// process (`true`, [`TurnOrdering::InProcess`], the default), across every instance of
+    /// the bot ([`TurnOrdering::Distributed`]), or all at once as they arrive (`false`,
+    /// [`TurnOrdering::Off`]).
     ///
     /// With ordering, two quick messages in a conversation are handled one after the other
     /// and the second sees the state the first saved, instead of failing with an eTag
     /// conflict; different conversations still run in parallel. See `docs/state.md`
     /// ("Concurrency") and [`ConversationLocks`] for the one rule it brings: a turn must not
     /// *await* a spawned task that runs a turn in the same conversation, nor two turns each
-    /// await a turn in the other's conversation.
+    /// await a turn in the other's conversation. Distributed ordering holds the
+    /// conversation's [lease](TurnLeases) in a shared store around each turn (after the
+    /// in-process lock, so one instance asks the store for one turn of a conversation at a
+    /// time); a turn inside another turn of the same conversation (same task) reuses it.
+    ///
+    /// ```
+    /// use botbuilder_core::adapter::TurnPipeline;
+    ///
+    /// let unordered = TurnPipeline::new().with_turn_ordering(false);
+    /// assert!(unordered.conversation_locks().is_none());
+    /// ```
     #[must_use]
-    pub fn with_turn_ordering(mut self, ordered: bool) -> Self {
-        self.ordering = ordered.then(ConversationLocks::new);
+    pub fn with_turn_ordering(mut self, ordering: impl Into<TurnOrdering>) -> Self {
+        (self.ordering, self.leases) = match ordering.into() {
+            TurnOrdering::Off => (None, None),
+            TurnOrdering::InProcess => (Some(ConversationLocks::new()), None),
+            TurnOrdering::Distributed(leases) => (Some(ConversationLocks::new()), Some(leases)),
+        };
         self
+    }
+
+    /// The leases that order turns across instances, when ordering is
+    /// [distributed](TurnOrdering::Distributed).
+    #[must_use]
+    pub fn turn_leases(&self) -> Option<&TurnLeases> {
+        self.leases.as_ref()
     }
 
     /// The middleware every turn runs through.
@@ -566,9 +599,19 @@ impl TurnPipeline {
         match &self.ordering {
             Some(locks) => {
                 let key = ConversationLocks::key_of_activity(ctx.activity());
-                locks
-                    .run_owned(key, self.run_unordered(ctx, terminal))
-                    .await
+                match (&self.leases, key) {
+                    // Not inside a turn of this conversation already: take its lease too.
+                    // Boxed: the default (in-process) turn's future stays as small as it was.
+                    (Some(leases), Some(key)) if !locks.holds(&key) => {
+                        let leased = Box::pin(leases.run(&key, self.run_unordered(ctx, terminal)));
+                        locks.run(Some(&key), leased).await?
+                    }
+                    (_, key) => {
+                        locks
+                            .run_owned(key, self.run_unordered(ctx, terminal))
+                            .await
+                    }
+                }
             }
             None => self.run_unordered(ctx, terminal).await,
         }

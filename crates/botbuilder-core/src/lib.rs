@@ -58,6 +58,7 @@ pub mod adapter;
 mod bot;
 pub mod callback;
 pub mod error;
+mod lease;
 pub mod middleware;
 mod ordering;
 pub mod outbox;
@@ -75,6 +76,9 @@ pub use adapter::{
 };
 pub use bot::{Bot, BotFn, bot_fn};
 pub use error::{BoxError, ChannelFailure, Error, TurnResult};
+pub use lease::{
+    ConversationLock, DEFAULT_LEASE_TTL, DEFAULT_MAX_POLL_INTERVAL, TurnLeases, TurnOrdering,
+};
 pub use middleware::{Middleware, MiddlewareSet, Next};
 pub use ordering::ConversationLocks;
 pub use state::{

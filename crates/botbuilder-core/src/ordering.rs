@@ -210,6 +210,13 @@ impl ConversationLocks {
         HELD.scope(held, turn).await
     }
 
+    /// Whether the current task runs a turn of conversation `key` in these locks (a turn
+    /// inside it would not wait).
+    pub(crate) fn holds(&self, key: &str) -> bool {
+        HELD.try_with(|held| held.holds(self.inner.id, key))
+            .unwrap_or(false)
+    }
+
     /// How many conversations have a turn running or waiting.
     #[must_use]
     pub fn len(&self) -> usize {

@@ -58,6 +58,81 @@
 //! A batch write runs in one transaction: here a batch *is* atomic (if one document
 //! conflicts, none is written), though the [`Storage`] contract does not promise it.
 //!
+//! # Turn ordering across instances
+//!
+//! A `PostgresStorage` is also a [`ConversationLock`](botbuilder_core::ConversationLock):
+//! with [`TurnOrdering::Distributed`](botbuilder_core::TurnOrdering::Distributed), turns of
+//! one conversation run one at a time across every instance sharing the database.
+//!
+//! ```no_run
+//! use botbuilder_core::{TurnLeases, TurnOrdering};
+//! use botbuilder_storage_postgres::PostgresStorage;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), botbuilder_core::Error> {
+//! let store = PostgresStorage::connect("postgres://bot:secret@127.0.0.1/bot").await?;
+//! let ordering = TurnOrdering::Distributed(TurnLeases::new(store.clone()));
+//! // CloudAdapter::builder(&config).turn_ordering(ordering), or TurnPipeline::with_turn_ordering
+//! # let _ = ordering;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Leases and the line of waiting turns are rows of a table beside the documents' table,
+//! `{table}_turns` (the table's name cut to 48 characters), with a function that takes a
+//! lease, both created on first use (unless
+//! [`create_table(false)`](PostgresStorageBuilder::create_table): then create them yourself):
+//!
+//! ```sql
+//! CREATE UNLOGGED TABLE IF NOT EXISTS "botbuilder_storage_turns" (
+//!     key        text COLLATE "C" NOT NULL,             -- the conversation key
+//!     token      text COLLATE "C" NOT NULL,             -- one turn's random token
+//!     holds      boolean NOT NULL,                      -- the holder, or a place in line
+//!     arrival    bigint GENERATED ALWAYS AS IDENTITY,   -- the order of the line
+//!     expires_at timestamptz NOT NULL,                  -- by the server's clock
+//!     PRIMARY KEY (key, token));
+//! CREATE UNIQUE INDEX IF NOT EXISTS "botbuilder_storage_turns_holder"
+//!     ON "botbuilder_storage_turns" (key) WHERE holds;
+//! -- Takes the lease, or keeps the place in line: one round trip.
+//! CREATE OR REPLACE FUNCTION "botbuilder_storage_turns_acquire"(p_key text, p_token text, p_ttl_ms float8)
+//! RETURNS boolean LANGUAGE plpgsql AS $fn$
+//! DECLARE
+//!     v_first text;
+//!     v_until timestamptz := clock_timestamp() + p_ttl_ms * interval '1 millisecond';
+//! BEGIN
+//!     PERFORM pg_advisory_xact_lock(hashtext('botbuilder-turn'), hashtext(p_key));
+//!     DELETE FROM "botbuilder_storage_turns" WHERE key = p_key AND expires_at < clock_timestamp();
+//!     SELECT token INTO v_first FROM "botbuilder_storage_turns" WHERE key = p_key
+//!         ORDER BY holds DESC, arrival LIMIT 1;
+//!     IF v_first IS NULL OR v_first = p_token THEN
+//!         INSERT INTO "botbuilder_storage_turns" (key, token, holds, expires_at)
+//!             VALUES (p_key, p_token, true, v_until)
+//!             ON CONFLICT (key, token) DO UPDATE
+//!             SET holds = true, expires_at = EXCLUDED.expires_at;
+//!         RETURN true;
+//!     END IF;
+//!     INSERT INTO "botbuilder_storage_turns" (key, token, holds, expires_at)
+//!         VALUES (p_key, p_token, false, v_until)
+//!         ON CONFLICT (key, token) DO UPDATE SET expires_at = EXCLUDED.expires_at;
+//!     RETURN false;
+//! END
+//! $fn$;
+//! ```
+//!
+//! Why rows with an expiry rather than session advisory locks (`pg_advisory_lock`): a session
+//! lock belongs to a connection, so every running or waiting turn would hold a pooled
+//! connection for its whole length (the turn's own state reads then wait for the pool, and
+//! at `max_connections` waiting turns the pool deadlocks); and a lock held by an instance
+//! that hangs without dropping its connection never lapses. Rows expire by the server's
+//! clock, and taking a lease holds a connection only for one statement (a transaction-scoped
+//! advisory lock serializes the asks for one conversation).
+//!
+//! The table is `UNLOGGED`: leases live seconds, and writing them to the WAL would make every
+//! turn wait for two more disk flushes. The price: after the server crashes, or on a
+//! standby promoted after a failover, the table starts empty, so a turn running at that
+//! moment may overlap the next one of its conversation (storage eTags still catch a
+//! conflicting write).
+//!
 //! # URLs
 //!
 //! [`PostgresStorage::connect_url`] connects to the store a URL names, with its options (what
@@ -70,6 +145,8 @@
 //! the URL's password.
 
 #![warn(clippy::unwrap_used)]
+
+mod lease;
 
 use std::fmt;
 use std::sync::Arc;
@@ -135,6 +212,10 @@ pub struct PostgresStorage {
 struct Inner {
     table: String,
     sql: Sql,
+    /// Whether missing tables are created (the turn lease table too, on first use).
+    create_table: bool,
+    /// The turn lease statements, once the lease table is known to exist.
+    leases: tokio::sync::OnceCell<lease::LeaseSql>,
 }
 
 struct Sql {
@@ -239,6 +320,8 @@ impl PostgresStorageBuilder {
             inner: Arc::new(Inner {
                 sql: Sql::new(&table),
                 table: self.table,
+                create_table: self.create_table,
+                leases: tokio::sync::OnceCell::new(),
             }),
         };
         let mut client = store.client().await?;
@@ -527,6 +610,11 @@ impl Storage for PostgresStorage {
         }
         tx.commit().await.map_err(failed)?;
         Ok(e_tags)
+    }
+
+    /// This store itself: see [turn ordering across instances](crate#turn-ordering-across-instances).
+    fn conversation_lock(&self) -> Option<Arc<dyn botbuilder_core::ConversationLock>> {
+        Some(Arc::new(self.clone()))
     }
 
     async fn delete(&self, keys: &[&str]) -> Result<(), Error> {

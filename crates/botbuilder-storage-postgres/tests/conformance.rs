@@ -179,3 +179,32 @@ async fn wrong_credentials_are_a_storage_error_without_the_password() {
     let shown = format!("{} {err:?}", botbuilder_core::error::report(&err));
     assert!(!shown.contains("hunter2"), "{shown}");
 }
+
+#[tokio::test]
+async fn lease_conformance() {
+    let Some(url) = server_url("lease_conformance") else {
+        return;
+    };
+    let store = PostgresStorage::builder(&url)
+        .table(run_table("leases"))
+        .connect()
+        .await
+        .unwrap();
+    assert!(store.conversation_lock().is_some());
+    botbuilder_core::testing::lease_conformance::run_all(Arc::new(store.clone())).await;
+    let client = raw_client(&url).await;
+    let table = format!("{}_turns", store.table());
+    let rows: i64 = client
+        .query_one(&format!("SELECT count(*) FROM \"{table}\""), &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 0, "released leases and places leave no rows");
+    client
+        .batch_execute(&format!(
+            "DROP FUNCTION \"{table}_acquire\"; DROP TABLE \"{table}\"; DROP TABLE \"{}\"",
+            store.table()
+        ))
+        .await
+        .unwrap();
+}

@@ -48,6 +48,31 @@
 //! A batch write sends every document at once; each is written or not on its own (the
 //! [`Storage`] contract allows it). Deleting is one `DEL`.
 //!
+//! # Turn ordering across instances
+//!
+//! A `RedisStorage` is also a [`ConversationLock`](botbuilder_core::ConversationLock): with
+//! [`TurnOrdering::Distributed`](botbuilder_core::TurnOrdering::Distributed), turns of one
+//! conversation run one at a time across every instance sharing the Redis.
+//!
+//! ```no_run
+//! use botbuilder_core::{TurnLeases, TurnOrdering};
+//! use botbuilder_storage_redis::RedisStorage;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), botbuilder_core::Error> {
+//! let store = RedisStorage::connect("redis://127.0.0.1:6379/0").await?;
+//! let ordering = TurnOrdering::Distributed(TurnLeases::new(store.clone()));
+//! // CloudAdapter::builder(&config).turn_ordering(ordering), or TurnPipeline::with_turn_ordering
+//! # let _ = ordering;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A conversation's lease is the string `{prefix}botbuilder-turn:{conversation key}` holding
+//! the holder's token, with a `PX` time to live; its line is the sorted set `…:line` (tokens
+//! by arrival number) and the hash `…:places` (each token's lapse time, by the server's
+//! clock). Taking, extending and releasing are one Lua script each, one round trip.
+//!
 //! # URLs
 //!
 //! [`RedisStorage::connect_url`] connects to the store a URL names, with its options (what
@@ -59,6 +84,8 @@
 //! in. Errors never show the URL's password.
 
 #![warn(clippy::unwrap_used)]
+
+mod lease;
 
 use std::fmt;
 use std::sync::LazyLock;
@@ -425,6 +452,11 @@ impl Storage for RedisStorage {
         )
         .await;
         results.into_iter().collect()
+    }
+
+    /// This store itself: see [turn ordering across instances](crate#turn-ordering-across-instances).
+    fn conversation_lock(&self) -> Option<std::sync::Arc<dyn botbuilder_core::ConversationLock>> {
+        Some(std::sync::Arc::new(self.clone()))
     }
 
     async fn delete(&self, keys: &[&str]) -> Result<(), Error> {

@@ -176,3 +176,17 @@ async fn documents_expire_after_the_ttl_and_writes_renew_it() {
     );
     lasting.delete(&["k"]).await.unwrap();
 }
+
+#[tokio::test]
+async fn lease_conformance() {
+    let Some(url) = server_url("lease_conformance") else {
+        return;
+    };
+    let store = RedisStorage::builder(&url)
+        .prefix(run_prefix("leases"))
+        .connect()
+        .await
+        .unwrap();
+    assert!(store.conversation_lock().is_some());
+    botbuilder_core::testing::lease_conformance::run_all(Arc::new(store.clone())).await;
+}

@@ -240,10 +240,27 @@ impl CloudAdapterBuilder {
         self
     }
 
-    /// Whether turns of one conversation run one at a time, in arrival order (default: yes);
-    /// see [`TurnPipeline::with_turn_ordering`].
-    pub fn turn_ordering(mut self, ordered: bool) -> Self {
-        self.pipeline = self.pipeline.with_turn_ordering(ordered);
+    /// Whether turns of one conversation run one at a time, in arrival order: within this
+    /// process (`true`, the default), across every instance of the bot sharing a store
+    /// ([`TurnOrdering::Distributed`](botbuilder_core::TurnOrdering::Distributed)), or not
+    /// at all (`false`); see [`TurnPipeline::with_turn_ordering`].
+    ///
+    /// ```no_run
+    /// use botbuilder_connector::{BotConfig, CloudAdapter};
+    /// use botbuilder_core::{Storage, TurnLeases, TurnOrdering};
+    ///
+    /// # fn build(store: &dyn Storage) -> Result<(), Box<dyn std::error::Error>> {
+    /// // `store`: a RedisStorage or PostgresStorage every instance shares.
+    /// let lock = store.conversation_lock().ok_or("this store cannot order turns")?;
+    /// let adapter = CloudAdapter::builder(BotConfig::from_env()?)
+    ///     .turn_ordering(TurnOrdering::Distributed(TurnLeases::from_arc(lock)))
+    ///     .build()?;
+    /// # let _ = adapter;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn turn_ordering(mut self, ordering: impl Into<botbuilder_core::TurnOrdering>) -> Self {
+        self.pipeline = self.pipeline.with_turn_ordering(ordering);
         self
     }
 

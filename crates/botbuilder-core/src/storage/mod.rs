@@ -149,6 +149,15 @@ pub trait Storage: Send + Sync {
     /// # Errors
     /// [`Error::Storage`] when the backend fails.
     async fn delete(&self, keys: &[&str]) -> Result<(), Error>;
+
+    /// The lease this store grants on a conversation's turn, when it is shared by several
+    /// instances of a bot and can order their turns (Redis, PostgreSQL): hand it to
+    /// [`TurnLeases`](crate::TurnLeases) for
+    /// [`TurnOrdering::Distributed`](crate::TurnOrdering::Distributed). `None` (the default)
+    /// for stores that cannot.
+    fn conversation_lock(&self) -> Option<Arc<dyn crate::ConversationLock>> {
+        None
+    }
 }
 
 #[async_trait]
@@ -163,6 +172,10 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
 
     async fn delete(&self, keys: &[&str]) -> Result<(), Error> {
         (**self).delete(keys).await
+    }
+
+    fn conversation_lock(&self) -> Option<Arc<dyn crate::ConversationLock>> {
+        (**self).conversation_lock()
     }
 }
 

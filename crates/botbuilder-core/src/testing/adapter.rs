@@ -141,10 +141,11 @@ impl TestAdapter {
     }
 
     /// Whether turns of one conversation run one at a time (the default), or all at once as
-    /// they arrive. Turning it off shows what state conflicts look like without it.
+    /// they arrive (see [`TurnPipeline::with_turn_ordering`](crate::adapter::TurnPipeline::with_turn_ordering)).
+    /// Turning it off shows what state conflicts look like without it.
     #[must_use]
-    pub fn with_turn_ordering(mut self, ordered: bool) -> Self {
-        self.pipeline = self.pipeline.with_turn_ordering(ordered);
+    pub fn with_turn_ordering(mut self, ordering: impl Into<crate::TurnOrdering>) -> Self {
+        self.pipeline = self.pipeline.with_turn_ordering(ordering);
         self
     }
 

@@ -58,6 +58,8 @@
 mod adapter;
 mod flow;
 #[cfg(feature = "test-util")]
+pub mod lease_conformance;
+#[cfg(feature = "test-util")]
 pub mod storage_conformance;
 
 pub use adapter::TestAdapter;
