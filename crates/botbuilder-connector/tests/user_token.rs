@@ -469,3 +469,74 @@ impl TrustedDefault {
         botbuilder_connector::TrustedHosts::default().is_trusted(url)
     }
 }
+
+/// An adapter whose `OAuthUrl` is the mock token service, signing in at the mock login.
+fn adapter_for(s: &Setup) -> CloudAdapter {
+    let mut config = BotConfig::new(APP_ID, PASSWORD);
+    config.oauth_url = Some(s.service.url());
+    let settings = OutgoingAuthSettings::default()
+        .with_login_url(format!("{}/botframework.com", s.login.url()));
+    let credentials = MicrosoftAppCredentials::new(APP_ID, PASSWORD, settings)
+        .unwrap()
+        .with_retry_policy(fast_policy());
+    CloudAdapter::builder(config)
+        .credentials(Arc::new(credentials))
+        .retry_policy(fast_policy())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_turn_has_the_token_service_in_its_turn_state() {
+    use botbuilder_connector::auth::incoming::{ClaimsIdentity, IdentitySource};
+    use botbuilder_core::{BotAdapterExt, bot_fn};
+
+    let s = Setup::new().await;
+    let adapter = adapter_for(&s);
+    let path = "/api/usertoken/GetToken";
+    s.service.script(
+        Method::GET,
+        path,
+        Reply::json(200, token_json("graph", "eyJ-in-turn")),
+    );
+    // The bot answers by invoke response, so that no reply goes to a channel.
+    let bot = bot_fn(async |ctx| {
+        let token = ctx.user_token("graph", Some("654321")).await?;
+        let body = json!({"token": token.map(|t| t.token)});
+        ctx.set_invoke_response(botbuilder_connector::schema::InvokeResponse::ok(body));
+        Ok(())
+    });
+    let mut activity = incoming_activity();
+    activity.activity_type = "invoke".into();
+    activity.name = Some("test/token".into());
+    let identity = ClaimsIdentity::new(IdentitySource::Channel, serde_json::Map::new());
+    let answer = adapter
+        .process_authenticated(identity, activity, &bot)
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    assert_eq!(answer.body, Some(json!({"token": "eyJ-in-turn"})));
+    assert_request(
+        &s.service.last(),
+        Method::GET,
+        path,
+        &format!("userId={USER_ENC}&connectionName=graph&channelId=msteams&code=654321"),
+    );
+
+    // A proactive turn has it too: sign the user out of every connection.
+    s.service
+        .script(Method::DELETE, "/api/usertoken/SignOut", Reply::empty(200));
+    let reference = incoming_activity().conversation_reference();
+    adapter
+        .continue_conversation(reference, async |ctx| {
+            assert!(ctx.user_token_provider().is_some());
+            Ok(ctx.sign_out_user(None).await?)
+        })
+        .await
+        .unwrap();
+    assert_request(
+        &s.service.last(),
+        Method::DELETE,
+        "/api/usertoken/SignOut",
+        &format!("userId={USER_ENC}&channelId=msteams"),
+    );
+}

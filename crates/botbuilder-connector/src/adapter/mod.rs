@@ -17,6 +17,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use botbuilder_core::adapter::{ContinueLogic, TurnPipeline};
 use botbuilder_core::error::report;
+use botbuilder_core::user_token::UserTokenProvider;
 use botbuilder_core::{
     Bot, BotAdapter, ConversationLocks, Error, Middleware, TurnContext, TurnErrorHandler,
 };
@@ -169,6 +170,9 @@ struct Inner {
     caller_id: Option<String>,
     authenticator: RequestAuthenticator,
     outbound: Outbound,
+    /// The token service of every turn (the client of `oauth_url` unless the builder was
+    /// given another).
+    user_tokens: Arc<dyn UserTokenProvider>,
 }
 
 impl fmt::Debug for CloudAdapter {
@@ -193,6 +197,7 @@ pub struct CloudAdapterBuilder {
     retry: Option<RetryPolicy>,
     throttle: Option<Duration>,
     credentials: Option<Arc<dyn AppCredentials>>,
+    user_token_provider: Option<Arc<dyn UserTokenProvider>>,
     pipeline: TurnPipeline,
 }
 
@@ -273,6 +278,14 @@ impl CloudAdapterBuilder {
         self
     }
 
+    /// Puts this token service in the turn state of every turn instead of the
+    /// [`UserTokenClient`] of the configured `OAuthUrl` (an in-process stand-in for local
+    /// development, a decorator that caches tokens).
+    pub fn user_token_provider(mut self, provider: Arc<dyn UserTokenProvider>) -> Self {
+        self.user_token_provider = Some(provider);
+        self
+    }
+
     /// Builds the adapter: the credentials, the connector client factory and the
     /// authenticator, once.
     ///
@@ -324,6 +337,14 @@ impl CloudAdapterBuilder {
                 .allow(config.resolved_oauth_url())
                 .map_err(|e| ConnectorError::setting(keys::OAUTH_URL, e.to_string()))?;
         }
+        let user_tokens: Arc<dyn UserTokenProvider> = match self.user_token_provider {
+            Some(provider) => provider,
+            None => Arc::new(
+                factory
+                    .user_token_client(config.resolved_oauth_url())
+                    .map_err(|e| ConnectorError::setting(keys::OAUTH_URL, e.to_string()))?,
+            ),
+        };
         let authenticator = RequestAuthenticator::with_parts(
             IncomingAuthSettings::from_config(&config),
             http,
@@ -341,6 +362,7 @@ impl CloudAdapterBuilder {
                 caller_id: config.resolved_caller_id().map(str::to_owned),
                 authenticator,
                 outbound: Outbound::new(factory),
+                user_tokens,
             }),
             pipeline: self.pipeline,
         })
@@ -376,6 +398,7 @@ impl CloudAdapter {
             retry: None,
             throttle: None,
             credentials: None,
+            user_token_provider: None,
             pipeline: TurnPipeline::new(),
         }
     }
@@ -428,6 +451,14 @@ impl CloudAdapter {
             .outbound
             .factory()
             .user_token_client(&self.inner.oauth_url)
+    }
+
+    /// The token service every turn has in its turn state
+    /// ([`TurnContext::user_token_provider`]): the [`UserTokenClient`] of the configured
+    /// `OAuthUrl` (or the cloud's), unless the builder was given another.
+    #[must_use]
+    pub fn user_token_provider(&self) -> &Arc<dyn UserTokenProvider> {
+        &self.inner.user_tokens
     }
 
     /// The hosts the app token may be sent to; the adapter trusts the service URL hosts of
@@ -551,6 +582,7 @@ impl CloudAdapter {
         let is_invoke = activity.activity_type == ActivityTypes::Invoke;
         let mut ctx = TurnContext::new(Arc::new(self.clone()), activity);
         ctx.turn_state_mut().insert(identity);
+        ctx.set_user_token_provider(Arc::clone(&self.inner.user_tokens));
         self.finish_incoming(ctx, is_invoke, bot)
     }
 
@@ -620,6 +652,7 @@ impl CloudAdapter {
         let mut ctx = TurnContext::proactive(Arc::new(self.clone()), reference);
         ctx.turn_state_mut()
             .insert(ClaimsIdentity::for_bot(self.app_id()));
+        ctx.set_user_token_provider(Arc::clone(&self.inner.user_tokens));
         ctx
     }
 }

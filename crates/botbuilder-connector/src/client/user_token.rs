@@ -4,6 +4,9 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use async_trait::async_trait;
+use botbuilder_core::user_token::UserTokenProvider;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use reqwest::StatusCode;
@@ -335,5 +338,81 @@ impl UserTokenClient {
             .call(Call::post(&["api", "usertoken", "exchange"], body).query(&query))
             .await?;
         from_body(&answer, "an exchanged token")
+    }
+}
+
+/// The token service of every turn of a `CloudAdapter`
+/// (`ctx.user_token_provider()`): each method calls the one of the same name, and wraps its
+/// [`ConnectorError`] in [`botbuilder_core::Error::UserToken`] (the connector error is the
+/// source).
+#[async_trait]
+impl UserTokenProvider for UserTokenClient {
+    async fn get_user_token(
+        &self,
+        user_id: &str,
+        connection_name: &str,
+        channel_id: &str,
+        magic_code: Option<&str>,
+    ) -> Result<Option<TokenResponse>, botbuilder_core::Error> {
+        UserTokenClient::get_user_token(self, user_id, connection_name, channel_id, magic_code)
+            .await
+            .map_err(|e| botbuilder_core::Error::user_token("get a user token", e))
+    }
+
+    async fn get_sign_in_resource(
+        &self,
+        connection_name: &str,
+        activity: &Activity,
+        final_redirect: Option<&str>,
+    ) -> Result<SignInResource, botbuilder_core::Error> {
+        UserTokenClient::get_sign_in_resource(self, connection_name, activity, final_redirect)
+            .await
+            .map_err(|e| botbuilder_core::Error::user_token("get a sign-in resource", e))
+    }
+
+    async fn sign_out_user(
+        &self,
+        user_id: &str,
+        connection_name: Option<&str>,
+        channel_id: &str,
+    ) -> Result<(), botbuilder_core::Error> {
+        UserTokenClient::sign_out_user(self, user_id, connection_name, channel_id)
+            .await
+            .map_err(|e| botbuilder_core::Error::user_token("sign the user out", e))
+    }
+
+    async fn get_token_status(
+        &self,
+        user_id: &str,
+        channel_id: &str,
+        include_filter: Option<&str>,
+    ) -> Result<Vec<TokenStatus>, botbuilder_core::Error> {
+        UserTokenClient::get_token_status(self, user_id, channel_id, include_filter)
+            .await
+            .map_err(|e| botbuilder_core::Error::user_token("get the token status", e))
+    }
+
+    async fn get_aad_tokens(
+        &self,
+        user_id: &str,
+        connection_name: &str,
+        resource_urls: &[String],
+        channel_id: &str,
+    ) -> Result<HashMap<String, TokenResponse>, botbuilder_core::Error> {
+        UserTokenClient::get_aad_tokens(self, user_id, connection_name, resource_urls, channel_id)
+            .await
+            .map_err(|e| botbuilder_core::Error::user_token("get Entra ID tokens", e))
+    }
+
+    async fn exchange_token(
+        &self,
+        user_id: &str,
+        connection_name: &str,
+        channel_id: &str,
+        request: &TokenExchangeRequest,
+    ) -> Result<TokenResponse, botbuilder_core::Error> {
+        UserTokenClient::exchange_token(self, user_id, connection_name, channel_id, request)
+            .await
+            .map_err(|e| botbuilder_core::Error::user_token("exchange a token", e))
     }
 }

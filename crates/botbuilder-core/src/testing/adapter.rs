@@ -13,7 +13,9 @@ use botbuilder_schema::{
 };
 use tokio::sync::Notify;
 
+use super::TestUserTokens;
 use crate::adapter::{ContinueLogic, TurnPipeline};
+use crate::user_token::UserTokenProvider;
 use crate::{Bot, BotAdapter, ConversationLocks, Error, Middleware, TurnContext, TurnErrorHandler};
 
 /// An in-memory adapter for unit tests: feed it activities, read what the bot sent, per
@@ -49,6 +51,7 @@ use crate::{Bot, BotAdapter, ConversationLocks, Error, Middleware, TurnContext, 
 pub struct TestAdapter {
     inner: Arc<Inner>,
     pipeline: TurnPipeline,
+    user_tokens: TestUserTokens,
 }
 
 struct Inner {
@@ -117,6 +120,7 @@ impl TestAdapter {
                 notify: Notify::new(),
             }),
             pipeline: TurnPipeline::new(),
+            user_tokens: TestUserTokens::new(),
         }
     }
 
@@ -146,6 +150,29 @@ impl TestAdapter {
     pub fn with_turn_ordering(mut self, ordered: bool) -> Self {
         self.pipeline = self.pipeline.with_turn_ordering(ordered);
         self
+    }
+
+    /// This adapter with another in-memory token service, for example one shared with another
+    /// adapter (two bot instances of one bot share the token service).
+    #[must_use]
+    pub fn with_user_tokens(mut self, user_tokens: TestUserTokens) -> Self {
+        self.user_tokens = user_tokens;
+        self
+    }
+
+    /// The in-memory token service of every turn (in the turn state as the turn's
+    /// [`UserTokenProvider`]): add users' tokens, magic codes and exchangeable tokens here.
+    #[must_use]
+    pub fn user_tokens(&self) -> &TestUserTokens {
+        &self.user_tokens
+    }
+
+    /// A context for a turn of this adapter, with the token service in its turn state.
+    fn context(&self, ctx: TurnContext) -> TurnContext {
+        let mut ctx = ctx;
+        let provider: Arc<dyn UserTokenProvider> = Arc::new(self.user_tokens.clone());
+        ctx.set_user_token_provider(provider);
+        ctx
     }
 
     /// The pipeline turns run through.
@@ -218,7 +245,7 @@ impl TestAdapter {
     /// [`Error::Turn`] when the turn failed (after `on_turn_error` ran).
     pub async fn process_activity(&self, activity: Activity, bot: &dyn Bot) -> Result<(), Error> {
         let activity = self.complete_incoming(activity);
-        let mut ctx = TurnContext::new(Arc::new(self.clone()), activity);
+        let mut ctx = self.context(TurnContext::new(Arc::new(self.clone()), activity));
         self.pipeline.run_turn(&mut ctx, bot).await
     }
 
@@ -349,7 +376,7 @@ impl BotAdapter for TestAdapter {
         logic: ContinueLogic,
     ) -> Result<(), Error> {
         reference.validate()?;
-        let mut ctx = TurnContext::proactive(Arc::new(self.clone()), &reference);
+        let mut ctx = self.context(TurnContext::proactive(Arc::new(self.clone()), &reference));
         self.pipeline.run_proactive(&mut ctx, logic).await
     }
 
@@ -387,7 +414,10 @@ impl BotAdapter for TestAdapter {
         if new_reference.user.is_none() {
             new_reference.user = parameters.members.as_ref().and_then(|m| m.first().cloned());
         }
-        let mut ctx = TurnContext::proactive(Arc::new(self.clone()), &new_reference);
+        let mut ctx = self.context(TurnContext::proactive(
+            Arc::new(self.clone()),
+            &new_reference,
+        ));
         if let Some(first) = parameters.activity {
             ctx.send_activity(first).await?;
         }
