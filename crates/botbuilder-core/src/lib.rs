@@ -18,7 +18,7 @@
 //!   [`ConversationLocks`] runs one conversation's turns one at a time;
 //!   [`storage::SharedDocument`] is a value every conversation changes.
 //! - [`user_token`]: user sign-in through the token service: [`UserTokenProvider`] in every
-//!   turn, `ctx.user_token(..)`.
+//!   turn, `ctx.user_token(..)`, and [`user_token::SignIn`] to get or ask for a token.
 //! - [`outbox`]: proactive messages that must not be lost, kept in storage and retried until
 //!   the channel has them.
 //!

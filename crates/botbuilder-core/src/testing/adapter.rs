@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use botbuilder_schema::{
     Activity, ChannelAccount, ChannelId, ConversationAccount, ConversationParameters,
-    ConversationReference, ResourceResponse, RoleTypes, Timestamp,
+    ConversationReference, InvokeResponse, ResourceResponse, RoleTypes, Timestamp,
 };
 use tokio::sync::Notify;
 
@@ -247,6 +247,24 @@ impl TestAdapter {
         let activity = self.complete_incoming(activity);
         let mut ctx = self.context(TurnContext::new(Arc::new(self.clone()), activity));
         self.pipeline.run_turn(&mut ctx, bot).await
+    }
+
+    /// Runs a turn for an invoke activity (completed from the template) and returns its invoke
+    /// response: what the bot set, or 501 when it set none (as the HTTP adapter answers).
+    ///
+    /// # Errors
+    /// [`Error::Turn`] when the turn failed.
+    pub async fn process_invoke(
+        &self,
+        activity: Activity,
+        bot: &dyn Bot,
+    ) -> Result<InvokeResponse, Error> {
+        let activity = self.complete_incoming(activity);
+        let mut ctx = self.context(TurnContext::new(Arc::new(self.clone()), activity));
+        self.pipeline.run_turn(&mut ctx, bot).await?;
+        Ok(ctx
+            .invoke_response()
+            .unwrap_or_else(InvokeResponse::not_implemented))
     }
 
     /// Sends a text message from the template's user to the bot; see
