@@ -582,7 +582,8 @@ impl CloudAdapter {
         let is_invoke = activity.activity_type == ActivityTypes::Invoke;
         let mut ctx = TurnContext::new(Arc::new(self.clone()), activity);
         ctx.turn_state_mut().insert(identity);
-        ctx.set_user_token_provider(Arc::clone(&self.inner.user_tokens));
+        let user_tokens = self.user_tokens_for(ctx.activity().service_url.as_deref());
+        ctx.set_user_token_provider(user_tokens);
         self.finish_incoming(ctx, is_invoke, bot)
     }
 
@@ -652,8 +653,17 @@ impl CloudAdapter {
         let mut ctx = TurnContext::proactive(Arc::new(self.clone()), reference);
         ctx.turn_state_mut()
             .insert(ClaimsIdentity::for_bot(self.app_id()));
-        ctx.set_user_token_provider(Arc::clone(&self.inner.user_tokens));
+        ctx.set_user_token_provider(self.user_tokens_for(reference.service_url.as_deref()));
         ctx
+    }
+
+    /// The token service of a turn on `service_url`: the in-process delivery target's own,
+    /// when it has one (the local Direct Line endpoint's sign-in page), else the adapter's.
+    fn user_tokens_for(&self, service_url: Option<&str>) -> Arc<dyn UserTokenProvider> {
+        service_url
+            .and_then(|url| self.inner.outbound.target(url))
+            .and_then(|target| target.user_token_provider())
+            .unwrap_or_else(|| Arc::clone(&self.inner.user_tokens))
     }
 }
 
