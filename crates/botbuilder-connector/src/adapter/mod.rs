@@ -27,10 +27,10 @@ use botbuilder_schema::{
 };
 use serde_json::{Value, json};
 
-use crate::auth::AppCredentials;
 use crate::auth::incoming::{
     ClaimsIdentity, IdentitySource, IncomingAuthSettings, RequestAuthenticator,
 };
+use crate::auth::{AccessToken, AppCredentials, OnBehalfOfRequest};
 use crate::client::parse_service_url;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{BotConfig, keys};
@@ -459,6 +459,34 @@ impl CloudAdapter {
     #[must_use]
     pub fn user_token_provider(&self) -> &Arc<dyn UserTokenProvider> {
         &self.inner.user_tokens
+    }
+
+    /// Exchanges a user's token for a token to a downstream API on the user's behalf, with
+    /// the bot's credentials (see [`OnBehalfOfRequest`] and
+    /// [`AppCredentials::on_behalf_of`](crate::auth::AppCredentials::on_behalf_of)).
+    ///
+    /// ```no_run
+    /// # async fn demo(adapter: botbuilder_connector::CloudAdapter, sso_token: String) -> Result<(), botbuilder_connector::ConnectorError> {
+    /// use botbuilder_connector::auth::OnBehalfOfRequest;
+    ///
+    /// let request = OnBehalfOfRequest::new(sso_token, ["https://graph.microsoft.com/User.Read"])
+    ///     .with_tenant_id("contoso.onmicrosoft.com");
+    /// let graph = adapter.on_behalf_of(&request).await?;
+    /// // call Graph with `Authorization: Bearer {graph.secret().expose()}`
+    /// # let _ = graph;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`AppCredentials::on_behalf_of`](crate::auth::AppCredentials::on_behalf_of).
+    pub async fn on_behalf_of(
+        &self,
+        request: &OnBehalfOfRequest,
+    ) -> Result<AccessToken, ConnectorError> {
+        self.connector_factory()
+            .credentials()
+            .on_behalf_of(request)
+            .await
     }
 
     /// The hosts the app token may be sent to; the adapter trusts the service URL hosts of

@@ -10,12 +10,16 @@
 //! | [`WorkloadIdentityCredentials`] | `MicrosoftAppType=UserAssignedMSI` + `AZURE_FEDERATED_TOKEN_FILE` (Kubernetes workload identity) | Entra ID, the file's token as the client assertion |
 //! | [`AnonymousCredentials`] | no app id (local testing with the Emulator) | none: no `Authorization` header |
 //!
+//! [`AppCredentials::on_behalf_of`] exchanges a user's token for a downstream API's
+//! ([`OnBehalfOfRequest`]).
+//!
 //! Certificate credentials (a signed client assertion instead of a password) fit the same
 //! trait; they are not implemented yet.
 
 mod cache;
 pub mod incoming;
 pub(crate) mod managed_identity;
+mod on_behalf_of;
 mod password;
 pub(crate) mod secret;
 pub(crate) mod settings;
@@ -30,6 +34,7 @@ use crate::ConnectorError;
 pub use managed_identity::{
     APP_SERVICE_IDENTITY_API_VERSION, IMDS_TOKEN_ENDPOINT, ManagedIdentityCredentials,
 };
+pub use on_behalf_of::{ON_BEHALF_OF_GRANT_TYPE, OnBehalfOfRequest};
 pub use password::MicrosoftAppCredentials;
 pub use secret::{AccessToken, Secret};
 pub use settings::{Cloud, OutgoingAuthSettings, default_scope_for};
@@ -88,6 +93,28 @@ pub trait AppCredentials: Send + Sync + fmt::Debug {
     /// token. The default does nothing.
     async fn invalidate(&self, scope: &str, rejected: &AccessToken) {
         let _ = (scope, rejected);
+    }
+
+    /// Exchanges a user's token for a token to a downstream API on the user's behalf
+    /// (Microsoft Entra ID's on-behalf-of flow; see [`OnBehalfOfRequest`]), authenticated as
+    /// the app. Not cached: each call asks the identity provider.
+    ///
+    /// [`MicrosoftAppCredentials`] (the password) and [`WorkloadIdentityCredentials`] (the
+    /// federated client assertion) can; the default refuses.
+    ///
+    /// # Errors
+    /// [`ConnectorError::InvalidArgument`] when these credentials cannot, or the request has
+    /// no token, scope or tenant; [`ConnectorError::Token`] when Entra ID refuses (for
+    /// example `invalid_grant` with `AADSTS65001` when the user has not consented).
+    async fn on_behalf_of(
+        &self,
+        request: &OnBehalfOfRequest,
+    ) -> Result<AccessToken, ConnectorError> {
+        let _ = request;
+        Err(ConnectorError::invalid_argument(
+            "these credentials cannot ask for tokens on behalf of a user (use an app password \
+             or workload identity)",
+        ))
     }
 }
 
