@@ -234,18 +234,21 @@ async fn sign_in_resource_sends_botbuilders_state() {
     assert_eq!(
         state,
         json!({
-            "ConnectionName": "graph",
-            "Conversation": serde_json::to_value(activity.conversation_reference()).unwrap(),
-            "RelatesTo": null,
-            "MsAppId": APP_ID,
+            "connectionName": "graph",
+            "conversation": serde_json::to_value(activity.conversation_reference()).unwrap(),
+            "relatesTo": null,
+            "botUrl": null,
+            "msAppId": APP_ID,
         })
     );
     assert_eq!(
-        state["Conversation"]["conversation"]["id"],
+        state["conversation"]["conversation"]["id"],
         "19:abc@thread.skype"
     );
-    assert_eq!(state["Conversation"]["user"]["id"], USER);
-    assert_eq!(state["Conversation"]["activityId"], "act-1");
+    assert_eq!(state["conversation"]["user"]["id"], USER);
+    assert_eq!(state["conversation"]["activityId"], "act-1");
+    // BotBuilder's own state starts the same way: `{"connectionName":`
+    assert!(query["state"].starts_with("eyJjb25uZWN0aW9uTmFtZSI6"));
     assert_eq!(
         s.client.sign_in_state("graph", &activity).unwrap(),
         query["state"]
