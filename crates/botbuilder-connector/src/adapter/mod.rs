@@ -463,7 +463,7 @@ impl CloudAdapter {
 
     /// Exchanges a user's token for a token to a downstream API on the user's behalf, with
     /// the bot's credentials (see [`OnBehalfOfRequest`] and
-    /// [`AppCredentials::on_behalf_of`](crate::auth::AppCredentials::on_behalf_of)).
+    /// [`AppCredentials::on_behalf_of`]).
     ///
     /// ```no_run
     /// # async fn demo(adapter: botbuilder_connector::CloudAdapter, sso_token: String) -> Result<(), botbuilder_connector::ConnectorError> {
@@ -478,7 +478,7 @@ impl CloudAdapter {
     /// ```
     ///
     /// # Errors
-    /// As [`AppCredentials::on_behalf_of`](crate::auth::AppCredentials::on_behalf_of).
+    /// As [`AppCredentials::on_behalf_of`].
     pub async fn on_behalf_of(
         &self,
         request: &OnBehalfOfRequest,
