@@ -212,3 +212,82 @@ async fn the_adapter_exchanges_with_its_credentials_and_others_refuse() {
     }
     assert_eq!(login.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn certificate_credentials_sign_the_assertion_for_the_users_tenant() {
+    use base64::Engine as _;
+    use botbuilder_connector::auth::{CertificateCredentials, ClientCertificate};
+
+    let fixture =
+        |name: &str| format!("{}/tests/fixtures/certs/{name}", env!("CARGO_MANIFEST_DIR"));
+    let login = Mock::token_endpoint(3600).await;
+    let settings =
+        OutgoingAuthSettings::default().with_login_url(format!("{}/botframework.com", login.url()));
+    let certificate =
+        ClientCertificate::from_pem_files(fixture("bot.pem"), Some(fixture("bot.key"))).unwrap();
+    let credentials = CertificateCredentials::new(APP_ID, certificate, settings).unwrap();
+    credentials
+        .on_behalf_of(&OnBehalfOfRequest::new(SSO_TOKEN, [GRAPH]).with_tenant_id("contoso.example"))
+        .await
+        .unwrap();
+    let r = login.last();
+    let endpoint = format!("{}/contoso.example/oauth2/v2.0/token", login.url());
+    assert_eq!(r.path, "/contoso.example/oauth2/v2.0/token");
+    let form = r.form();
+    assert_eq!(form["grant_type"], ON_BEHALF_OF_GRANT_TYPE);
+    assert_eq!(form["client_id"], APP_ID);
+    assert_eq!(form["client_assertion_type"], JWT_BEARER_ASSERTION_TYPE);
+    assert_eq!(form["assertion"], SSO_TOKEN);
+    assert_eq!(form["requested_token_use"], "on_behalf_of");
+    assert!(!form.contains_key("client_secret"));
+    // The client assertion is for the endpoint it is sent to.
+    let claims = form["client_assertion"].split('.').nth(1).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(claims)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["aud"], endpoint);
+    assert_eq!(claims["iss"], APP_ID);
+}
+
+#[tokio::test]
+async fn federated_credentials_use_the_managed_identitys_assertion() {
+    use botbuilder_connector::auth::FederatedCredentials;
+
+    let identity_endpoint = Mock::start(|_, n| {
+        Reply::json(
+            200,
+            json!({"access_token": format!("mi-{n}"), "expires_in": "7200", "token_type": "Bearer"}),
+        )
+    })
+    .await;
+    let login = Mock::token_endpoint(3600).await;
+    let identity = ManagedIdentityCredentials::new("identity-id", "api://AzureADTokenExchange")
+        .unwrap()
+        .with_app_service_endpoint(&format!("{}/msi/token", identity_endpoint.url()), "hdr")
+        .unwrap();
+    let settings = OutgoingAuthSettings::default()
+        .with_login_url(format!("{}/botframework.com", login.url()))
+        .with_tenant_id("contoso.example");
+    let credentials = FederatedCredentials::new(APP_ID, identity, settings).unwrap();
+    credentials
+        .on_behalf_of(&OnBehalfOfRequest::new(SSO_TOKEN, [GRAPH]))
+        .await
+        .unwrap();
+    let r = login.last();
+    assert_eq!(r.path, "/contoso.example/oauth2/v2.0/token");
+    assert_eq!(
+        r.form(),
+        form(&[
+            ("grant_type", ON_BEHALF_OF_GRANT_TYPE),
+            ("client_id", APP_ID),
+            ("client_assertion_type", JWT_BEARER_ASSERTION_TYPE),
+            ("client_assertion", "mi-1"),
+            ("assertion", SSO_TOKEN),
+            ("scope", GRAPH),
+            ("requested_token_use", "on_behalf_of"),
+        ])
+    );
+}

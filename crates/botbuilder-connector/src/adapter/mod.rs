@@ -168,6 +168,8 @@ struct Inner {
     app_id: Option<String>,
     oauth_url: String,
     caller_id: Option<String>,
+    /// `AllowAnonymousBeyondLoopback`.
+    anonymous_beyond_loopback: bool,
     authenticator: RequestAuthenticator,
     outbound: Outbound,
     /// The token service of every turn (the client of `oauth_url` unless the builder was
@@ -325,6 +327,9 @@ impl CloudAdapterBuilder {
         if let Some(interval) = self.throttle {
             factory = factory.conversation_throttle(interval);
         }
+        // An anonymous bot anyone on the network may reach relays to no arbitrary host.
+        let anonymous_open = config.is_anonymous() && config.allow_anonymous_beyond_loopback;
+        factory = factory.anonymous_trusted_hosts_only(anonymous_open);
         let factory = factory.build()?;
         // An `OAuthUrl` the operator set is trusted with the app token, as the cloud's is.
         if config
@@ -360,6 +365,7 @@ impl CloudAdapterBuilder {
                 app_id: config.effective_app_id().map(str::to_owned),
                 oauth_url: config.resolved_oauth_url().to_owned(),
                 caller_id: config.resolved_caller_id().map(str::to_owned),
+                anonymous_beyond_loopback: config.allow_anonymous_beyond_loopback,
                 authenticator,
                 outbound: Outbound::new(factory),
                 user_tokens,
@@ -431,6 +437,21 @@ impl CloudAdapter {
     #[must_use]
     pub fn app_id(&self) -> Option<&str> {
         self.inner.app_id.as_deref()
+    }
+
+    /// Checks that the messaging endpoint may be served on `listen`: an anonymous adapter
+    /// only on loopback, unless `AllowAnonymousBeyondLoopback=true` (see
+    /// [`BotConfig::check_listen`]). [`hosting`](crate::hosting)'s routes refuse requests
+    /// reaching an anonymous bot beyond loopback; call this at start-up to fail early.
+    ///
+    /// # Errors
+    /// As [`BotConfig::check_listen`].
+    pub fn check_listen(&self, listen: std::net::SocketAddr) -> Result<(), ConnectorError> {
+        crate::config::check_anonymous_listen(
+            self.inner.app_id.is_none(),
+            self.inner.anonymous_beyond_loopback,
+            listen,
+        )
     }
 
     /// The connector client factory replies go through; use it for Bot Connector calls
@@ -570,7 +591,9 @@ impl CloudAdapter {
     /// The activity's `callerId` is set from the configuration (`CallerId`, or the cloud's)
     /// for authenticated identities and cleared otherwise; for channel and Emulator
     /// identities, the host of its service URL becomes trusted for the app token. The identity
-    /// is in the turn state (`ctx.turn_state().get::<ClaimsIdentity>()`).
+    /// is in the turn state (`ctx.turn_state().get::<ClaimsIdentity>()`), and so is the
+    /// [`ConnectorClient`](crate::ConnectorClient) of its service URL unless an in-process
+    /// target serves it.
     pub async fn process_authenticated(
         &self,
         identity: ClaimsIdentity,
@@ -611,6 +634,7 @@ impl CloudAdapter {
         let mut ctx = TurnContext::new(Arc::new(self.clone()), activity);
         ctx.turn_state_mut().insert(identity);
         ctx.set_user_token_provider(Arc::clone(&self.inner.user_tokens));
+        self.insert_connector_client(&mut ctx);
         self.finish_incoming(ctx, is_invoke, bot)
     }
 
@@ -681,7 +705,22 @@ impl CloudAdapter {
         ctx.turn_state_mut()
             .insert(ClaimsIdentity::for_bot(self.app_id()));
         ctx.set_user_token_provider(Arc::clone(&self.inner.user_tokens));
+        self.insert_connector_client(&mut ctx);
         ctx
+    }
+
+    /// Puts the connector client of the turn's service URL into the turn state (as
+    /// BotBuilder's CloudAdapter does), for components that call the channel's own APIs
+    /// (`ctx.turn_state().get::<ConnectorClient>()`); not for in-process channels.
+    fn insert_connector_client(&self, ctx: &mut TurnContext) {
+        let client = ctx
+            .activity()
+            .service_url
+            .as_deref()
+            .and_then(|url| self.inner.outbound.connector_client(url));
+        if let Some(client) = client {
+            ctx.turn_state_mut().insert(client);
+        }
     }
 }
 

@@ -7,16 +7,20 @@
 //! |---|---|---|
 //! | [`MicrosoftAppCredentials`] | `MicrosoftAppId` + `MicrosoftAppPassword` (+ `MicrosoftAppTenantId`) | Entra ID client credentials |
 //! | [`ManagedIdentityCredentials`] | `MicrosoftAppType=UserAssignedMSI` + `MicrosoftAppId` (+ `IDENTITY_ENDPOINT` + `IDENTITY_HEADER` on App Service, Functions, Container Apps) | the identity endpoint, else the Azure Instance Metadata Service |
+//! | [`CertificateCredentials`] | `MicrosoftAppId` + `CertPemFile` (+ `CertKeyFile`, `SendX5C`, `MicrosoftAppTenantId`) | Entra ID, an assertion signed with the certificate's key |
+//! | [`FederatedCredentials`] | `MicrosoftAppId` + `MicrosoftAppClientId` (or `FICClientId`) + `MicrosoftAppTenantId` | Entra ID, a managed identity's token as the client assertion |
 //! | [`WorkloadIdentityCredentials`] | `MicrosoftAppType=UserAssignedMSI` + `AZURE_FEDERATED_TOKEN_FILE` (Kubernetes workload identity) | Entra ID, the file's token as the client assertion |
 //! | [`AnonymousCredentials`] | no app id (local testing with the Emulator) | none: no `Authorization` header |
 //!
+//! [`BotConfig::credentials`](crate::config::BotConfig::credentials) picks one from the
+//! configuration (see [`crate::config`]).
+//!
 //! [`AppCredentials::on_behalf_of`] exchanges a user's token for a downstream API's
 //! ([`OnBehalfOfRequest`]).
-//!
-//! Certificate credentials (a signed client assertion instead of a password) fit the same
-//! trait; they are not implemented yet.
 
 mod cache;
+mod certificate;
+mod federated;
 pub mod incoming;
 pub(crate) mod managed_identity;
 mod on_behalf_of;
@@ -31,6 +35,10 @@ use async_trait::async_trait;
 
 use crate::ConnectorError;
 
+pub use certificate::{
+    ASSERTION_LIFETIME, AssertionAlgorithm, CertificateCredentials, ClientCertificate,
+};
+pub use federated::{FederatedCredentials, TOKEN_EXCHANGE_AUDIENCE};
 pub use managed_identity::{
     APP_SERVICE_IDENTITY_API_VERSION, IMDS_TOKEN_ENDPOINT, ManagedIdentityCredentials,
 };
@@ -99,8 +107,10 @@ pub trait AppCredentials: Send + Sync + fmt::Debug {
     /// (Microsoft Entra ID's on-behalf-of flow; see [`OnBehalfOfRequest`]), authenticated as
     /// the app. Not cached: each call asks the identity provider.
     ///
-    /// [`MicrosoftAppCredentials`] (the password) and [`WorkloadIdentityCredentials`] (the
-    /// federated client assertion) can; the default refuses.
+    /// [`MicrosoftAppCredentials`] (the password), [`CertificateCredentials`] (an assertion
+    /// signed for the user's tenant's endpoint), [`FederatedCredentials`] (the managed
+    /// identity's assertion) and [`WorkloadIdentityCredentials`] (the file's assertion) can;
+    /// the default (managed identity, anonymous) refuses.
     ///
     /// # Errors
     /// [`ConnectorError::InvalidArgument`] when these credentials cannot, or the request has
@@ -112,8 +122,8 @@ pub trait AppCredentials: Send + Sync + fmt::Debug {
     ) -> Result<AccessToken, ConnectorError> {
         let _ = request;
         Err(ConnectorError::invalid_argument(
-            "these credentials cannot ask for tokens on behalf of a user (use an app password \
-             or workload identity)",
+            "these credentials cannot ask for tokens on behalf of a user (use an app password, \
+             a certificate or federated credentials)",
         ))
     }
 }

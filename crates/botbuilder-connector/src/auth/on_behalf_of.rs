@@ -103,14 +103,15 @@ impl fmt::Debug for OnBehalfOfRequest {
     }
 }
 
-/// Posts an on-behalf-of request, authenticated with `client_auth` (the app's
+/// Posts an on-behalf-of request to `endpoint` (from
+/// [`OnBehalfOfRequest::token_endpoint`]), authenticated with `client_auth` (the app's
 /// `client_secret`, or `client_assertion_type` and `client_assertion`), and reads the token.
 /// On a refusal, the values of `client_auth` and the user's token are redacted from the
 /// answer first.
 pub(crate) async fn post_on_behalf_of(
     http: &reqwest::Client,
     transport: &Transport<'_>,
-    settings: &OutgoingAuthSettings,
+    endpoint: &Url,
     client_id: &str,
     client_auth: &[(&str, &str)],
     request: &OnBehalfOfRequest,
@@ -127,7 +128,6 @@ pub(crate) async fn post_on_behalf_of(
             "an on-behalf-of request needs at least one scope",
         ));
     }
-    let endpoint = request.token_endpoint(settings)?;
     let mut form: Vec<(&str, &str)> = vec![
         ("grant_type", ON_BEHALF_OF_GRANT_TYPE),
         ("client_id", client_id),

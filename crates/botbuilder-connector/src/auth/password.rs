@@ -181,7 +181,7 @@ impl AppCredentials for MicrosoftAppCredentials {
         post_on_behalf_of(
             &self.http,
             &transport,
-            &self.settings,
+            &request.token_endpoint(&self.settings)?,
             &self.app_id,
             &[("client_secret", self.password.expose())],
             request,

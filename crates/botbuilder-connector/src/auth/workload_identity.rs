@@ -221,7 +221,7 @@ impl AppCredentials for WorkloadIdentityCredentials {
         post_on_behalf_of(
             &self.http,
             &transport,
-            &self.settings,
+            &request.token_endpoint(&self.settings)?,
             &self.client_id,
             &[
                 ("client_assertion_type", JWT_BEARER_ASSERTION_TYPE),
