@@ -8,7 +8,7 @@
 //! | module | crate | what it holds |
 //! |---|---|---|
 //! | [`schema`] | `botbuilder-schema` | the Activity protocol types, wire-exact |
-//! | [`core`] | `botbuilder-core` | turns, `ActivityHandler`, middleware, state, testing |
+//! | [`core`] | `botbuilder-core` | turns, `ActivityHandler`, middleware, state, streamed answers, testing |
 //! | [`connector`] | `botbuilder-connector` | the Bot Connector client, authentication, HTTP hosting |
 //! | [`directline`] | `botbuilder-directline` | a local Direct Line endpoint and chat page (feature `directline`) |
 //! | [`dialogs`] | `botbuilder-dialogs` | waterfalls, prompts, component dialogs (feature `dialogs`) |

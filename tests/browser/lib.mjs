@@ -16,6 +16,7 @@ export const repoRoot = resolve(here, '..', '..');
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const BOT_BINARY = process.env.BOT_BINARY || join(repoRoot, 'target', 'debug', 'examples', 'proactive');
+export const STREAMING_BINARY = process.env.STREAMING_BINARY || join(repoRoot, 'target', 'debug', 'examples', 'streaming');
 export const SCREENSHOTS = process.env.SCREENSHOT_DIR || join(repoRoot, 'target', 'browser-screenshots');
 
 // The flags the machine needs: no GPU, no sandbox (root), and no background traffic to
@@ -41,16 +42,16 @@ export function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Starts `cargo run --example proactive`'s binary with an in-memory store on a free port and
- * waits for its health route. Returns { origin, stop, log }.
+ * Starts `cargo run --example proactive`'s binary (or `binary`, another example's) with an
+ * in-memory store on a free port and waits for its health route. Returns { origin, stop, log }.
  */
-export async function startBot(extraEnv = {}) {
-  if (!existsSync(BOT_BINARY)) {
-    throw new Error(`${BOT_BINARY} is missing: run \`cargo build --example proactive\` first`);
+export async function startBot(extraEnv = {}, binary = BOT_BINARY) {
+  if (!existsSync(binary)) {
+    throw new Error(`${binary} is missing: run \`cargo build --example ${binary.split('/').pop()}\` first`);
   }
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const child = spawn(BOT_BINARY, [], {
+  const child = spawn(binary, [], {
     cwd: repoRoot,
     env: {
       ...process.env, PORT: String(port), HOST: '127.0.0.1', BOT_STORAGE: 'memory', RUST_LOG: 'info', NO_COLOR: '1', ...extraEnv,
