@@ -8,10 +8,11 @@
 //! | module | crate | what it holds |
 //! |---|---|---|
 //! | [`schema`] | `botbuilder-schema` | the Activity protocol types, wire-exact |
-//! | [`core`] | `botbuilder-core` | turns, `ActivityHandler`, middleware, state, testing |
+//! | [`core`] | `botbuilder-core` | turns, `ActivityHandler`, middleware, state, streamed answers, testing |
 //! | [`connector`] | `botbuilder-connector` | the Bot Connector client, authentication, HTTP hosting |
 //! | [`directline`] | `botbuilder-directline` | a local Direct Line endpoint and chat page (feature `directline`) |
 //! | [`dialogs`] | `botbuilder-dialogs` | waterfalls, prompts, component dialogs (feature `dialogs`) |
+//! | [`teams`] | `botbuilder-teams` | Microsoft Teams: typed channel data, events, invokes, `TeamsInfo` (feature `teams`) |
 //!
 //! Start with the [`prelude`]:
 //!
@@ -70,6 +71,7 @@
 //! | `axum` | yes | [`hosting`]: the `/api/messages` axum `Router`, `serve` with graceful shutdown |
 //! | `directline` | yes | [`directline`]: a local Direct Line 3.0 endpoint and a built-in chat page, to chat with the bot in a browser (implies `axum`) |
 //! | `dialogs` | yes | [`dialogs`]: multi-turn conversations (`docs/dialogs.md`) |
+//! | `teams` | yes | [`teams`]: Microsoft Teams channel data, events, invokes and `TeamsInfo` (`docs/teams.md`) |
 //! | `sqlite` | yes | `SqliteStorage`, an embedded durable store: [`storage::open`]`("sqlite:bot.db")` |
 //! | `redis` | no | `RedisStorage`, a store shared by several bot instances: `storage::open("redis://…")` |
 //! | `postgres` | no | `PostgresStorage`, a store shared by several bot instances: `storage::open("postgres://…")` |
@@ -82,6 +84,8 @@ pub use botbuilder_core as core;
 #[cfg(feature = "dialogs")]
 pub use botbuilder_dialogs as dialogs;
 pub use botbuilder_schema as schema;
+#[cfg(feature = "teams")]
+pub use botbuilder_teams as teams;
 
 /// axum hosting: `router(adapter, bot)` for `POST /api/messages`, and `serve` (feature
 /// `axum`, on by default). The same module as `botbuilder::connector::hosting`.

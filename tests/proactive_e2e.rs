@@ -702,3 +702,65 @@ async fn the_banner_of_the_flagship_with_an_app_id_matches_its_configuration() {
     assert!(!text.contains("anonymous"), "{text}");
     assert!(!text.contains("pa55word"), "{text}");
 }
+
+/// Beyond loopback the flagship refuses to start without a `JOBS_API_KEY` (anyone could list
+/// the conversations and complete jobs), and, with no app id, without
+/// `AllowAnonymousBeyondLoopback`; its banner says whether the jobs API takes a key.
+#[tokio::test]
+async fn the_flagship_refuses_to_listen_beyond_loopback_unguarded() {
+    let memory = || HashMap::from([("BOT_STORAGE".to_owned(), "memory".to_owned())]);
+    let everywhere: std::net::SocketAddr = "0.0.0.0:3978".parse().unwrap();
+    let loopback: std::net::SocketAddr = "127.0.0.1:3978".parse().unwrap();
+
+    let config = BotConfig::new("flagship-app-id", "the-app-pa55word");
+    let settings = common::Settings::from_values(memory(), config.clone()).unwrap();
+    let app = app::App::build(&settings).await.unwrap();
+    let error = app.check_listen(everywhere).unwrap_err().to_string();
+    assert!(
+        error.contains("`JOBS_API_KEY`") && error.contains("beyond loopback"),
+        "{error}"
+    );
+    app.check_listen(loopback).unwrap();
+    let banner = app.banner(&settings).lines(
+        &settings,
+        loopback,
+        &botbuilder::directline::ChatPage::Disabled,
+    );
+    assert!(
+        banner.join("\n").contains("no JOBS_API_KEY: loopback only"),
+        "{banner:?}"
+    );
+
+    let mut keyed = memory();
+    keyed.insert("JOBS_API_KEY".to_owned(), "k3y-of-the-jobs-api".to_owned());
+    let settings = common::Settings::from_values(keyed.clone(), config).unwrap();
+    let app = app::App::build(&settings).await.unwrap();
+    app.check_listen(everywhere).unwrap();
+    let banner = app
+        .banner(&settings)
+        .lines(
+            &settings,
+            everywhere,
+            &botbuilder::directline::ChatPage::NeedsSecret,
+        )
+        .join("\n");
+    assert!(
+        banner.contains("Authorization: Bearer <JOBS_API_KEY>"),
+        "{banner}"
+    );
+    assert!(!banner.contains("k3y-of-the-jobs-api"), "{banner}");
+
+    // Anonymous, even with a key: refused beyond loopback unless opted in.
+    let settings = common::Settings::from_values(keyed.clone(), BotConfig::anonymous()).unwrap();
+    let app = app::App::build(&settings).await.unwrap();
+    let error = app.check_listen(everywhere).unwrap_err().to_string();
+    assert!(
+        error.contains("`MicrosoftAppId`") && error.contains("AllowAnonymousBeyondLoopback"),
+        "{error}"
+    );
+    app.check_listen(loopback).unwrap();
+    let open = BotConfig::from_map([("AllowAnonymousBeyondLoopback", "true")]).unwrap();
+    let settings = common::Settings::from_values(keyed, open).unwrap();
+    let app = app::App::build(&settings).await.unwrap();
+    app.check_listen(everywhere).unwrap();
+}

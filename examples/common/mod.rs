@@ -266,11 +266,22 @@ impl Banner {
         for (label, value) in &self.notes {
             line(label, value.clone());
         }
+        // An anonymous bot accepts activities nobody authenticated and replies to the
+        // `serviceUrl` they name: beyond loopback, anyone on the network could drive it.
+        let beyond_loopback = botbuilder::connector::listen::is_beyond_loopback(&bound);
         line(
             "Mode",
             match app_id {
+                None if !beyond_loopback => {
+                    "anonymous, loopback only (set MicrosoftAppId and MicrosoftAppPassword to connect a channel)"
+                        .to_owned()
+                }
+                None if settings.bot.allow_anonymous_beyond_loopback => {
+                    "anonymous and reachable beyond loopback (AllowAnonymousBeyondLoopback): anyone who reaches it drives it; replies go only to loopback and trusted hosts"
+                        .to_owned()
+                }
                 None => {
-                    "anonymous (set MicrosoftAppId and MicrosoftAppPassword to connect a channel)"
+                    "anonymous beyond loopback: every request is refused (403), as anyone on the network could drive the bot; set MicrosoftAppId, HOST=127.0.0.1, or AllowAnonymousBeyondLoopback=true"
                         .to_owned()
                 }
                 Some(id) => format!("authenticated as app id {id}"),
@@ -472,6 +483,39 @@ mod tests {
         assert_eq!(
             value(&lines, "Chat in a browser"),
             Some("off (no chat page)")
+        );
+    }
+
+    #[test]
+    fn beyond_loopback_an_anonymous_bot_says_why_it_refuses() {
+        let lines = banner(
+            BotConfig::anonymous(),
+            "0.0.0.0:3978",
+            &ChatPage::NeedsSecret,
+        );
+        let mode = value(&lines, "Mode").unwrap();
+        assert!(
+            mode.starts_with("anonymous beyond loopback: every request is refused (403)")
+                && mode.contains("AllowAnonymousBeyondLoopback=true"),
+            "{mode}"
+        );
+        let open = BotConfig::from_map([("AllowAnonymousBeyondLoopback", "true")]).unwrap();
+        let lines = banner(open, "0.0.0.0:3978", &ChatPage::NeedsSecret);
+        let mode = value(&lines, "Mode").unwrap();
+        assert!(
+            mode.contains("replies go only to loopback and trusted hosts"),
+            "{mode}"
+        );
+        let lines = banner(
+            BotConfig::anonymous(),
+            "127.0.0.1:3978",
+            &ChatPage::Disabled,
+        );
+        assert!(
+            value(&lines, "Mode")
+                .unwrap()
+                .starts_with("anonymous, loopback only"),
+            "{lines:?}"
         );
     }
 

@@ -69,13 +69,37 @@ impl App {
             .with_state(self.clone())
     }
 
-    /// The start banner: how to reach the bot, the jobs API and where the job log is kept.
+    /// Checks that the app may serve on `listen`: an anonymous bot only on loopback (unless
+    /// `AllowAnonymousBeyondLoopback=true`), and the jobs API beyond loopback only with a
+    /// `JOBS_API_KEY`: without one, anyone who reaches it could list every conversation and
+    /// complete any job (the rule the Direct Line endpoint follows for its secret).
+    #[allow(dead_code)] // `main` and the tests use it, not every test
+    pub(crate) fn check_listen(&self, listen: std::net::SocketAddr) -> Result<(), BoxError> {
+        self.adapter.check_listen(listen)?;
+        botbuilder::connector::listen::require_beyond_loopback(
+            listen,
+            self.jobs_api_key.is_some(),
+            "JOBS_API_KEY",
+            "the jobs API (anyone who reaches it could list every conversation and complete any job)",
+        )?;
+        Ok(())
+    }
+
+    /// The start banner: how to reach the bot, the jobs API (and whether it takes a key) and
+    /// where the job log is kept.
     #[allow(dead_code)] // `main` and the end-to-end test use it, not every test
     pub(crate) fn banner(&self, settings: &Settings) -> Banner {
+        let guard = if self.jobs_api_key.is_some() {
+            "each needs `Authorization: Bearer <JOBS_API_KEY>`"
+        } else {
+            "no JOBS_API_KEY: loopback only, as anyone reaching it could list conversations and complete jobs"
+        };
         Banner::new("Proactive job bot", "run")
             .note(
                 "Jobs API",
-                "GET /api/jobs, POST /api/jobs/<number>/complete, GET /api/outbox",
+                format!(
+                    "GET /api/jobs, POST /api/jobs/<number>/complete, GET /api/outbox ({guard})"
+                ),
             )
             .note(
                 "Job log",

@@ -20,7 +20,9 @@
 //! `curl -X POST http://127.0.0.1:3978/api/jobs/1732581239001/complete`
 //! (200 "complete; user notified", 202 "complete; notification queued" when the channel
 //! could not be reached, 404 unknown job, 409 already complete; with `JOBS_API_KEY` set, send
-//! `Authorization: Bearer <key>`), and `GET /api/jobs` lists the jobs.
+//! `Authorization: Bearer <key>`), and `GET /api/jobs` lists the jobs. Listening beyond
+//! loopback (`HOST=0.0.0.0`), the bot refuses to start without a `JOBS_API_KEY`, and, with no
+//! app id, without `AllowAnonymousBeyondLoopback=true` (see `docs/security.md`).
 //!
 //! A notification is never lost: it is recorded in the store's outbox first, and one the
 //! channel refused is retried with backoff, across restarts, for up to 24 hours;
@@ -68,6 +70,9 @@ async fn run() -> Result<(), BoxError> {
     let server = hosting::Server::bind(settings.address())
         .await
         .map_err(|e| format!("{e} (set PORT or HOST)"))?;
+    // Beyond loopback, an anonymous bot needs `AllowAnonymousBeyondLoopback=true` and the
+    // jobs API a `JOBS_API_KEY`: refuse to start rather than serve anyone on the network.
+    app.check_listen(server.local_addr())?;
     let mut routes = hosting::router(adapter.clone(), bot.clone())
         .merge(hosting::health_route())
         .merge(app.jobs_api());

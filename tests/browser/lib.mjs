@@ -16,8 +16,8 @@ export const repoRoot = resolve(here, '..', '..');
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const BOT_BINARY = process.env.BOT_BINARY || join(repoRoot, 'target', 'debug', 'examples', 'proactive');
-/** `cargo run --example sign_in`'s binary. */
-export const SIGN_IN_BINARY = join(repoRoot, 'target', 'debug', 'examples', 'sign_in');
+export const STREAMING_BINARY = process.env.STREAMING_BINARY || join(repoRoot, 'target', 'debug', 'examples', 'streaming');
+export const SIGN_IN_BINARY = process.env.SIGN_IN_BINARY || join(repoRoot, 'target', 'debug', 'examples', 'sign_in');
 export const SCREENSHOTS = process.env.SCREENSHOT_DIR || join(repoRoot, 'target', 'browser-screenshots');
 
 // The flags the machine needs: no GPU, no sandbox (root), and no background traffic to
@@ -43,12 +43,12 @@ export function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Starts an example's binary (by default `cargo run --example proactive`'s) with an in-memory
- * store on a free port and waits for its health route. Returns { origin, stop, log }.
+ * Starts `cargo run --example proactive`'s binary (or `binary`, another example's) with an
+ * in-memory store on a free port and waits for its health route. Returns { origin, stop, log }.
  */
 export async function startBot(extraEnv = {}, binary = BOT_BINARY) {
   if (!existsSync(binary)) {
-    throw new Error(`${binary} is missing: run \`cargo build --examples\` first`);
+    throw new Error(`${binary} is missing: run \`cargo build --example ${binary.split('/').pop()}\` first`);
   }
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;

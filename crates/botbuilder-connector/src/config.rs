@@ -21,6 +21,25 @@
 //! | `AZURE_FEDERATED_TOKEN_FILE` | [`azure_federated_token_file`](BotConfig::azure_federated_token_file) | none |
 //! | `AZURE_CLIENT_ID` | [`azure_client_id`](BotConfig::azure_client_id) | none |
 //! | `AZURE_TENANT_ID` | [`azure_tenant_id`](BotConfig::azure_tenant_id) | none |
+//! | `CertPemFile` | [`cert_pem_file`](BotConfig::cert_pem_file) | none |
+//! | `CertKeyFile` | [`cert_key_file`](BotConfig::cert_key_file) | none: the key is in `CertPemFile` |
+//! | `SendX5C` | [`send_x5c`](BotConfig::send_x5c) | `false` |
+//! | `MicrosoftAppClientId` (or `FICClientId`) | [`fic_client_id`](BotConfig::fic_client_id) | none |
+//! | `AllowAnonymousBeyondLoopback` | [`allow_anonymous_beyond_loopback`](BotConfig::allow_anonymous_beyond_loopback) | `false` |
+//!
+//! Which credentials the bot sends ([`BotConfig::credentials`]):
+//!
+//! | settings | credentials |
+//! |---|---|
+//! | no `MicrosoftAppId` | [`AnonymousCredentials`]: none (local testing; loopback only unless `AllowAnonymousBeyondLoopback`) |
+//! | `MicrosoftAppPassword` | [`MicrosoftAppCredentials`]: the client secret |
+//! | `CertPemFile` | [`CertificateCredentials`]: an assertion signed with the certificate's key |
+//! | `MicrosoftAppClientId` / `FICClientId` | [`FederatedCredentials`]: that managed identity's token as the assertion |
+//! | `MicrosoftAppType=UserAssignedMSI` + `AZURE_FEDERATED_TOKEN_FILE` | [`WorkloadIdentityCredentials`] (Kubernetes) |
+//! | `MicrosoftAppType=UserAssignedMSI` + `IDENTITY_ENDPOINT` + `IDENTITY_HEADER` | [`ManagedIdentityCredentials`] (App Service, Functions, Container Apps) |
+//! | `MicrosoftAppType=UserAssignedMSI` | [`ManagedIdentityCredentials`] (the VM's metadata service) |
+//!
+//! At most one of the password, the certificate and the federated identity may be set.
 //!
 //! The clouds' values are in the table of [`Cloud`]. An empty value means "not set".
 
@@ -32,8 +51,9 @@ use crate::ConnectorError;
 use crate::auth::managed_identity::parse_platform_endpoint;
 use crate::auth::settings::validate_tenant;
 use crate::auth::{
-    AnonymousCredentials, AppCredentials, Cloud, ManagedIdentityCredentials,
-    MicrosoftAppCredentials, OutgoingAuthSettings, Secret, WorkloadIdentityCredentials,
+    AnonymousCredentials, AppCredentials, CertificateCredentials, ClientCertificate, Cloud,
+    FederatedCredentials, ManagedIdentityCredentials, MicrosoftAppCredentials,
+    OutgoingAuthSettings, Secret, TOKEN_EXCHANGE_AUDIENCE, WorkloadIdentityCredentials,
 };
 use crate::clock::Clock;
 use crate::error::one_line;
@@ -79,6 +99,22 @@ pub mod keys {
     pub const AZURE_CLIENT_ID: &str = "AZURE_CLIENT_ID";
     /// Kubernetes workload identity: the identity's tenant.
     pub const AZURE_TENANT_ID: &str = "AZURE_TENANT_ID";
+    /// Certificate credentials: the PEM file of the app's certificate (and its chain); it may
+    /// also hold the private key. (The Agents SDK's `certPemFile`.)
+    pub const CERT_PEM_FILE: &str = "CertPemFile";
+    /// Certificate credentials: the PEM file of the certificate's private key. (The Agents
+    /// SDK's `certKeyFile`.)
+    pub const CERT_KEY_FILE: &str = "CertKeyFile";
+    /// Certificate credentials: `true` to send the chain (`x5c`), for subject name and issuer
+    /// authentication. (The Agents SDK's `sendX5C`.)
+    pub const SEND_X5C: &str = "SendX5C";
+    /// Federated identity credentials: the client id of the managed identity the app
+    /// registration trusts (BotBuilder's name).
+    pub const MICROSOFT_APP_CLIENT_ID: &str = "MicrosoftAppClientId";
+    /// The Agents SDK's name of [`MICROSOFT_APP_CLIENT_ID`].
+    pub const FIC_CLIENT_ID: &str = "FICClientId";
+    /// `true` to let an anonymous bot (no app id) listen beyond loopback.
+    pub const ALLOW_ANONYMOUS_BEYOND_LOOPBACK: &str = "AllowAnonymousBeyondLoopback";
     /// Every key, in the order of the table in [`crate::config`].
     pub const ALL: &[&str] = &[
         MICROSOFT_APP_ID,
@@ -99,6 +135,12 @@ pub mod keys {
         AZURE_FEDERATED_TOKEN_FILE,
         AZURE_CLIENT_ID,
         AZURE_TENANT_ID,
+        CERT_PEM_FILE,
+        CERT_KEY_FILE,
+        SEND_X5C,
+        MICROSOFT_APP_CLIENT_ID,
+        FIC_CLIENT_ID,
+        ALLOW_ANONYMOUS_BEYOND_LOOPBACK,
     ];
 }
 
@@ -229,6 +271,24 @@ pub struct BotConfig {
     /// `AZURE_TENANT_ID`: set by AKS workload identity; when set with the token file, it must
     /// be `MicrosoftAppTenantId`.
     pub azure_tenant_id: Option<String>,
+    /// `CertPemFile`: the PEM file of the app's certificate, then any intermediate
+    /// certificates; with it, tokens come from [`CertificateCredentials`]. It may also hold
+    /// the private key when [`cert_key_file`](Self::cert_key_file) is unset.
+    pub cert_pem_file: Option<String>,
+    /// `CertKeyFile`: the PEM file of the certificate's private key (RSA, unencrypted).
+    pub cert_key_file: Option<String>,
+    /// `SendX5C` (default `false`): send the certificate chain with each assertion, for
+    /// subject name and issuer (SN+I) authentication.
+    pub send_x5c: bool,
+    /// `MicrosoftAppClientId` (BotBuilder) or `FICClientId` (Agents SDK): the client id of a
+    /// managed identity the app registration trusts through a federated identity credential;
+    /// with it, tokens come from [`FederatedCredentials`].
+    pub fic_client_id: Option<String>,
+    /// `AllowAnonymousBeyondLoopback` (default `false`): let an anonymous bot serve
+    /// `/api/messages` on an address beyond loopback. It then accepts activities from anyone
+    /// who can reach it, and sends replies only to loopback and trusted hosts
+    /// ([`TrustedHosts`](crate::TrustedHosts)). See [`check_listen`](Self::check_listen).
+    pub allow_anonymous_beyond_loopback: bool,
 }
 
 impl Default for BotConfig {
@@ -253,6 +313,11 @@ impl Default for BotConfig {
             azure_federated_token_file: None,
             azure_client_id: None,
             azure_tenant_id: None,
+            cert_pem_file: None,
+            cert_key_file: None,
+            send_x5c: false,
+            fic_client_id: None,
+            allow_anonymous_beyond_loopback: false,
         }
     }
 }
@@ -348,16 +413,28 @@ impl BotConfig {
                 )
             })?,
         };
-        let validate_authority = match take(keys::VALIDATE_AUTHORITY) {
-            None => true,
-            Some(v) if v.eq_ignore_ascii_case("true") => true,
-            Some(v) if v.eq_ignore_ascii_case("false") => false,
-            Some(v) => {
+        let validate_authority = parse_bool(
+            keys::VALIDATE_AUTHORITY,
+            take(keys::VALIDATE_AUTHORITY),
+            true,
+        )?;
+        let send_x5c = parse_bool(keys::SEND_X5C, take(keys::SEND_X5C), false)?;
+        let allow_anonymous_beyond_loopback = parse_bool(
+            keys::ALLOW_ANONYMOUS_BEYOND_LOOPBACK,
+            take(keys::ALLOW_ANONYMOUS_BEYOND_LOOPBACK),
+            false,
+        )?;
+        let fic_client_id = match (
+            take(keys::MICROSOFT_APP_CLIENT_ID),
+            take(keys::FIC_CLIENT_ID),
+        ) {
+            (Some(a), Some(b)) if !a.eq_ignore_ascii_case(&b) => {
                 return Err(ConnectorError::setting(
-                    keys::VALIDATE_AUTHORITY,
-                    format!("`{}` is not true or false", one_line(&v, 64)),
+                    keys::FIC_CLIENT_ID,
+                    "differs from MicrosoftAppClientId (they name the same managed identity; set one)",
                 ));
             }
+            (a, b) => a.or(b),
         };
         let config = Self {
             app_id: take(keys::MICROSOFT_APP_ID),
@@ -382,6 +459,11 @@ impl BotConfig {
             azure_federated_token_file: take(keys::AZURE_FEDERATED_TOKEN_FILE),
             azure_client_id: take(keys::AZURE_CLIENT_ID),
             azure_tenant_id: take(keys::AZURE_TENANT_ID),
+            cert_pem_file: take(keys::CERT_PEM_FILE),
+            cert_key_file: take(keys::CERT_KEY_FILE),
+            send_x5c,
+            fic_client_id,
+            allow_anonymous_beyond_loopback,
         };
         config.validate()?;
         Ok(config)
@@ -529,11 +611,46 @@ impl BotConfig {
         }
     }
 
-    /// The outgoing credentials these settings describe: anonymous, app id + password, or a
-    /// managed identity.
+    /// Checks that the bot may serve its messaging endpoint on `listen`: always with an app
+    /// id; an anonymous bot (no app id) only on a loopback address, unless
+    /// `AllowAnonymousBeyondLoopback=true`. An anonymous bot accepts activities nobody
+    /// authenticated, and would POST its replies to whatever `serviceUrl` they name: beyond
+    /// loopback, anyone on the network could drive it, and use it to reach hosts of its
+    /// network. (The rule of [`crate::listen`], shared with the Direct Line endpoint.)
+    ///
+    /// ```
+    /// use botbuilder_connector::config::BotConfig;
+    ///
+    /// let everywhere = "0.0.0.0:3978".parse()?;
+    /// let error = BotConfig::anonymous().check_listen(everywhere).unwrap_err();
+    /// assert!(error.to_string().contains("AllowAnonymousBeyondLoopback"), "{error}");
+    /// BotConfig::anonymous().check_listen("127.0.0.1:3978".parse()?)?;
+    /// BotConfig::new("app-id", "password").check_listen(everywhere)?;
+    /// let mut open = BotConfig::anonymous();
+    /// open.allow_anonymous_beyond_loopback = true;
+    /// open.check_listen(everywhere)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
-    /// [`ConnectorError::Setting`] when the settings are not [valid](Self::validate).
+    /// [`ConnectorError::Setting`] naming `MicrosoftAppId` when an anonymous bot would listen
+    /// beyond loopback without the opt-in.
+    pub fn check_listen(&self, listen: std::net::SocketAddr) -> Result<(), ConnectorError> {
+        check_anonymous_listen(
+            self.is_anonymous(),
+            self.allow_anonymous_beyond_loopback,
+            listen,
+        )
+    }
+
+    /// The outgoing credentials these settings describe (see the [module table](crate::config)):
+    /// anonymous, a password, a certificate, federated identity credentials, workload
+    /// identity, or a managed identity. A certificate is read here.
+    ///
+    /// # Errors
+    /// [`ConnectorError::Setting`] when the settings are not [valid](Self::validate), or
+    /// naming `CertPemFile` / `CertKeyFile` when the certificate or its key cannot be read or
+    /// do not match.
     pub fn credentials(&self) -> Result<Arc<dyn AppCredentials>, ConnectorError> {
         self.credentials_with(None, None)
     }
@@ -548,6 +665,49 @@ impl BotConfig {
             return Ok(Arc::new(AnonymousCredentials));
         };
         let settings = self.outgoing_auth_settings();
+        if let Some(cert_file) = self.certificate_file() {
+            let key_file = nonblank(self.cert_key_file.as_deref());
+            let certificate =
+                ClientCertificate::from_pem_files(cert_file, key_file).map_err(|e| {
+                    // Problems with the key name the key's file when it has its own.
+                    let key = if key_file.is_some() && e.to_string().contains("private key") {
+                        keys::CERT_KEY_FILE
+                    } else {
+                        keys::CERT_PEM_FILE
+                    };
+                    ConnectorError::setting(key, url_reason(&e))
+                })?;
+            let mut credentials =
+                CertificateCredentials::new(app_id, certificate, settings)?.with_x5c(self.send_x5c);
+            if let Some(http) = http {
+                credentials = credentials.with_http_client(http);
+            }
+            if let Some(clock) = clock {
+                credentials = credentials.with_clock(clock);
+            }
+            return Ok(Arc::new(credentials));
+        }
+        if let Some(identity_id) = self.federated_identity() {
+            let mut identity =
+                ManagedIdentityCredentials::new(identity_id, TOKEN_EXCHANGE_AUDIENCE)?;
+            if let Some((endpoint, header)) = self.app_service_identity() {
+                identity = identity.with_app_service_endpoint(endpoint, header.clone())?;
+            }
+            if let Some(http) = &http {
+                identity = identity.with_http_client(http.clone());
+            }
+            if let Some(clock) = &clock {
+                identity = identity.with_clock(Arc::clone(clock));
+            }
+            let mut credentials = FederatedCredentials::new(app_id, identity, settings)?;
+            if let Some(http) = http {
+                credentials = credentials.with_http_client(http);
+            }
+            if let Some(clock) = clock {
+                credentials = credentials.with_clock(clock);
+            }
+            return Ok(Arc::new(credentials));
+        }
         if self.app_type == AppType::UserAssignedMsi
             && let Some(file) = nonblank(self.azure_federated_token_file.as_deref())
         {
@@ -584,6 +744,16 @@ impl BotConfig {
         Ok(Arc::new(credentials))
     }
 
+    /// `CertPemFile`, when set and not blank.
+    fn certificate_file(&self) -> Option<&str> {
+        nonblank(self.cert_pem_file.as_deref())
+    }
+
+    /// The managed identity of federated identity credentials, when set and not blank.
+    fn federated_identity(&self) -> Option<&str> {
+        nonblank(self.fic_client_id.as_deref())
+    }
+
     /// The App Service / Functions / Container Apps identity endpoint and its header, when
     /// both are set (blank values are unset).
     fn app_service_identity(&self) -> Option<(&str, &Secret)> {
@@ -605,18 +775,43 @@ impl BotConfig {
         use keys::*;
         let has_password = self.app_password.as_ref().is_some_and(|p| !p.is_empty());
         let app_type = self.app_type.as_str();
+        let secrets: Vec<&'static str> = [
+            (MICROSOFT_APP_PASSWORD, has_password),
+            (CERT_PEM_FILE, self.certificate_file().is_some()),
+            (MICROSOFT_APP_CLIENT_ID, self.federated_identity().is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(key, set)| set.then_some(key))
+        .collect();
+        if let [first, second, ..] = secrets.as_slice() {
+            return Err(ConnectorError::setting(
+                second,
+                format!(
+                    "is set with {first}: set one way to prove the app's identity (MicrosoftAppPassword, CertPemFile or MicrosoftAppClientId)"
+                ),
+            ));
+        }
+        if nonblank(self.cert_key_file.as_deref()).is_some() && self.certificate_file().is_none() {
+            return Err(ConnectorError::setting(
+                CERT_KEY_FILE,
+                "is set without CertPemFile (the certificate)",
+            ));
+        }
+        let proof = secrets.first().copied();
+        if self.effective_app_id().is_none()
+            && let Some(key) = proof
+        {
+            return Err(ConnectorError::setting(
+                MICROSOFT_APP_ID,
+                format!("is empty but {key} is set"),
+            ));
+        }
         match self.app_type {
             AppType::MultiTenant => {
-                if self.effective_app_id().is_none() && has_password {
-                    return Err(ConnectorError::setting(
-                        MICROSOFT_APP_ID,
-                        "is empty but MicrosoftAppPassword is set",
-                    ));
-                }
-                if self.effective_app_id().is_some() && !has_password {
+                if self.effective_app_id().is_some() && proof.is_none() {
                     return Err(ConnectorError::setting(
                         MICROSOFT_APP_PASSWORD,
-                        "is required with MicrosoftAppId (MicrosoftAppType=MultiTenant)",
+                        "is required with MicrosoftAppId (MicrosoftAppType=MultiTenant), unless CertPemFile or MicrosoftAppClientId is set",
                     ));
                 }
             }
@@ -633,23 +828,27 @@ impl BotConfig {
                         format!("is required with MicrosoftAppType={app_type}"),
                     ));
                 }
-                if self.app_type == AppType::SingleTenant && !has_password {
+                if self.app_type == AppType::SingleTenant && proof.is_none() {
                     return Err(ConnectorError::setting(
                         MICROSOFT_APP_PASSWORD,
-                        "is required with MicrosoftAppType=SingleTenant",
+                        "is required with MicrosoftAppType=SingleTenant, unless CertPemFile or MicrosoftAppClientId is set",
                     ));
                 }
-                if self.app_type == AppType::UserAssignedMsi && has_password {
+                if self.app_type == AppType::UserAssignedMsi
+                    && let Some(key @ (MICROSOFT_APP_PASSWORD | CERT_PEM_FILE)) = proof
+                {
                     return Err(ConnectorError::setting(
-                        MICROSOFT_APP_PASSWORD,
-                        "must not be set with MicrosoftAppType=UserAssignedMSI (a managed identity has no password)",
+                        key,
+                        "must not be set with MicrosoftAppType=UserAssignedMSI (a managed identity has no password or certificate)",
                     ));
                 }
                 if self.app_type == AppType::UserAssignedMsi {
-                    self.validate_identity_endpoint()?;
                     self.validate_workload_identity()?;
                 }
             }
+        }
+        if self.app_type == AppType::UserAssignedMsi || self.federated_identity().is_some() {
+            self.validate_identity_endpoint()?;
         }
         if let Some(tenant) = self.effective_tenant_id() {
             validate_tenant(tenant).map_err(|_| {
@@ -771,6 +970,36 @@ impl BotConfig {
                 .map(|_| ())
                 .map_err(|e| ConnectorError::setting(IDENTITY_ENDPOINT, url_reason(&e))),
         }
+    }
+}
+
+/// [`BotConfig::check_listen`] for an adapter that kept only these two facts.
+pub(crate) fn check_anonymous_listen(
+    anonymous: bool,
+    allowed: bool,
+    listen: std::net::SocketAddr,
+) -> Result<(), ConnectorError> {
+    crate::listen::require_beyond_loopback(
+        listen,
+        !anonymous || allowed,
+        keys::MICROSOFT_APP_ID,
+        "an anonymous bot (no app id: anyone who can reach it drives it; AllowAnonymousBeyondLoopback=true accepts that)",
+    )
+}
+
+fn parse_bool(
+    key: &'static str,
+    value: Option<String>,
+    default: bool,
+) -> Result<bool, ConnectorError> {
+    match value {
+        None => Ok(default),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+        Some(v) => Err(ConnectorError::setting(
+            key,
+            format!("`{}` is not true or false", one_line(&v, 64)),
+        )),
     }
 }
 

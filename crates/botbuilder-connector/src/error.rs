@@ -106,6 +106,17 @@ pub enum ConnectorError {
         /// The host of the service URL.
         host: String,
     },
+    /// An anonymous bot that listens beyond loopback (`AllowAnonymousBeyondLoopback`) was
+    /// asked to send to a host that is neither loopback nor trusted; nothing was sent. Such a
+    /// bot cannot check who names its `serviceUrl`, so it does not relay to arbitrary hosts.
+    /// Allow the host with [`TrustedHosts::allow`](crate::TrustedHosts::allow) if it is meant.
+    #[error(
+        "refusing to send to `{host}`: an anonymous bot reachable beyond loopback sends only to loopback and trusted hosts"
+    )]
+    AnonymousUntrustedServiceUrl {
+        /// The host of the service URL.
+        host: String,
+    },
     /// The identity provider did not give an app token.
     #[error(
         "could not get an app token from {endpoint}{}{}{}",
@@ -413,6 +424,9 @@ mod tests {
             },
             ConnectorError::UntrustedServiceUrl {
                 host: "evil.example".into(),
+            },
+            ConnectorError::AnonymousUntrustedServiceUrl {
+                host: "10.0.0.5".into(),
             },
             ConnectorError::Token {
                 endpoint: "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"

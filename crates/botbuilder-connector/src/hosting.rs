@@ -294,6 +294,17 @@ async fn messages(State(endpoint): State<Endpoint>, request: Request) -> Respons
             "the body must be JSON (Content-Type: application/json)",
         ));
     }
+    // Served by `Server`: an anonymous bot answers only on loopback unless opted in.
+    if let Some(ListenAddr(listen)) = request.extensions().get::<ListenAddr>()
+        && let Err(error) = endpoint.adapter.check_listen(*listen)
+    {
+        tracing::warn!(error = %report(&error), "refused a request to an anonymous bot listening beyond loopback (403)");
+        return IntoResponse::into_response(AdapterResponse::error(
+            403,
+            "Forbidden",
+            "this bot has no app id, so it serves only while listening on loopback (set MicrosoftAppId, listen on 127.0.0.1, or set AllowAnonymousBeyondLoopback=true)",
+        ));
+    }
     // A declared length over the limit is refused before reading anything.
     let declared = headers
         .get(CONTENT_LENGTH)
@@ -428,13 +439,16 @@ impl IntoResponse for AdapterResponse {
 ///
 /// # Errors
 /// As [`Server::bind`]: [`ConnectorError::Transport`] when the address cannot be bound;
-/// nothing is served then.
+/// [`ConnectorError::Setting`] when an anonymous bot would listen beyond loopback
+/// ([`CloudAdapter::check_listen`]). Nothing is served then.
 pub async fn serve(
     addr: impl ToSocketAddrs,
     adapter: CloudAdapter,
     bot: Arc<dyn Bot>,
 ) -> Result<(), ConnectorError> {
-    Server::bind(addr).await?.serve(router(adapter, bot)).await
+    let server = Server::bind(addr).await?;
+    adapter.check_listen(server.local_addr())?;
+    server.serve(router(adapter, bot)).await
 }
 
 /// Serves `router` on a bound listener until `shutdown` completes, then lets requests in
@@ -613,7 +627,8 @@ impl Server {
         } = self;
         let shutdown = shutdown.unwrap_or_else(|| Box::pin(shutdown_signal()));
         tracing::info!(%addr, "bot listening: POST http://{addr}{MESSAGES_PATH}");
-        let router = app;
+        // The routes learn where they are served (an anonymous bot refuses beyond loopback).
+        let router = app.layer(axum::Extension(ListenAddr(addr)));
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new())
             .header_read_timeout(header_read_timeout)
@@ -684,6 +699,10 @@ impl Server {
         Ok(())
     }
 }
+
+/// The address a [`Server`] listens on, in every request's extensions.
+#[derive(Clone, Copy, Debug)]
+struct ListenAddr(SocketAddr);
 
 /// The next connection; `None` after a failed accept (logged, and after a pause when the
 /// process is out of resources).

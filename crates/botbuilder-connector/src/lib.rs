@@ -50,11 +50,15 @@
 //!   in-process channels (the local Direct Line endpoint and chat page of the
 //!   `botbuilder-directline` crate are one);
 //! - [`ConnectorClient`]: every v3 operation, as `client.conversations().…` and
-//!   `client.attachments().…`, with typed errors ([`ConnectorError`]);
+//!   `client.attachments().…`, with typed errors ([`ConnectorError`]), and
+//!   [`ConnectorRequest`] for a channel's own APIs on the same machinery;
 //! - [`auth`]: app credentials behind the [`AppCredentials`](auth::AppCredentials) trait
-//!   (app id + password, multi- or single-tenant; managed identity; anonymous), public and US
-//!   Government cloud defaults, every endpoint overridable, tokens cached per scope;
+//!   (app id + password, multi- or single-tenant; certificate; managed identity; federated
+//!   and workload identity; anonymous), public and US Government cloud defaults, every
+//!   endpoint overridable, tokens cached per scope;
 //! - [`TrustedHosts`]: the app token only goes to trusted hosts;
+//! - [`listen`]: endpoints that authenticate nobody (an anonymous bot, Direct Line without a
+//!   secret) serve on loopback only;
 //! - [`retry`]: bounded retries with backoff and jitter on throttling and transient failures,
 //!   honouring `Retry-After`, never duplicating a message;
 //! - [`ConversationThrottle`]: optional spacing of sends per conversation;
@@ -101,6 +105,7 @@ pub mod config;
 mod error;
 #[cfg(feature = "axum")]
 pub mod hosting;
+pub mod listen;
 pub mod retry;
 mod throttle;
 mod transport;
@@ -114,7 +119,8 @@ pub use adapter::{AdapterResponse, CloudAdapter, DeliveryTarget};
 pub use auth::incoming::ClaimsIdentity;
 pub use client::{
     Attachments, ConnectorClient, ConnectorClientFactory, ConnectorClientFactoryBuilder,
-    Conversations, SignInResourceOptions, UserTokenClient, default_http_client,
+    ConnectorRequest, ConnectorResponse, Conversations, SignInResourceOptions, UserTokenClient,
+    default_http_client,
 };
 pub use config::BotConfig;
 pub use error::ConnectorError;

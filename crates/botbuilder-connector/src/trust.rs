@@ -245,6 +245,26 @@ impl TrustedHosts {
     }
 }
 
+impl TrustedHosts {
+    /// Checks that a request without a token may go to `url`: a loopback or trusted host (any
+    /// scheme). For anonymous bots reachable beyond loopback.
+    ///
+    /// # Errors
+    /// [`ConnectorError::AnonymousUntrustedServiceUrl`] for any other host.
+    pub fn check_anonymous(&self, url: &Url) -> Result<(), ConnectorError> {
+        let host = url
+            .host_str()
+            .ok_or_else(|| ConnectorError::invalid_url(url.as_str(), "no host"))?;
+        if self.is_trusted_host(host) {
+            return Ok(());
+        }
+        tracing::warn!(%host, "an anonymous bot reachable beyond loopback refused to send to an untrusted host");
+        Err(ConnectorError::AnonymousUntrustedServiceUrl {
+            host: normalize(host),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

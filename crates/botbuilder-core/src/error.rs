@@ -142,6 +142,28 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// The channel stopped a streamed answer
+    /// ([`StreamingResponse`](crate::streaming::StreamingResponse)): nothing more of it is
+    /// sent. The source, when there is one, is the send the channel refused.
+    #[error("the streamed answer was stopped: {reason}")]
+    StreamStopped {
+        /// Why.
+        reason: crate::streaming::StreamStop,
+        /// The refused send.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// A streamed answer was used after its final message was sent.
+    #[error("the streamed answer has already ended")]
+    StreamEnded,
+    /// The source of a streamed answer (a model's stream) failed; the text before the failure
+    /// is kept in the stream.
+    #[error("the source of the streamed answer failed")]
+    StreamSource {
+        /// The source's error.
+        #[source]
+        source: BoxError,
+    },
 }
 
 impl Error {
@@ -230,6 +252,28 @@ impl Error {
                 .downcast_ref::<Error>()
                 .is_some_and(Error::is_conflict),
             _ => false,
+        }
+    }
+
+    /// Why the channel stopped a streamed answer, when this is [`Error::StreamStopped`],
+    /// directly or as the cause of a failed turn ([`Error::Turn`]).
+    ///
+    /// ```
+    /// use botbuilder_core::Error;
+    /// use botbuilder_core::streaming::StreamStop;
+    ///
+    /// let stopped = Error::StreamStopped { reason: StreamStop::UserCancelled, source: None };
+    /// assert_eq!(stopped.stream_stop(), Some(&StreamStop::UserCancelled));
+    /// let turn = Error::Turn { source: Box::new(stopped) };
+    /// assert_eq!(turn.stream_stop(), Some(&StreamStop::UserCancelled));
+    /// assert_eq!(Error::StreamEnded.stream_stop(), None);
+    /// ```
+    #[must_use]
+    pub fn stream_stop(&self) -> Option<&crate::streaming::StreamStop> {
+        match self {
+            Error::StreamStopped { reason, .. } => Some(reason),
+            Error::Turn { source } => source.downcast_ref::<Error>().and_then(Error::stream_stop),
+            _ => None,
         }
     }
 

@@ -19,6 +19,8 @@
 //!   [`storage::SharedDocument`] is a value every conversation changes.
 //! - [`user_token`]: user sign-in through the token service: [`UserTokenProvider`] in every
 //!   turn, `ctx.user_token(..)`, and [`user_token::SignIn`] to get or ask for a token.
+//! - [`streaming`]: answers that grow as a model writes them (Teams, Web Chat), with
+//!   citations, AI labels and feedback; long answers finished in a proactive turn.
 //! - [`outbox`]: proactive messages that must not be lost, kept in storage and retried until
 //!   the channel has them.
 //!
@@ -63,6 +65,7 @@ mod ordering;
 pub mod outbox;
 pub mod state;
 pub mod storage;
+pub mod streaming;
 pub mod testing;
 mod turn_context;
 mod turn_state;

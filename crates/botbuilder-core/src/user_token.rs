@@ -46,7 +46,7 @@ use crate::{Error, TurnContext};
 pub const VERIFY_STATE_OPERATION: &str = "signin/verifyState";
 
 /// The name of the invoke Teams sends with a single sign-on token to exchange
-/// ([`TokenExchangeInvokeRequest`](botbuilder_schema::TokenExchangeInvokeRequest)).
+/// ([`TokenExchangeInvokeRequest`]).
 pub const TOKEN_EXCHANGE_OPERATION: &str = "signin/tokenExchange";
 
 /// The Bot Framework token service, as a turn uses it: a user's tokens for the OAuth

@@ -268,15 +268,12 @@ impl DirectLineBuilder {
                 format!("must be at least {MIN_SECRET_LEN} characters long"),
             ));
         }
-        if self.secret.is_none() && !self.listen.ip().is_loopback() {
-            return Err(ConnectorError::setting(
-                SECRET_KEY,
-                format!(
-                    "is required when the Direct Line endpoint listens beyond loopback (on {}); set it, or listen on 127.0.0.1",
-                    self.listen
-                ),
-            ));
-        }
+        botbuilder_connector::listen::require_beyond_loopback(
+            self.listen,
+            self.secret.is_some(),
+            SECRET_KEY,
+            "the Direct Line endpoint",
+        )?;
         if let Some(path) = &self.options.chat_path
             && (!path.starts_with('/') || path.starts_with(DIRECT_LINE_PATH))
         {
@@ -362,7 +359,7 @@ impl DirectLineBuilder {
     /// As [`build`](Self::build), but for the missing secret beyond loopback: a secret that is
     /// too short, or an invalid chat path.
     pub fn build_if_allowed(self) -> Result<Option<DirectLine>, ConnectorError> {
-        if self.secret.is_none() && !self.listen.ip().is_loopback() {
+        if self.secret.is_none() && botbuilder_connector::listen::is_beyond_loopback(&self.listen) {
             return Ok(None);
         }
         self.build().map(Some)

@@ -522,7 +522,10 @@ async fn send(
         let turns = conversation.turns.clone();
         fill_incoming(&shared, &mut activity, &id);
         activity.id = None;
-        activity.reply_to_id = None;
+        // An invoke names the message it is about (a feedback button's `replyToId`).
+        if activity.activity_type != ActivityTypes::Invoke {
+            activity.reply_to_id = None;
+        }
         // The echo enters the transcript and the turn queue together, so turns run in the
         // order clients see their messages.
         let echo = match store.append(&id, activity, now) {

@@ -82,6 +82,7 @@ mod open_enum;
 
 mod account;
 mod activity;
+pub mod ai;
 mod attachment;
 pub mod cards;
 mod entity;

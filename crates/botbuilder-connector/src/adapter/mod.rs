@@ -27,10 +27,10 @@ use botbuilder_schema::{
 };
 use serde_json::{Value, json};
 
-use crate::auth::AppCredentials;
 use crate::auth::incoming::{
     ClaimsIdentity, IdentitySource, IncomingAuthSettings, RequestAuthenticator,
 };
+use crate::auth::{AccessToken, AppCredentials, OnBehalfOfRequest};
 use crate::client::parse_service_url;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{BotConfig, keys};
@@ -168,6 +168,8 @@ struct Inner {
     app_id: Option<String>,
     oauth_url: String,
     caller_id: Option<String>,
+    /// `AllowAnonymousBeyondLoopback`.
+    anonymous_beyond_loopback: bool,
     authenticator: RequestAuthenticator,
     outbound: Outbound,
     /// The token service of every turn (the client of `oauth_url` unless the builder was
@@ -325,6 +327,9 @@ impl CloudAdapterBuilder {
         if let Some(interval) = self.throttle {
             factory = factory.conversation_throttle(interval);
         }
+        // An anonymous bot anyone on the network may reach relays to no arbitrary host.
+        let anonymous_open = config.is_anonymous() && config.allow_anonymous_beyond_loopback;
+        factory = factory.anonymous_trusted_hosts_only(anonymous_open);
         let factory = factory.build()?;
         // An `OAuthUrl` the operator set is trusted with the app token, as the cloud's is.
         if config
@@ -360,6 +365,7 @@ impl CloudAdapterBuilder {
                 app_id: config.effective_app_id().map(str::to_owned),
                 oauth_url: config.resolved_oauth_url().to_owned(),
                 caller_id: config.resolved_caller_id().map(str::to_owned),
+                anonymous_beyond_loopback: config.allow_anonymous_beyond_loopback,
                 authenticator,
                 outbound: Outbound::new(factory),
                 user_tokens,
@@ -433,6 +439,21 @@ impl CloudAdapter {
         self.inner.app_id.as_deref()
     }
 
+    /// Checks that the messaging endpoint may be served on `listen`: an anonymous adapter
+    /// only on loopback, unless `AllowAnonymousBeyondLoopback=true` (see
+    /// [`BotConfig::check_listen`]). [`hosting`](crate::hosting)'s routes refuse requests
+    /// reaching an anonymous bot beyond loopback; call this at start-up to fail early.
+    ///
+    /// # Errors
+    /// As [`BotConfig::check_listen`].
+    pub fn check_listen(&self, listen: std::net::SocketAddr) -> Result<(), ConnectorError> {
+        crate::config::check_anonymous_listen(
+            self.inner.app_id.is_none(),
+            self.inner.anonymous_beyond_loopback,
+            listen,
+        )
+    }
+
     /// The connector client factory replies go through; use it for Bot Connector calls
     /// outside turns (members, conversations).
     #[must_use]
@@ -459,6 +480,34 @@ impl CloudAdapter {
     #[must_use]
     pub fn user_token_provider(&self) -> &Arc<dyn UserTokenProvider> {
         &self.inner.user_tokens
+    }
+
+    /// Exchanges a user's token for a token to a downstream API on the user's behalf, with
+    /// the bot's credentials (see [`OnBehalfOfRequest`] and
+    /// [`AppCredentials::on_behalf_of`]).
+    ///
+    /// ```no_run
+    /// # async fn demo(adapter: botbuilder_connector::CloudAdapter, sso_token: String) -> Result<(), botbuilder_connector::ConnectorError> {
+    /// use botbuilder_connector::auth::OnBehalfOfRequest;
+    ///
+    /// let request = OnBehalfOfRequest::new(sso_token, ["https://graph.microsoft.com/User.Read"])
+    ///     .with_tenant_id("contoso.onmicrosoft.com");
+    /// let graph = adapter.on_behalf_of(&request).await?;
+    /// // call Graph with `Authorization: Bearer {graph.secret().expose()}`
+    /// # let _ = graph;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`AppCredentials::on_behalf_of`].
+    pub async fn on_behalf_of(
+        &self,
+        request: &OnBehalfOfRequest,
+    ) -> Result<AccessToken, ConnectorError> {
+        self.connector_factory()
+            .credentials()
+            .on_behalf_of(request)
+            .await
     }
 
     /// The hosts the app token may be sent to; the adapter trusts the service URL hosts of
@@ -542,7 +591,9 @@ impl CloudAdapter {
     /// The activity's `callerId` is set from the configuration (`CallerId`, or the cloud's)
     /// for authenticated identities and cleared otherwise; for channel and Emulator
     /// identities, the host of its service URL becomes trusted for the app token. The identity
-    /// is in the turn state (`ctx.turn_state().get::<ClaimsIdentity>()`).
+    /// is in the turn state (`ctx.turn_state().get::<ClaimsIdentity>()`), and so is the
+    /// [`ConnectorClient`](crate::ConnectorClient) of its service URL unless an in-process
+    /// target serves it.
     pub async fn process_authenticated(
         &self,
         identity: ClaimsIdentity,
@@ -584,6 +635,7 @@ impl CloudAdapter {
         ctx.turn_state_mut().insert(identity);
         let user_tokens = self.user_tokens_for(ctx.activity().service_url.as_deref());
         ctx.set_user_token_provider(user_tokens);
+        self.insert_connector_client(&mut ctx);
         self.finish_incoming(ctx, is_invoke, bot)
     }
 
@@ -654,6 +706,7 @@ impl CloudAdapter {
         ctx.turn_state_mut()
             .insert(ClaimsIdentity::for_bot(self.app_id()));
         ctx.set_user_token_provider(self.user_tokens_for(reference.service_url.as_deref()));
+        self.insert_connector_client(&mut ctx);
         ctx
     }
 
@@ -664,6 +717,20 @@ impl CloudAdapter {
             .and_then(|url| self.inner.outbound.target(url))
             .and_then(|target| target.user_token_provider())
             .unwrap_or_else(|| Arc::clone(&self.inner.user_tokens))
+    }
+
+    /// Puts the connector client of the turn's service URL into the turn state (as
+    /// BotBuilder's CloudAdapter does), for components that call the channel's own APIs
+    /// (`ctx.turn_state().get::<ConnectorClient>()`); not for in-process channels.
+    fn insert_connector_client(&self, ctx: &mut TurnContext) {
+        let client = ctx
+            .activity()
+            .service_url
+            .as_deref()
+            .and_then(|url| self.inner.outbound.connector_client(url));
+        if let Some(client) = client {
+            ctx.turn_state_mut().insert(client);
+        }
     }
 }
 

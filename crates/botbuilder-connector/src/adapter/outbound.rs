@@ -219,6 +219,15 @@ impl Outbound {
         Ok(Route::Connector(self.factory.client_for(service_url)?))
     }
 
+    /// The connector client of a service URL, unless an in-process target serves it (or the
+    /// URL is not an http(s) URL).
+    pub(crate) fn connector_client(&self, service_url: &str) -> Option<ConnectorClient> {
+        match self.route(service_url) {
+            Ok(Route::Connector(client)) => Some(client),
+            Ok(Route::InProcess(_)) | Err(_) => None,
+        }
+    }
+
     /// Delivers one activity of a turn, as BotBuilder's CloudAdapter does: a `delay` waits,
     /// an `invokeResponse` is kept for the HTTP answer (`on_invoke`), a trace goes only to the
     /// Emulator, anything else is sent (as a reply when it names `replyToId`).

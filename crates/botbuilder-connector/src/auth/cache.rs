@@ -185,6 +185,32 @@ pub(crate) async fn post_token_form(
     read_token_answer(&answer, shown, clock.now())
 }
 
+/// The client-credentials request of a JWT client assertion (certificate, federated and
+/// workload identity credentials): `grant_type=client_credentials`, `client_id`,
+/// `client_assertion_type` (JWT bearer), `client_assertion` and `scope`, through
+/// [`post_token_form`] (the assertion is redacted from refusals).
+pub(crate) async fn post_assertion_form(
+    http: &reqwest::Client,
+    transport: &Transport<'_>,
+    endpoint: &reqwest::Url,
+    client_id: &str,
+    assertion: &str,
+    scope: &str,
+    clock: &dyn Clock,
+) -> Result<AccessToken, ConnectorError> {
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id),
+        (
+            "client_assertion_type",
+            crate::auth::JWT_BEARER_ASSERTION_TYPE,
+        ),
+        ("client_assertion", assertion),
+        ("scope", scope),
+    ];
+    post_token_form(http, transport, endpoint, &form, assertion, clock).await
+}
+
 pub(crate) fn read_token_answer(
     answer: &Answer,
     endpoint: &str,

@@ -153,6 +153,12 @@ impl ManagedIdentityCredentials {
         self
     }
 
+    /// The identity's client id.
+    #[must_use]
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
     /// Uses this HTTP client.
     #[must_use]
     pub fn with_http_client(mut self, http: reqwest::Client) -> Self {

@@ -111,6 +111,7 @@ impl ConnectorClientFactory {
             retry: RetryPolicy::default(),
             clock: None,
             throttle: None,
+            anonymous_trusted_only: false,
         }
     }
 
@@ -219,6 +220,7 @@ pub struct ConnectorClientFactoryBuilder {
     retry: RetryPolicy,
     clock: Option<Arc<dyn Clock>>,
     throttle: Option<ConversationThrottle>,
+    anonymous_trusted_only: bool,
 }
 
 impl fmt::Debug for ConnectorClientFactoryBuilder {
@@ -263,6 +265,15 @@ impl ConnectorClientFactoryBuilder {
         self
     }
 
+    /// Sends requests without a token (anonymous credentials) only to loopback and trusted
+    /// hosts, as requests with one always are; any other host fails with
+    /// [`ConnectorError::AnonymousUntrustedServiceUrl`]. The adapter turns it on for an
+    /// anonymous bot that listens beyond loopback (`AllowAnonymousBeyondLoopback`).
+    pub fn anonymous_trusted_hosts_only(mut self, only: bool) -> Self {
+        self.anonymous_trusted_only = only;
+        self
+    }
+
     /// Builds the factory.
     ///
     /// # Errors
@@ -279,6 +290,7 @@ impl ConnectorClientFactoryBuilder {
             retry: self.retry,
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             throttle: self.throttle,
+            anonymous_trusted_only: self.anonymous_trusted_only,
         };
         Ok(ConnectorClientFactory {
             inner: Arc::new(FactoryInner {

@@ -3,6 +3,7 @@
 mod attachments;
 mod conversations;
 mod factory;
+mod request;
 mod user_token;
 
 use std::fmt;
@@ -30,6 +31,7 @@ use crate::trust::TrustedHosts;
 pub use attachments::Attachments;
 pub use conversations::Conversations;
 pub use factory::{ConnectorClientFactory, ConnectorClientFactoryBuilder};
+pub use request::{ConnectorRequest, ConnectorResponse};
 pub use user_token::{SignInResourceOptions, UserTokenClient};
 
 /// What path segments are encoded like: everything but RFC 3986's unreserved characters, as
@@ -69,6 +71,9 @@ pub(crate) struct Shared {
     pub(crate) retry: RetryPolicy,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) throttle: Option<ConversationThrottle>,
+    /// Requests without a token go only to loopback and trusted hosts too (an anonymous bot
+    /// reachable beyond loopback).
+    pub(crate) anonymous_trusted_only: bool,
 }
 
 /// A client of the Bot Connector v3 REST API at one service URL.
@@ -250,6 +255,8 @@ impl ConnectorClient {
         let authenticated = shared.credentials.app_id().is_some();
         if authenticated {
             shared.trusted.check(&url)?;
+        } else if shared.anonymous_trusted_only {
+            shared.trusted.check_anonymous(&url)?;
         }
         let _permit = match (call.throttle, &shared.throttle) {
             (Some(conversation), Some(throttle)) => {

@@ -55,17 +55,16 @@ impl SignInResourceOptions {
     }
 }
 
-/// The sign-in state BotBuilder sends to the token service: which connection, for which
-/// conversation, for which bot. Field names as BotBuilder writes them.
+/// The sign-in state BotBuilder sends to the token service (`TokenExchangeState`): which
+/// connection, for which conversation, for which bot, in BotBuilder's field names.
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct TokenExchangeState<'a> {
-    #[serde(rename = "ConnectionName")]
     connection_name: &'a str,
-    #[serde(rename = "Conversation")]
     conversation: ConversationReference,
-    #[serde(rename = "RelatesTo")]
     relates_to: Option<&'a ConversationReference>,
-    #[serde(rename = "MsAppId")]
+    /// Always `null`: BotBuilder sends it for skills, which this SDK does not host.
+    bot_url: Option<&'a str>,
     ms_app_id: Option<&'a str>,
 }
 
@@ -212,8 +211,8 @@ impl UserTokenClient {
     }
 
     /// The sign-in state of a connection and an activity, as BotBuilder builds it: the
-    /// base64 of the JSON `{"ConnectionName", "Conversation" (the activity's conversation
-    /// reference), "RelatesTo", "MsAppId"}`.
+    /// base64 of the JSON `{"connectionName", "conversation" (the activity's conversation
+    /// reference), "relatesTo", "botUrl", "msAppId"}`.
     ///
     /// # Errors
     /// [`ConnectorError::InvalidArgument`] for an empty connection name.
@@ -226,6 +225,7 @@ impl UserTokenClient {
             connection_name: require(connection_name, "the connection name")?,
             conversation: activity.conversation_reference(),
             relates_to: activity.relates_to.as_ref(),
+            bot_url: None,
             ms_app_id: self.app_id(),
         };
         Ok(STANDARD.encode(to_body(&state, "the sign-in state")?))

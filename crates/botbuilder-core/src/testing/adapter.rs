@@ -52,6 +52,8 @@ pub struct TestAdapter {
     inner: Arc<Inner>,
     pipeline: TurnPipeline,
     user_tokens: TestUserTokens,
+    /// `user_tokens` as every turn's token service (one allocation, not one per turn).
+    user_token_provider: Arc<dyn UserTokenProvider>,
 }
 
 struct Inner {
@@ -111,6 +113,7 @@ impl TestAdapter {
     /// URL, user, bot, conversation, locale).
     #[must_use]
     pub fn with_template(template: ConversationReference) -> Self {
+        let user_tokens = TestUserTokens::new();
         Self {
             inner: Arc::new(Inner {
                 template,
@@ -120,7 +123,8 @@ impl TestAdapter {
                 notify: Notify::new(),
             }),
             pipeline: TurnPipeline::new(),
-            user_tokens: TestUserTokens::new(),
+            user_tokens: user_tokens.clone(),
+            user_token_provider: Arc::new(user_tokens),
         }
     }
 
@@ -156,6 +160,7 @@ impl TestAdapter {
     /// adapter (two bot instances of one bot share the token service).
     #[must_use]
     pub fn with_user_tokens(mut self, user_tokens: TestUserTokens) -> Self {
+        self.user_token_provider = Arc::new(user_tokens.clone());
         self.user_tokens = user_tokens;
         self
     }
@@ -170,8 +175,7 @@ impl TestAdapter {
     /// A context for a turn of this adapter, with the token service in its turn state.
     fn context(&self, ctx: TurnContext) -> TurnContext {
         let mut ctx = ctx;
-        let provider: Arc<dyn UserTokenProvider> = Arc::new(self.user_tokens.clone());
-        ctx.set_user_token_provider(provider);
+        ctx.set_user_token_provider(Arc::clone(&self.user_token_provider));
         ctx
     }
 

@@ -178,16 +178,17 @@ impl OAuthPrompt {
     }
 
     fn expired(&self, instance: &DialogInstance) -> bool {
-        let Some(expires) = instance
-            .state
-            .get(EXPIRES)
-            .and_then(Value::as_str)
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        else {
-            // No (readable) expiry: written by something else; do not wait forever.
-            return true;
+        // An RFC 3339 time (as this SDK and BotBuilder C# write it), or milliseconds since the
+        // epoch (as BotBuilder JS writes it).
+        let expires = match instance.state.get(EXPIRES) {
+            Some(Value::String(s)) => DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|t| t.with_timezone(&Utc)),
+            Some(Value::Number(n)) => n.as_i64().and_then(DateTime::<Utc>::from_timestamp_millis),
+            _ => None,
         };
-        DateTime::<Utc>::from((self.clock)()) > expires
+        // No readable expiry: written by something else; do not wait forever.
+        expires.is_none_or(|expires| DateTime::<Utc>::from((self.clock)()) > expires)
     }
 }
 
@@ -313,5 +314,36 @@ impl Dialog for OAuthPrompt {
             dc.context().send_activity(retry).await?;
         }
         Ok(DialogTurnResult::end_of_turn())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prompt_at(now: SystemTime) -> OAuthPrompt {
+        OAuthPrompt::new("oauth", SignIn::new("graph")).with_clock(move || now)
+    }
+
+    fn instance(expires: Value) -> DialogInstance {
+        let mut instance = DialogInstance::new("oauth");
+        instance.state.insert(EXPIRES.to_owned(), expires);
+        instance
+    }
+
+    #[test]
+    fn the_expiry_is_read_as_csharp_and_javascript_write_it() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let prompt = prompt_at(now);
+        let ms = 1_800_000_000_000_i64;
+        // RFC 3339, as this SDK and BotBuilder C# write it
+        assert!(!prompt.expired(&instance(json!("2027-01-15T08:00:01.000Z"))));
+        assert!(prompt.expired(&instance(json!("2027-01-15T07:59:59Z"))));
+        // milliseconds since the epoch, as BotBuilder JS writes it
+        assert!(!prompt.expired(&instance(json!(ms + 1000))));
+        assert!(prompt.expired(&instance(json!(ms - 1000))));
+        // unreadable or missing: expired rather than waiting forever
+        assert!(prompt.expired(&instance(json!("soon"))));
+        assert!(prompt.expired(&DialogInstance::new("oauth")));
     }
 }
