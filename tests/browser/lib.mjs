@@ -17,6 +17,7 @@ export const repoRoot = resolve(here, '..', '..');
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const BOT_BINARY = process.env.BOT_BINARY || join(repoRoot, 'target', 'debug', 'examples', 'proactive');
 export const STREAMING_BINARY = process.env.STREAMING_BINARY || join(repoRoot, 'target', 'debug', 'examples', 'streaming');
+export const SIGN_IN_BINARY = process.env.SIGN_IN_BINARY || join(repoRoot, 'target', 'debug', 'examples', 'sign_in');
 export const SCREENSHOTS = process.env.SCREENSHOT_DIR || join(repoRoot, 'target', 'browser-screenshots');
 
 // The flags the machine needs: no GPU, no sandbox (root), and no background traffic to

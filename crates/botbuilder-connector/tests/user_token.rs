@@ -234,18 +234,21 @@ async fn sign_in_resource_sends_botbuilders_state() {
     assert_eq!(
         state,
         json!({
-            "ConnectionName": "graph",
-            "Conversation": serde_json::to_value(activity.conversation_reference()).unwrap(),
-            "RelatesTo": null,
-            "MsAppId": APP_ID,
+            "connectionName": "graph",
+            "conversation": serde_json::to_value(activity.conversation_reference()).unwrap(),
+            "relatesTo": null,
+            "botUrl": null,
+            "msAppId": APP_ID,
         })
     );
     assert_eq!(
-        state["Conversation"]["conversation"]["id"],
+        state["conversation"]["conversation"]["id"],
         "19:abc@thread.skype"
     );
-    assert_eq!(state["Conversation"]["user"]["id"], USER);
-    assert_eq!(state["Conversation"]["activityId"], "act-1");
+    assert_eq!(state["conversation"]["user"]["id"], USER);
+    assert_eq!(state["conversation"]["activityId"], "act-1");
+    // BotBuilder's own state starts the same way: `{"connectionName":`
+    assert!(query["state"].starts_with("eyJjb25uZWN0aW9uTmFtZSI6"));
     assert_eq!(
         s.client.sign_in_state("graph", &activity).unwrap(),
         query["state"]
@@ -468,4 +471,170 @@ impl TrustedDefault {
     fn is_trusted(url: &str) -> bool {
         botbuilder_connector::TrustedHosts::default().is_trusted(url)
     }
+}
+
+/// An adapter whose `OAuthUrl` is the mock token service, signing in at the mock login.
+fn adapter_for(s: &Setup) -> CloudAdapter {
+    let mut config = BotConfig::new(APP_ID, PASSWORD);
+    config.oauth_url = Some(s.service.url());
+    let settings = OutgoingAuthSettings::default()
+        .with_login_url(format!("{}/botframework.com", s.login.url()));
+    let credentials = MicrosoftAppCredentials::new(APP_ID, PASSWORD, settings)
+        .unwrap()
+        .with_retry_policy(fast_policy());
+    CloudAdapter::builder(config)
+        .credentials(Arc::new(credentials))
+        .retry_policy(fast_policy())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_turn_has_the_token_service_in_its_turn_state() {
+    use botbuilder_connector::auth::incoming::{ClaimsIdentity, IdentitySource};
+    use botbuilder_core::{BotAdapterExt, bot_fn};
+
+    let s = Setup::new().await;
+    let adapter = adapter_for(&s);
+    let path = "/api/usertoken/GetToken";
+    s.service.script(
+        Method::GET,
+        path,
+        Reply::json(200, token_json("graph", "eyJ-in-turn")),
+    );
+    // The bot answers by invoke response, so that no reply goes to a channel.
+    let bot = bot_fn(async |ctx| {
+        let token = ctx.user_token("graph", Some("654321")).await?;
+        let body = json!({"token": token.map(|t| t.token)});
+        ctx.set_invoke_response(botbuilder_connector::schema::InvokeResponse::ok(body));
+        Ok(())
+    });
+    let mut activity = incoming_activity();
+    activity.activity_type = "invoke".into();
+    activity.name = Some("test/token".into());
+    let identity = ClaimsIdentity::new(IdentitySource::Channel, serde_json::Map::new());
+    let answer = adapter
+        .process_authenticated(identity, activity, &bot)
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    assert_eq!(answer.body, Some(json!({"token": "eyJ-in-turn"})));
+    assert_request(
+        &s.service.last(),
+        Method::GET,
+        path,
+        &format!("userId={USER_ENC}&connectionName=graph&channelId=msteams&code=654321"),
+    );
+
+    // A proactive turn has it too: sign the user out of every connection.
+    s.service
+        .script(Method::DELETE, "/api/usertoken/SignOut", Reply::empty(200));
+    let reference = incoming_activity().conversation_reference();
+    adapter
+        .continue_conversation(reference, async |ctx| {
+            assert!(ctx.user_token_provider().is_some());
+            Ok(ctx.sign_out_user(None).await?)
+        })
+        .await
+        .unwrap();
+    assert_request(
+        &s.service.last(),
+        Method::DELETE,
+        "/api/usertoken/SignOut",
+        &format!("userId={USER_ENC}&channelId=msteams"),
+    );
+}
+
+#[tokio::test]
+async fn teams_sso_through_the_adapter_answers_412_then_200() {
+    use botbuilder_connector::auth::incoming::{ClaimsIdentity, IdentitySource};
+    use botbuilder_core::bot_fn;
+    use botbuilder_core::middleware::TeamsSsoTokenExchangeMiddleware;
+    use botbuilder_core::storage::MemoryStorage;
+    use botbuilder_core::user_token::SignIn;
+
+    let s = Setup::new().await;
+    let adapter = adapter_for(&s).with_middleware(TeamsSsoTokenExchangeMiddleware::new(
+        MemoryStorage::new(),
+        "graph",
+    ));
+    // The bot answers the token exchange by invoke response only.
+    let bot = bot_fn(async |ctx| {
+        SignIn::new("graph").recognize(ctx).await?;
+        Ok(())
+    });
+    let invoke = |id: &str| {
+        let mut activity = incoming_activity();
+        activity.activity_type = "invoke".into();
+        activity.name = Some("signin/tokenExchange".into());
+        activity.value = Some(json!({"id": id, "connectionName": "graph", "token": "eyJ-sso"}));
+        activity
+    };
+    let identity = || ClaimsIdentity::new(IdentitySource::Channel, serde_json::Map::new());
+    let path = "/api/usertoken/exchange";
+    let query = format!("userId={USER_ENC}&connectionName=graph&channelId=msteams");
+
+    // Consent needed: the token service refuses, Teams gets BotBuilder's 412.
+    s.service.script(
+        Method::POST,
+        path,
+        Reply::json(
+            400,
+            json!({"error": {"code": "ConsentRequired", "message": "consent"}}),
+        ),
+    );
+    let answer = adapter
+        .process_authenticated(identity(), invoke("tx-1"), &bot)
+        .await;
+    assert_eq!(answer.status, 412);
+    assert_eq!(
+        answer.body,
+        Some(json!({
+            "id": "tx-1",
+            "connectionName": "graph",
+            "failureDetail": "The bot is unable to exchange token. Proceed with regular login.",
+        }))
+    );
+    let r = s.service.last();
+    assert_request(&r, Method::POST, path, &query);
+    assert_eq!(r.json(), json!({"token": "eyJ-sso"}));
+
+    // Exchanged: the middleware's exchange, then the bot's, both answered with the token.
+    for _ in 0..2 {
+        s.service.script(
+            Method::POST,
+            path,
+            Reply::json(200, token_json("graph", "eyJ-graph")),
+        );
+    }
+    let answer = adapter
+        .process_authenticated(identity(), invoke("tx-2"), &bot)
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    assert_eq!(
+        answer.body,
+        Some(json!({"id": "tx-2", "connectionName": "graph"}))
+    );
+    let exchanges: Vec<_> = s
+        .service
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == path)
+        .collect();
+    assert_eq!(exchanges.len(), 3);
+    for r in &exchanges {
+        assert_request(r, Method::POST, path, &query);
+        assert_eq!(r.json(), json!({"token": "eyJ-sso"}));
+    }
+
+    // The same exchange again (another Teams client): the middleware exchanges first (as
+    // BotBuilder does), then finds the claim and answers 200 with no body.
+    s.service.script(
+        Method::POST,
+        path,
+        Reply::json(200, token_json("graph", "eyJ-graph")),
+    );
+    let answer = adapter
+        .process_authenticated(identity(), invoke("tx-2"), &bot)
+        .await;
+    assert_eq!((answer.status, answer.body), (200, None));
 }

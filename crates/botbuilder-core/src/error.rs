@@ -60,6 +60,17 @@ pub enum Error {
         /// The operation.
         operation: &'static str,
     },
+    /// The token service (user sign-in: tokens, sign-in links, sign-out, token exchange)
+    /// failed, or no token service is available to the turn. The source is the client's
+    /// error (for the HTTP adapter a `ConnectorError`).
+    #[error("the token service could not {operation}")]
+    UserToken {
+        /// What was being done, such as `get a user token`.
+        operation: &'static str,
+        /// The client's error.
+        #[source]
+        source: BoxError,
+    },
     /// An activity or reference lacks what the operation needs, or is malformed. `Display`
     /// is the schema error's own (it names the field and where it was needed).
     #[error(transparent)]
@@ -187,6 +198,21 @@ impl Error {
         Error::Adapter {
             operation,
             channel_failure: failure,
+            source: source.into(),
+        }
+    }
+
+    /// Wraps a token service client's error; `operation` says what was being done.
+    ///
+    /// ```
+    /// use botbuilder_core::Error;
+    ///
+    /// let e = Error::user_token("get a user token", "connection refused");
+    /// assert_eq!(e.to_string(), "the token service could not get a user token");
+    /// ```
+    pub fn user_token(operation: &'static str, source: impl Into<BoxError>) -> Self {
+        Error::UserToken {
+            operation,
             source: source.into(),
         }
     }

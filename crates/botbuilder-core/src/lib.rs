@@ -17,6 +17,8 @@
 //!   [`storage::Storage`] ([`MemoryStorage`] here) with eTags, so that no update is lost;
 //!   [`ConversationLocks`] runs one conversation's turns one at a time;
 //!   [`storage::SharedDocument`] is a value every conversation changes.
+//! - [`user_token`]: user sign-in through the token service: [`UserTokenProvider`] in every
+//!   turn, `ctx.user_token(..)`, and [`user_token::SignIn`] to get or ask for a token.
 //! - [`streaming`]: answers that grow as a model writes them (Teams, Web Chat), with
 //!   citations, AI labels and feedback; long answers finished in a proactive turn.
 //! - [`outbox`]: proactive messages that must not be lost, kept in storage and retried until
@@ -68,6 +70,7 @@ pub mod streaming;
 pub mod testing;
 mod turn_context;
 mod turn_state;
+pub mod user_token;
 
 pub use activity_handler::{ActivityHandler, TOKEN_RESPONSE_EVENT, dispatch_activity};
 pub use adapter::{
@@ -91,3 +94,4 @@ pub use turn_context::{
     UpdateActivityHook, UpdateNext, delete_hook, send_hook, update_hook,
 };
 pub use turn_state::TurnState;
+pub use user_token::UserTokenProvider;

@@ -9,7 +9,7 @@
 //!   all); [`run_dialog`] does a bot's whole turn in one call.
 //! - [`WaterfallDialog`]: steps as async closures over a [`WaterfallStepContext`].
 //! - [`prompts`]: [`TextPrompt`], [`NumberPrompt`], [`ConfirmPrompt`], [`ChoicePrompt`],
-//!   [`AttachmentPrompt`], [`DateTimePrompt`], with retry prompts, async validators and the
+//!   [`AttachmentPrompt`], [`DateTimePrompt`], [`OAuthPrompt`] (user sign-in), with retry prompts, async validators and the
 //!   user's locale.
 //! - [`ComponentDialog`]: a dialog made of dialogs, with interruptions (`cancel`, `help`).
 //! - [`testing::DialogTestClient`]: runs a dialog through a `TestFlow` and keeps the last
@@ -103,7 +103,7 @@ pub use dialog_context::{DialogContext, run_dialog, run_dialog_with_options};
 pub use dialog_set::DialogSet;
 pub use error::Error;
 pub use prompts::{
-    AttachmentPrompt, ChoicePrompt, ConfirmPrompt, DateTimePrompt, NumberPrompt, PromptNumber,
-    PromptOptions, PromptValidatorContext, TextPrompt,
+    AttachmentPrompt, ChoicePrompt, ConfirmPrompt, DateTimePrompt, NumberPrompt, OAuthPrompt,
+    PromptNumber, PromptOptions, PromptValidatorContext, TextPrompt,
 };
 pub use waterfall::{WaterfallDialog, WaterfallStepContext};

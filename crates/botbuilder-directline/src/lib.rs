@@ -22,6 +22,7 @@
 //! | `POST /v3/directline/tokens/generate` | a token for a new conversation (for a token server) |
 //! | `OPTIONS` any of them | a CORS preflight answer; every answer, errors too, allows any origin |
 //! | `GET /chat` | the built-in chat page: one HTML file, no external script, style or font |
+//! | `GET`/`POST /signin` | with [local sign-in](DirectLineBuilder::local_sign_in) only: the page that signs a user in with a test token ([`LocalSignIn`]) |
 //!
 //! Errors: 401 without `Authorization`, 403 for a token that is expired, invalid or for
 //! another conversation, 404 for an unknown (or expired) conversation, 400 for a body that is
@@ -71,6 +72,7 @@
 #![warn(clippy::unwrap_used)]
 
 mod routes;
+mod signin;
 mod store;
 mod token;
 mod worker;
@@ -84,6 +86,7 @@ use async_trait::async_trait;
 use axum::Router;
 use axum::http::StatusCode;
 use botbuilder_core::Bot;
+use botbuilder_core::user_token::UserTokenProvider;
 use botbuilder_schema::RoleTypes;
 use botbuilder_schema::{Activity, ActivityTypes, ChannelAccount, ChannelId, ResourceResponse};
 use tokio::net::ToSocketAddrs;
@@ -93,6 +96,7 @@ use botbuilder_connector::auth::Secret;
 use botbuilder_connector::clock::{Clock, SystemClock};
 use botbuilder_connector::{ConnectorError, hosting};
 
+pub use signin::{LocalSignIn, LocalUser, SIGN_IN_PATH};
 use store::{Limits, Missing, Store};
 use token::Tokens;
 
@@ -191,6 +195,7 @@ pub struct DirectLineBuilder {
     options: DirectLineOptions,
     secret: Option<Secret>,
     clock: Option<Arc<dyn Clock>>,
+    local_sign_in: bool,
 }
 
 impl fmt::Debug for DirectLineBuilder {
@@ -199,6 +204,7 @@ impl fmt::Debug for DirectLineBuilder {
             .field("listen", &self.listen)
             .field("options", &self.options)
             .field("secret", &self.secret)
+            .field("local_sign_in", &self.local_sign_in)
             .finish_non_exhaustive()
     }
 }
@@ -229,6 +235,16 @@ impl DirectLineBuilder {
         Ok(self)
     }
 
+    /// Stands in for the Bot Framework token service in this endpoint's conversations, for
+    /// development: the bot's sign-in cards link to a page on its own server that issues a
+    /// magic code and a test token ([`LocalSignIn`]; `docs/sign-in.md`). Only on an anonymous
+    /// endpoint on a loopback address, for a bot with no app id: [`build`](Self::build)
+    /// refuses it anywhere else.
+    pub fn local_sign_in(mut self) -> Self {
+        self.local_sign_in = true;
+        self
+    }
+
     /// Takes time from this clock: token lifetimes, idle expiry, timestamps.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = Some(clock);
@@ -240,7 +256,9 @@ impl DirectLineBuilder {
     /// # Errors
     /// [`ConnectorError::Setting`] (key `DirectLineSecret`) when the address is not a loopback
     /// address and there is no secret, or the secret is too short;
-    /// [`ConnectorError::InvalidArgument`] for a chat path that does not start with `/`.
+    /// [`ConnectorError::InvalidArgument`] for a chat path that does not start with `/`, or
+    /// for [local sign-in](Self::local_sign_in) beyond loopback, with a secret or for a bot
+    /// with an app id.
     pub fn build(self) -> Result<DirectLine, ConnectorError> {
         if let Some(secret) = &self.secret
             && secret.expose().chars().count() < MIN_SECRET_LEN
@@ -263,7 +281,19 @@ impl DirectLineBuilder {
                 "the chat page path `{path}` must start with `/` and lie outside {DIRECT_LINE_PATH}"
             )));
         }
+        if self.local_sign_in
+            && !local_sign_in_allowed(&self.adapter, self.listen, self.secret.is_some())
+        {
+            return Err(ConnectorError::invalid_argument(format!(
+                "local sign-in is for development only: it needs an anonymous bot (no app id) \
+                 and an anonymous Direct Line endpoint (no {SECRET_KEY}) on a loopback address"
+            )));
+        }
         let local = local_origin(self.listen);
+        let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let sign_in = self
+            .local_sign_in
+            .then(|| LocalSignIn::new(local.clone(), Arc::clone(&clock)));
         let service_url = format!("{local}{DIRECT_LINE_PATH}/");
         let bot_account = self.options.bot_account.clone().unwrap_or_else(|| {
             let mut bot =
@@ -275,8 +305,9 @@ impl DirectLineBuilder {
         let shared = Arc::new(Shared {
             adapter: self.adapter.clone(),
             bot: self.bot,
-            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            clock,
             tokens,
+            sign_in,
             service_url: service_url.clone(),
             local_origin: local,
             bot_account,
@@ -293,6 +324,12 @@ impl DirectLineBuilder {
             tracing::info!(%service_url, "Direct Line endpoint ready; starting a conversation takes the Direct Line secret");
         } else {
             tracing::info!(%service_url, "Direct Line endpoint ready, anonymous (loopback only)");
+        }
+        if shared.sign_in.is_some() {
+            tracing::info!(
+                page = %format!("{}{SIGN_IN_PATH}", shared.local_origin),
+                "local sign-in is on: sign-in cards link to a page that issues test tokens"
+            );
         }
         Ok(DirectLine { shared })
     }
@@ -327,6 +364,11 @@ impl DirectLineBuilder {
         }
         self.build().map(Some)
     }
+}
+
+/// Local sign-in's rule: a bot with no app id, an endpoint with no secret, on loopback.
+fn local_sign_in_allowed(adapter: &CloudAdapter, listen: SocketAddr, has_secret: bool) -> bool {
+    !has_secret && listen.ip().is_loopback() && adapter.app_id().is_none()
 }
 
 fn secret_from_env() -> Result<Option<Secret>, ConnectorError> {
@@ -396,6 +438,7 @@ impl DirectLine {
             options: DirectLineOptions::default(),
             secret: None,
             clock: None,
+            local_sign_in: false,
         }
     }
 
@@ -464,6 +507,33 @@ impl DirectLine {
             .build_if_allowed()
     }
 
+    /// Whether [local sign-in](DirectLineBuilder::local_sign_in) may run for `adapter`'s bot
+    /// served on `listen`, with the Direct Line secret of the environment (as
+    /// [`from_env`](Self::from_env) reads it): only for a bot with no app id, with no
+    /// `DirectLineSecret`, on a loopback address. What a development `main` asks before it
+    /// turns local sign-in on.
+    ///
+    /// ```
+    /// use botbuilder_connector::{BotConfig, CloudAdapter};
+    /// use botbuilder_directline::DirectLine;
+    ///
+    /// let anonymous = CloudAdapter::new(&BotConfig::anonymous())?;
+    /// assert!(!DirectLine::local_sign_in_allowed(&anonymous, "0.0.0.0:3978".parse()?)?);
+    /// let registered = CloudAdapter::new(&BotConfig::new("app-id", "password"))?;
+    /// assert!(!DirectLine::local_sign_in_allowed(&registered, "127.0.0.1:3978".parse()?)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ConnectorError::Setting`] when a `.env` file exists but cannot be read.
+    pub fn local_sign_in_allowed(
+        adapter: &CloudAdapter,
+        listen: SocketAddr,
+    ) -> Result<bool, ConnectorError> {
+        let has_secret = secret_from_env()?.is_some();
+        Ok(local_sign_in_allowed(adapter, listen, has_secret))
+    }
+
     /// Whether and where the chat page is served, for a start banner.
     #[must_use]
     pub fn chat_page(&self) -> ChatPage {
@@ -505,6 +575,13 @@ impl DirectLine {
     pub fn chat_url(&self) -> Option<String> {
         let path = self.shared.options.chat_path.as_deref()?;
         Some(format!("{}{path}", self.shared.local_origin))
+    }
+
+    /// The local sign-in stand-in, when it is on ([`DirectLineBuilder::local_sign_in`]): what
+    /// a stand-in API checks test tokens with.
+    #[must_use]
+    pub fn local_sign_in(&self) -> Option<&LocalSignIn> {
+        self.shared.sign_in.as_ref()
     }
 
     /// Whether conversations start without a secret (loopback, no secret configured).
@@ -604,6 +681,8 @@ struct Shared {
     options: DirectLineOptions,
     clock: Arc<dyn Clock>,
     tokens: Tokens,
+    /// The token service stand-in, when local sign-in is on.
+    sign_in: Option<LocalSignIn>,
     service_url: String,
     /// `http://127.0.0.1:3978`.
     local_origin: String,
@@ -638,6 +717,9 @@ impl Shared {
             .ok_or_else(|| not_found("the activity names no conversation"))?
             .to_owned();
         self.complete_outgoing(&mut activity);
+        if let Some(sign_in) = &self.sign_in {
+            sign_in.fill_links(&mut activity);
+        }
         activity.id = None;
         let now = self.clock.now();
         let stored = self.store().append(&conversation, activity, now);
@@ -717,5 +799,11 @@ impl DeliveryTarget for Target {
         let now = endpoint.clock.now();
         let removed = endpoint.store().remove(conversation_id, activity_id, now);
         removed.map_err(missing_error)
+    }
+
+    fn user_token_provider(&self) -> Option<Arc<dyn UserTokenProvider>> {
+        let endpoint = self.0.upgrade()?;
+        let sign_in = endpoint.sign_in.clone()?;
+        Some(Arc::new(sign_in))
     }
 }

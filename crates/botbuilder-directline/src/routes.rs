@@ -80,6 +80,9 @@ where
     if let Some(path) = &shared.options.chat_path {
         router = router.route(path, get(chat_page));
     }
+    if let Some(sign_in) = &shared.sign_in {
+        router = router.merge(super::signin::router(sign_in.clone()));
+    }
     router
 }
 

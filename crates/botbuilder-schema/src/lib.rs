@@ -118,6 +118,7 @@ pub use rest::{
     AadResourceUrls, AttachmentData, AttachmentInfo, AttachmentView, ConversationMembers,
     ConversationParameters, ConversationResourceResponse, ConversationsResult, ErrorDetail,
     ErrorResponse, ExpectedReplies, InnerHttpError, InvokeResponse, PagedMembersResult,
-    ResourceResponse, SignInResource, TokenExchangeRequest, TokenResponse, TokenStatus, Transcript,
+    ResourceResponse, SignInResource, TokenExchangeInvokeRequest, TokenExchangeInvokeResponse,
+    TokenExchangeRequest, TokenResponse, TokenStatus, Transcript,
 };
 pub use timestamp::Timestamp;

@@ -417,6 +417,95 @@ impl fmt::Debug for TokenExchangeRequest {
     }
 }
 
+/// The value of a `signin/tokenExchange` invoke: a token the client (Teams) got by single
+/// sign-on, for the bot to exchange for the connection's token.
+///
+/// `Debug` never prints the token.
+///
+/// ```
+/// use botbuilder_schema::TokenExchangeInvokeRequest;
+///
+/// let request: TokenExchangeInvokeRequest = serde_json::from_value(serde_json::json!({
+///     "id": "exchange-1", "connectionName": "graph", "token": "eyJ-sso"
+/// }))?;
+/// assert_eq!(request.connection_name, "graph");
+/// assert!(!format!("{request:?}").contains("eyJ-sso"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenExchangeInvokeRequest {
+    /// The id of the exchange (the `id` of the card's `tokenExchangeResource`).
+    #[serde(default)]
+    pub id: String,
+    /// The OAuth connection's name.
+    #[serde(default)]
+    pub connection_name: String,
+    /// The single sign-on token to exchange.
+    #[serde(default)]
+    pub token: String,
+    /// Properties this SDK does not model, kept and written back.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for TokenExchangeInvokeRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenExchangeInvokeRequest")
+            .field("id", &self.id)
+            .field("connection_name", &self.connection_name)
+            .field("token", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+/// The body of the answer to a `signin/tokenExchange` invoke: which exchange, and why it
+/// failed (Teams shows the sign-in card when the status is 412).
+///
+/// ```
+/// use botbuilder_schema::TokenExchangeInvokeResponse;
+///
+/// let failed = TokenExchangeInvokeResponse::new("exchange-1", "graph")
+///     .with_failure_detail("The bot is unable to exchange token. Proceed with regular login.");
+/// assert_eq!(serde_json::to_value(&failed)?["connectionName"], "graph");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenExchangeInvokeResponse {
+    /// The id of the exchange, as the request had it.
+    #[serde(default)]
+    pub id: String,
+    /// The OAuth connection's name.
+    #[serde(default)]
+    pub connection_name: String,
+    /// Why the exchange failed, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_detail: Option<String>,
+    /// Properties this SDK does not model, kept and written back.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl TokenExchangeInvokeResponse {
+    /// The answer for this exchange id and connection.
+    #[must_use]
+    pub fn new(id: impl Into<String>, connection_name: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            connection_name: connection_name.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Sets `failureDetail`.
+    #[must_use]
+    pub fn with_failure_detail(mut self, detail: impl Into<String>) -> Self {
+        self.failure_detail = Some(detail.into());
+        self
+    }
+}
+
 /// The resources to get Microsoft Entra ID tokens for (`POST /api/usertoken/GetAadTokens`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

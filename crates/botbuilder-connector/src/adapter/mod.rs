@@ -17,6 +17,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use botbuilder_core::adapter::{ContinueLogic, TurnPipeline};
 use botbuilder_core::error::report;
+use botbuilder_core::user_token::UserTokenProvider;
 use botbuilder_core::{
     Bot, BotAdapter, ConversationLocks, Error, Middleware, TurnContext, TurnErrorHandler,
 };
@@ -26,10 +27,10 @@ use botbuilder_schema::{
 };
 use serde_json::{Value, json};
 
-use crate::auth::AppCredentials;
 use crate::auth::incoming::{
     ClaimsIdentity, IdentitySource, IncomingAuthSettings, RequestAuthenticator,
 };
+use crate::auth::{AccessToken, AppCredentials, OnBehalfOfRequest};
 use crate::client::parse_service_url;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{BotConfig, keys};
@@ -171,6 +172,9 @@ struct Inner {
     anonymous_beyond_loopback: bool,
     authenticator: RequestAuthenticator,
     outbound: Outbound,
+    /// The token service of every turn (the client of `oauth_url` unless the builder was
+    /// given another).
+    user_tokens: Arc<dyn UserTokenProvider>,
 }
 
 impl fmt::Debug for CloudAdapter {
@@ -195,6 +199,7 @@ pub struct CloudAdapterBuilder {
     retry: Option<RetryPolicy>,
     throttle: Option<Duration>,
     credentials: Option<Arc<dyn AppCredentials>>,
+    user_token_provider: Option<Arc<dyn UserTokenProvider>>,
     pipeline: TurnPipeline,
 }
 
@@ -292,6 +297,14 @@ impl CloudAdapterBuilder {
         self
     }
 
+    /// Puts this token service in the turn state of every turn instead of the
+    /// [`UserTokenClient`] of the configured `OAuthUrl` (an in-process stand-in for local
+    /// development, a decorator that caches tokens).
+    pub fn user_token_provider(mut self, provider: Arc<dyn UserTokenProvider>) -> Self {
+        self.user_token_provider = Some(provider);
+        self
+    }
+
     /// Builds the adapter: the credentials, the connector client factory and the
     /// authenticator, once.
     ///
@@ -346,6 +359,14 @@ impl CloudAdapterBuilder {
                 .allow(config.resolved_oauth_url())
                 .map_err(|e| ConnectorError::setting(keys::OAUTH_URL, e.to_string()))?;
         }
+        let user_tokens: Arc<dyn UserTokenProvider> = match self.user_token_provider {
+            Some(provider) => provider,
+            None => Arc::new(
+                factory
+                    .user_token_client(config.resolved_oauth_url())
+                    .map_err(|e| ConnectorError::setting(keys::OAUTH_URL, e.to_string()))?,
+            ),
+        };
         let authenticator = RequestAuthenticator::with_parts(
             IncomingAuthSettings::from_config(&config),
             http,
@@ -364,6 +385,7 @@ impl CloudAdapterBuilder {
                 anonymous_beyond_loopback: config.allow_anonymous_beyond_loopback,
                 authenticator,
                 outbound: Outbound::new(factory),
+                user_tokens,
             }),
             pipeline: self.pipeline,
         })
@@ -399,6 +421,7 @@ impl CloudAdapter {
             retry: None,
             throttle: None,
             credentials: None,
+            user_token_provider: None,
             pipeline: TurnPipeline::new(),
         }
     }
@@ -466,6 +489,42 @@ impl CloudAdapter {
             .outbound
             .factory()
             .user_token_client(&self.inner.oauth_url)
+    }
+
+    /// The token service every turn has in its turn state
+    /// ([`TurnContext::user_token_provider`]): the [`UserTokenClient`] of the configured
+    /// `OAuthUrl` (or the cloud's), unless the builder was given another.
+    #[must_use]
+    pub fn user_token_provider(&self) -> &Arc<dyn UserTokenProvider> {
+        &self.inner.user_tokens
+    }
+
+    /// Exchanges a user's token for a token to a downstream API on the user's behalf, with
+    /// the bot's credentials (see [`OnBehalfOfRequest`] and
+    /// [`AppCredentials::on_behalf_of`]).
+    ///
+    /// ```no_run
+    /// # async fn demo(adapter: botbuilder_connector::CloudAdapter, sso_token: String) -> Result<(), botbuilder_connector::ConnectorError> {
+    /// use botbuilder_connector::auth::OnBehalfOfRequest;
+    ///
+    /// let request = OnBehalfOfRequest::new(sso_token, ["https://graph.microsoft.com/User.Read"])
+    ///     .with_tenant_id("contoso.onmicrosoft.com");
+    /// let graph = adapter.on_behalf_of(&request).await?;
+    /// // call Graph with `Authorization: Bearer {graph.secret().expose()}`
+    /// # let _ = graph;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`AppCredentials::on_behalf_of`].
+    pub async fn on_behalf_of(
+        &self,
+        request: &OnBehalfOfRequest,
+    ) -> Result<AccessToken, ConnectorError> {
+        self.connector_factory()
+            .credentials()
+            .on_behalf_of(request)
+            .await
     }
 
     /// The hosts the app token may be sent to; the adapter trusts the service URL hosts of
@@ -591,6 +650,8 @@ impl CloudAdapter {
         let is_invoke = activity.activity_type == ActivityTypes::Invoke;
         let mut ctx = TurnContext::new(Arc::new(self.clone()), activity);
         ctx.turn_state_mut().insert(identity);
+        let user_tokens = self.user_tokens_for(ctx.activity().service_url.as_deref());
+        ctx.set_user_token_provider(user_tokens);
         self.insert_connector_client(&mut ctx);
         self.finish_incoming(ctx, is_invoke, bot)
     }
@@ -661,8 +722,18 @@ impl CloudAdapter {
         let mut ctx = TurnContext::proactive(Arc::new(self.clone()), reference);
         ctx.turn_state_mut()
             .insert(ClaimsIdentity::for_bot(self.app_id()));
+        ctx.set_user_token_provider(self.user_tokens_for(reference.service_url.as_deref()));
         self.insert_connector_client(&mut ctx);
         ctx
+    }
+
+    /// The token service of a turn on `service_url`: the in-process delivery target's own,
+    /// when it has one (the local Direct Line endpoint's sign-in page), else the adapter's.
+    fn user_tokens_for(&self, service_url: Option<&str>) -> Arc<dyn UserTokenProvider> {
+        service_url
+            .and_then(|url| self.inner.outbound.target(url))
+            .and_then(|target| target.user_token_provider())
+            .unwrap_or_else(|| Arc::clone(&self.inner.user_tokens))
     }
 
     /// Puts the connector client of the turn's service URL into the turn state (as

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use botbuilder_core::Error;
+use botbuilder_core::user_token::UserTokenProvider;
 use botbuilder_schema::{
     Activity, ActivityTypes, ChannelId, ConversationParameters, ConversationReference,
     ConversationResourceResponse, InvokeResponse, ResourceResponse, SchemaError,
@@ -102,6 +103,13 @@ pub trait DeliveryTarget: Send + Sync + fmt::Debug {
             operation: "create conversation",
         })
     }
+
+    /// The token service of this target's conversations, when it has its own: turns whose
+    /// service URL is this target's get it in their turn state instead of the adapter's
+    /// (a local channel that also stands in for the token service). The default has none.
+    fn user_token_provider(&self) -> Option<Arc<dyn UserTokenProvider>> {
+        None
+    }
 }
 
 /// Where one service URL's activities go.
@@ -186,6 +194,16 @@ impl Outbound {
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&key)
+    }
+
+    /// The in-process target registered for `service_url`, if any.
+    pub(crate) fn target(&self, service_url: &str) -> Option<Arc<dyn DeliveryTarget>> {
+        let targets = self.targets.read().unwrap_or_else(PoisonError::into_inner);
+        if targets.is_empty() {
+            return None;
+        }
+        let key = parse_service_url(service_url).ok()?;
+        targets.get(key.as_str()).cloned()
     }
 
     fn route(&self, service_url: &str) -> Result<Route, ConnectorError> {

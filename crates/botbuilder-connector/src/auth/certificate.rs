@@ -15,7 +15,11 @@ use serde::Serialize;
 use sha1::Digest as _;
 
 use crate::auth::cache::{TokenCache, post_assertion_form};
-use crate::auth::{AccessToken, AppCredentials, OutgoingAuthSettings, Secret, default_scope_for};
+use crate::auth::on_behalf_of::post_on_behalf_of;
+use crate::auth::{
+    AccessToken, AppCredentials, JWT_BEARER_ASSERTION_TYPE, OnBehalfOfRequest,
+    OutgoingAuthSettings, Secret, default_scope_for,
+};
 use crate::clock::{Clock, SystemClock};
 use crate::retry::RetryPolicy;
 use crate::transport::Transport;
@@ -442,6 +446,38 @@ impl AppCredentials for CertificateCredentials {
         self.cache
             .invalidate(&default_scope_for(scope), rejected)
             .await;
+    }
+
+    async fn on_behalf_of(
+        &self,
+        request: &OnBehalfOfRequest,
+    ) -> Result<AccessToken, ConnectorError> {
+        // The assertion's audience is the endpoint it is sent to: the user's tenant's.
+        let endpoint = request.token_endpoint(&self.settings)?;
+        let assertion = self.certificate.assertion(
+            &self.app_id,
+            endpoint.as_str(),
+            self.clock.now(),
+            self.algorithm,
+            self.send_x5c,
+        )?;
+        let transport = Transport {
+            retry: &self.retry,
+            clock: self.clock.as_ref(),
+        };
+        post_on_behalf_of(
+            &self.http,
+            &transport,
+            &endpoint,
+            &self.app_id,
+            &[
+                ("client_assertion_type", JWT_BEARER_ASSERTION_TYPE),
+                ("client_assertion", assertion.expose()),
+            ],
+            request,
+            self.clock.as_ref(),
+        )
+        .await
     }
 }
 

@@ -8,9 +8,10 @@ use async_trait::async_trait;
 use reqwest::Url;
 
 use crate::auth::cache::{TokenCache, post_assertion_form};
+use crate::auth::on_behalf_of::post_on_behalf_of;
 use crate::auth::{
-    AccessToken, AppCredentials, ManagedIdentityCredentials, OutgoingAuthSettings,
-    default_scope_for,
+    AccessToken, AppCredentials, JWT_BEARER_ASSERTION_TYPE, ManagedIdentityCredentials,
+    OnBehalfOfRequest, OutgoingAuthSettings, default_scope_for,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::retry::RetryPolicy;
@@ -194,6 +195,35 @@ impl AppCredentials for FederatedCredentials {
         self.cache
             .invalidate(&default_scope_for(scope), rejected)
             .await;
+    }
+
+    async fn on_behalf_of(
+        &self,
+        request: &OnBehalfOfRequest,
+    ) -> Result<AccessToken, ConnectorError> {
+        let endpoint = request.token_endpoint(&self.settings)?;
+        let Some(assertion) = self.identity.token(TOKEN_EXCHANGE_AUDIENCE).await? else {
+            return Err(ConnectorError::invalid_argument(
+                "the managed identity gave no token for the token exchange",
+            ));
+        };
+        let transport = Transport {
+            retry: &self.retry,
+            clock: self.clock.as_ref(),
+        };
+        post_on_behalf_of(
+            &self.http,
+            &transport,
+            &endpoint,
+            &self.app_id,
+            &[
+                ("client_assertion_type", JWT_BEARER_ASSERTION_TYPE),
+                ("client_assertion", assertion.secret().expose()),
+            ],
+            request,
+            self.clock.as_ref(),
+        )
+        .await
     }
 }
 

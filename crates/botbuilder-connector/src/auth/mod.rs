@@ -14,12 +14,16 @@
 //!
 //! [`BotConfig::credentials`](crate::config::BotConfig::credentials) picks one from the
 //! configuration (see [`crate::config`]).
+//!
+//! [`AppCredentials::on_behalf_of`] exchanges a user's token for a downstream API's
+//! ([`OnBehalfOfRequest`]).
 
 mod cache;
 mod certificate;
 mod federated;
 pub mod incoming;
 pub(crate) mod managed_identity;
+mod on_behalf_of;
 mod password;
 pub(crate) mod secret;
 pub(crate) mod settings;
@@ -38,6 +42,7 @@ pub use federated::{FederatedCredentials, TOKEN_EXCHANGE_AUDIENCE};
 pub use managed_identity::{
     APP_SERVICE_IDENTITY_API_VERSION, IMDS_TOKEN_ENDPOINT, ManagedIdentityCredentials,
 };
+pub use on_behalf_of::{ON_BEHALF_OF_GRANT_TYPE, OnBehalfOfRequest};
 pub use password::MicrosoftAppCredentials;
 pub use secret::{AccessToken, Secret};
 pub use settings::{Cloud, OutgoingAuthSettings, default_scope_for};
@@ -96,6 +101,30 @@ pub trait AppCredentials: Send + Sync + fmt::Debug {
     /// token. The default does nothing.
     async fn invalidate(&self, scope: &str, rejected: &AccessToken) {
         let _ = (scope, rejected);
+    }
+
+    /// Exchanges a user's token for a token to a downstream API on the user's behalf
+    /// (Microsoft Entra ID's on-behalf-of flow; see [`OnBehalfOfRequest`]), authenticated as
+    /// the app. Not cached: each call asks the identity provider.
+    ///
+    /// [`MicrosoftAppCredentials`] (the password), [`CertificateCredentials`] (an assertion
+    /// signed for the user's tenant's endpoint), [`FederatedCredentials`] (the managed
+    /// identity's assertion) and [`WorkloadIdentityCredentials`] (the file's assertion) can;
+    /// the default (managed identity, anonymous) refuses.
+    ///
+    /// # Errors
+    /// [`ConnectorError::InvalidArgument`] when these credentials cannot, or the request has
+    /// no token, scope or tenant; [`ConnectorError::Token`] when Entra ID refuses (for
+    /// example `invalid_grant` with `AADSTS65001` when the user has not consented).
+    async fn on_behalf_of(
+        &self,
+        request: &OnBehalfOfRequest,
+    ) -> Result<AccessToken, ConnectorError> {
+        let _ = request;
+        Err(ConnectorError::invalid_argument(
+            "these credentials cannot ask for tokens on behalf of a user (use an app password, \
+             a certificate or federated credentials)",
+        ))
     }
 }
 

@@ -7,7 +7,10 @@ use async_trait::async_trait;
 use reqwest::Url;
 
 use crate::auth::cache::{TokenCache, post_token_form};
-use crate::auth::{AccessToken, AppCredentials, OutgoingAuthSettings, Secret, default_scope_for};
+use crate::auth::on_behalf_of::post_on_behalf_of;
+use crate::auth::{
+    AccessToken, AppCredentials, OnBehalfOfRequest, OutgoingAuthSettings, Secret, default_scope_for,
+};
 use crate::clock::{Clock, SystemClock};
 use crate::retry::RetryPolicy;
 use crate::transport::Transport;
@@ -165,6 +168,26 @@ impl AppCredentials for MicrosoftAppCredentials {
         self.cache
             .invalidate(&default_scope_for(scope), rejected)
             .await;
+    }
+
+    async fn on_behalf_of(
+        &self,
+        request: &OnBehalfOfRequest,
+    ) -> Result<AccessToken, ConnectorError> {
+        let transport = Transport {
+            retry: &self.retry,
+            clock: self.clock.as_ref(),
+        };
+        post_on_behalf_of(
+            &self.http,
+            &transport,
+            &request.token_endpoint(&self.settings)?,
+            &self.app_id,
+            &[("client_secret", self.password.expose())],
+            request,
+            self.clock.as_ref(),
+        )
+        .await
     }
 }
 

@@ -9,7 +9,10 @@ use async_trait::async_trait;
 use reqwest::Url;
 
 use crate::auth::cache::{TokenCache, post_token_form};
-use crate::auth::{AccessToken, AppCredentials, OutgoingAuthSettings, Secret, default_scope_for};
+use crate::auth::on_behalf_of::post_on_behalf_of;
+use crate::auth::{
+    AccessToken, AppCredentials, OnBehalfOfRequest, OutgoingAuthSettings, Secret, default_scope_for,
+};
 use crate::clock::{Clock, SystemClock};
 use crate::retry::RetryPolicy;
 use crate::transport::Transport;
@@ -204,6 +207,30 @@ impl AppCredentials for WorkloadIdentityCredentials {
         self.cache
             .invalidate(&default_scope_for(scope), rejected)
             .await;
+    }
+
+    async fn on_behalf_of(
+        &self,
+        request: &OnBehalfOfRequest,
+    ) -> Result<AccessToken, ConnectorError> {
+        let assertion = self.read_assertion().await?;
+        let transport = Transport {
+            retry: &self.retry,
+            clock: self.clock.as_ref(),
+        };
+        post_on_behalf_of(
+            &self.http,
+            &transport,
+            &request.token_endpoint(&self.settings)?,
+            &self.client_id,
+            &[
+                ("client_assertion_type", JWT_BEARER_ASSERTION_TYPE),
+                ("client_assertion", assertion.expose()),
+            ],
+            request,
+            self.clock.as_ref(),
+        )
+        .await
     }
 }
 

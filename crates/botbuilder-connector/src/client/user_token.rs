@@ -4,6 +4,9 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use async_trait::async_trait;
+use botbuilder_core::user_token::UserTokenProvider;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use reqwest::StatusCode;
@@ -52,17 +55,16 @@ impl SignInResourceOptions {
     }
 }
 
-/// The sign-in state BotBuilder sends to the token service: which connection, for which
-/// conversation, for which bot. Field names as BotBuilder writes them.
+/// The sign-in state BotBuilder sends to the token service (`TokenExchangeState`): which
+/// connection, for which conversation, for which bot, in BotBuilder's field names.
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct TokenExchangeState<'a> {
-    #[serde(rename = "ConnectionName")]
     connection_name: &'a str,
-    #[serde(rename = "Conversation")]
     conversation: ConversationReference,
-    #[serde(rename = "RelatesTo")]
     relates_to: Option<&'a ConversationReference>,
-    #[serde(rename = "MsAppId")]
+    /// Always `null`: BotBuilder sends it for skills, which this SDK does not host.
+    bot_url: Option<&'a str>,
     ms_app_id: Option<&'a str>,
 }
 
@@ -209,8 +211,8 @@ impl UserTokenClient {
     }
 
     /// The sign-in state of a connection and an activity, as BotBuilder builds it: the
-    /// base64 of the JSON `{"ConnectionName", "Conversation" (the activity's conversation
-    /// reference), "RelatesTo", "MsAppId"}`.
+    /// base64 of the JSON `{"connectionName", "conversation" (the activity's conversation
+    /// reference), "relatesTo", "botUrl", "msAppId"}`.
     ///
     /// # Errors
     /// [`ConnectorError::InvalidArgument`] for an empty connection name.
@@ -223,6 +225,7 @@ impl UserTokenClient {
             connection_name: require(connection_name, "the connection name")?,
             conversation: activity.conversation_reference(),
             relates_to: activity.relates_to.as_ref(),
+            bot_url: None,
             ms_app_id: self.app_id(),
         };
         Ok(STANDARD.encode(to_body(&state, "the sign-in state")?))
@@ -335,5 +338,81 @@ impl UserTokenClient {
             .call(Call::post(&["api", "usertoken", "exchange"], body).query(&query))
             .await?;
         from_body(&answer, "an exchanged token")
+    }
+}
+
+/// The token service of every turn of a `CloudAdapter`
+/// (`ctx.user_token_provider()`): each method calls the one of the same name, and wraps its
+/// [`ConnectorError`] in [`botbuilder_core::Error::UserToken`] (the connector error is the
+/// source).
+#[async_trait]
+impl UserTokenProvider for UserTokenClient {
+    async fn get_user_token(
+        &self,
+        user_id: &str,
+        connection_name: &str,
+        channel_id: &str,
+        magic_code: Option<&str>,
+    ) -> Result<Option<TokenResponse>, botbuilder_core::Error> {
+        UserTokenClient::get_user_token(self, user_id, connection_name, channel_id, magic_code)
+            .await
+            .map_err(|e| botbuilder_core::Error::user_token("get a user token", e))
+    }
+
+    async fn get_sign_in_resource(
+        &self,
+        connection_name: &str,
+        activity: &Activity,
+        final_redirect: Option<&str>,
+    ) -> Result<SignInResource, botbuilder_core::Error> {
+        UserTokenClient::get_sign_in_resource(self, connection_name, activity, final_redirect)
+            .await
+            .map_err(|e| botbuilder_core::Error::user_token("get a sign-in resource", e))
+    }
+
+    async fn sign_out_user(
+        &self,
+        user_id: &str,
+        connection_name: Option<&str>,
+        channel_id: &str,
+    ) -> Result<(), botbuilder_core::Error> {
+        UserTokenClient::sign_out_user(self, user_id, connection_name, channel_id)
+            .await
+            .map_err(|e| botbuilder_core::Error::user_token("sign the user out", e))
+    }
+
+    async fn get_token_status(
+        &self,
+        user_id: &str,
+        channel_id: &str,
+        include_filter: Option<&str>,
+    ) -> Result<Vec<TokenStatus>, botbuilder_core::Error> {
+        UserTokenClient::get_token_status(self, user_id, channel_id, include_filter)
+            .await
+            .map_err(|e| botbuilder_core::Error::user_token("get the token status", e))
+    }
+
+    async fn get_aad_tokens(
+        &self,
+        user_id: &str,
+        connection_name: &str,
+        resource_urls: &[String],
+        channel_id: &str,
+    ) -> Result<HashMap<String, TokenResponse>, botbuilder_core::Error> {
+        UserTokenClient::get_aad_tokens(self, user_id, connection_name, resource_urls, channel_id)
+            .await
+            .map_err(|e| botbuilder_core::Error::user_token("get Entra ID tokens", e))
+    }
+
+    async fn exchange_token(
+        &self,
+        user_id: &str,
+        connection_name: &str,
+        channel_id: &str,
+        request: &TokenExchangeRequest,
+    ) -> Result<TokenResponse, botbuilder_core::Error> {
+        UserTokenClient::exchange_token(self, user_id, connection_name, channel_id, request)
+            .await
+            .map_err(|e| botbuilder_core::Error::user_token("exchange a token", e))
     }
 }

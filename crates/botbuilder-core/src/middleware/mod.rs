@@ -194,10 +194,12 @@ impl fmt::Debug for MiddlewareSet {
 
 mod dedup;
 mod show_typing;
+mod teams_sso;
 mod transcript;
 
 pub use dedup::{DEDUP_KEY_PREFIX, DeduplicationMiddleware};
 pub use show_typing::ShowTypingMiddleware;
+pub use teams_sso::{SSO_KEY_PREFIX, TeamsSsoTokenExchangeMiddleware};
 pub use transcript::{
     MemoryTranscriptStore, PagedResult, TRANSCRIPT_PAGE_SIZE, TranscriptInfo,
     TranscriptLoggerMiddleware, TranscriptStore,

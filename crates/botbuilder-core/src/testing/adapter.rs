@@ -9,11 +9,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use botbuilder_schema::{
     Activity, ChannelAccount, ChannelId, ConversationAccount, ConversationParameters,
-    ConversationReference, ResourceResponse, RoleTypes, Timestamp,
+    ConversationReference, InvokeResponse, ResourceResponse, RoleTypes, Timestamp,
 };
 use tokio::sync::Notify;
 
+use super::TestUserTokens;
 use crate::adapter::{ContinueLogic, TurnPipeline};
+use crate::user_token::UserTokenProvider;
 use crate::{Bot, BotAdapter, ConversationLocks, Error, Middleware, TurnContext, TurnErrorHandler};
 
 /// An in-memory adapter for unit tests: feed it activities, read what the bot sent, per
@@ -49,6 +51,9 @@ use crate::{Bot, BotAdapter, ConversationLocks, Error, Middleware, TurnContext, 
 pub struct TestAdapter {
     inner: Arc<Inner>,
     pipeline: TurnPipeline,
+    user_tokens: TestUserTokens,
+    /// `user_tokens` as every turn's token service (one allocation, not one per turn).
+    user_token_provider: Arc<dyn UserTokenProvider>,
 }
 
 struct Inner {
@@ -108,6 +113,7 @@ impl TestAdapter {
     /// URL, user, bot, conversation, locale).
     #[must_use]
     pub fn with_template(template: ConversationReference) -> Self {
+        let user_tokens = TestUserTokens::new();
         Self {
             inner: Arc::new(Inner {
                 template,
@@ -117,6 +123,8 @@ impl TestAdapter {
                 notify: Notify::new(),
             }),
             pipeline: TurnPipeline::new(),
+            user_tokens: user_tokens.clone(),
+            user_token_provider: Arc::new(user_tokens),
         }
     }
 
@@ -147,6 +155,29 @@ impl TestAdapter {
     pub fn with_turn_ordering(mut self, ordering: impl Into<crate::TurnOrdering>) -> Self {
         self.pipeline = self.pipeline.with_turn_ordering(ordering);
         self
+    }
+
+    /// This adapter with another in-memory token service, for example one shared with another
+    /// adapter (two bot instances of one bot share the token service).
+    #[must_use]
+    pub fn with_user_tokens(mut self, user_tokens: TestUserTokens) -> Self {
+        self.user_token_provider = Arc::new(user_tokens.clone());
+        self.user_tokens = user_tokens;
+        self
+    }
+
+    /// The in-memory token service of every turn (in the turn state as the turn's
+    /// [`UserTokenProvider`]): add users' tokens, magic codes and exchangeable tokens here.
+    #[must_use]
+    pub fn user_tokens(&self) -> &TestUserTokens {
+        &self.user_tokens
+    }
+
+    /// A context for a turn of this adapter, with the token service in its turn state.
+    fn context(&self, ctx: TurnContext) -> TurnContext {
+        let mut ctx = ctx;
+        ctx.set_user_token_provider(Arc::clone(&self.user_token_provider));
+        ctx
     }
 
     /// The pipeline turns run through.
@@ -219,8 +250,26 @@ impl TestAdapter {
     /// [`Error::Turn`] when the turn failed (after `on_turn_error` ran).
     pub async fn process_activity(&self, activity: Activity, bot: &dyn Bot) -> Result<(), Error> {
         let activity = self.complete_incoming(activity);
-        let mut ctx = TurnContext::new(Arc::new(self.clone()), activity);
+        let mut ctx = self.context(TurnContext::new(Arc::new(self.clone()), activity));
         self.pipeline.run_turn(&mut ctx, bot).await
+    }
+
+    /// Runs a turn for an invoke activity (completed from the template) and returns its invoke
+    /// response: what the bot set, or 501 when it set none (as the HTTP adapter answers).
+    ///
+    /// # Errors
+    /// [`Error::Turn`] when the turn failed.
+    pub async fn process_invoke(
+        &self,
+        activity: Activity,
+        bot: &dyn Bot,
+    ) -> Result<InvokeResponse, Error> {
+        let activity = self.complete_incoming(activity);
+        let mut ctx = self.context(TurnContext::new(Arc::new(self.clone()), activity));
+        self.pipeline.run_turn(&mut ctx, bot).await?;
+        Ok(ctx
+            .invoke_response()
+            .unwrap_or_else(InvokeResponse::not_implemented))
     }
 
     /// Sends a text message from the template's user to the bot; see
@@ -350,7 +399,7 @@ impl BotAdapter for TestAdapter {
         logic: ContinueLogic,
     ) -> Result<(), Error> {
         reference.validate()?;
-        let mut ctx = TurnContext::proactive(Arc::new(self.clone()), &reference);
+        let mut ctx = self.context(TurnContext::proactive(Arc::new(self.clone()), &reference));
         self.pipeline.run_proactive(&mut ctx, logic).await
     }
 
@@ -388,7 +437,10 @@ impl BotAdapter for TestAdapter {
         if new_reference.user.is_none() {
             new_reference.user = parameters.members.as_ref().and_then(|m| m.first().cloned());
         }
-        let mut ctx = TurnContext::proactive(Arc::new(self.clone()), &new_reference);
+        let mut ctx = self.context(TurnContext::proactive(
+            Arc::new(self.clone()),
+            &new_reference,
+        ));
         if let Some(first) = parameters.activity {
             ctx.send_activity(first).await?;
         }

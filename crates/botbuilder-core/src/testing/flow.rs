@@ -6,7 +6,9 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::Duration;
 
-use botbuilder_schema::{Activity, ActivityTypes, ChannelAccount, ConversationAccount};
+use botbuilder_schema::{
+    Activity, ActivityTypes, ChannelAccount, ConversationAccount, InvokeResponse,
+};
 
 use crate::{Bot, BoxFuture, Error};
 
@@ -18,6 +20,7 @@ type Call = Box<dyn FnOnce(TestAdapter) -> BoxFuture<'static, ()> + Send>;
 enum StepKind {
     Send(Activity),
     SendExpectingError(Activity),
+    Invoke(Activity, InvokeResponse),
     Reply { description: String, check: Check },
     NoReply,
     Delay(Duration),
@@ -222,6 +225,13 @@ impl TestFlow {
         )
     }
 
+    /// Sends an invoke activity and asserts the turn's invoke response (the HTTP answer the
+    /// channel would get) is `expected`.
+    #[track_caller]
+    pub fn send_invoke(self, activity: Activity, expected: InvokeResponse) -> Self {
+        self.push(StepKind::Invoke(activity, expected))
+    }
+
     /// Asserts that the next reply satisfies a predicate; `description` says what was expected.
     #[track_caller]
     pub fn assert_reply_that(
@@ -335,6 +345,19 @@ impl TestFlow {
                         .is_ok()
                     {
                         fail(number, at, "the turn to fail", "it succeeded");
+                    }
+                }
+                StepKind::Invoke(activity, expected) => {
+                    let activity = with_party(activity, &step.conversation, &step.user);
+                    match adapter.process_invoke(activity, bot.as_ref()).await {
+                        Err(e) => fail(number, at, "the turn to succeed", &turn_error(&e)),
+                        Ok(actual) if actual != expected => fail(
+                            number,
+                            at,
+                            &format!("the invoke response {expected:?}"),
+                            &format!("{actual:?}"),
+                        ),
+                        Ok(_) => {}
                     }
                 }
                 StepKind::Reply { description, check } => {

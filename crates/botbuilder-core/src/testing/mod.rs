@@ -61,9 +61,11 @@ mod flow;
 pub mod lease_conformance;
 #[cfg(feature = "test-util")]
 pub mod storage_conformance;
+mod user_tokens;
 
 pub use adapter::TestAdapter;
 pub use flow::TestFlow;
+pub use user_tokens::TestUserTokens;
 
 /// The environment variable that makes [`server_url`] fail a test instead of skipping it:
 /// set it to `1` in CI, where the servers are started for the tests.

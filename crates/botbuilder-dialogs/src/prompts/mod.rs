@@ -9,6 +9,7 @@
 //! | [`ChoicePrompt`] | a choice by value, synonym, number, ordinal or close partial match | `{"value", "index", "score", "synonym"}` | [`FoundChoice`](crate::choices::FoundChoice) |
 //! | [`AttachmentPrompt`] | a message with attachments | the attachments | `Vec<Attachment>` |
 //! | [`DateTimePrompt`] | ISO 8601 and written dates, times, durations | TIMEX strings | `Vec<DateTimeResolution>` |
+//! | [`OAuthPrompt`] | a sign-in: magic code, `tokens/response`, Teams `signin/*` invokes | the user's token | [`TokenResponse`](botbuilder_schema::TokenResponse) |
 //!
 //! Begin one from a waterfall step with [`step.prompt(id, PromptOptions)`](crate::DialogContext::prompt).
 //! Each turn that continues it:
@@ -62,6 +63,7 @@ mod choice;
 mod confirm;
 mod datetime;
 mod number;
+mod oauth;
 mod text;
 
 use std::fmt;
@@ -82,6 +84,7 @@ pub use choice::ChoicePrompt;
 pub use confirm::ConfirmPrompt;
 pub use datetime::DateTimePrompt;
 pub use number::{NumberPrompt, PromptNumber};
+pub use oauth::{DEFAULT_SIGN_IN_TIMEOUT, OAuthPrompt};
 pub use text::TextPrompt;
 
 /// What a prompt asks and how (BotBuilder's `PromptOptions`, same JSON field names).
