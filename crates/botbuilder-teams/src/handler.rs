@@ -978,6 +978,9 @@ async fn adaptive_card_invoke<H: TeamsActivityHandler + ?Sized>(
         None | Some(Value::Null) => return bad("BadRequest", "Missing value property".into()),
         Some(value) => value,
     };
+    if value.is_object() && value.get("action").is_none_or(Value::is_null) {
+        return bad("BadRequest", "Missing action property".into());
+    }
     let value: AdaptiveCardInvokeValue = match serde_json::from_value(value) {
         Ok(value) => value,
         Err(_) => {

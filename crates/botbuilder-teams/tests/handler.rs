@@ -1134,6 +1134,15 @@ async fn adaptive_card_action_rejects_bad_values_with_error_bodies() {
     .await;
     assert_eq!(response.status, 400);
     assert_eq!(response.body.unwrap()["value"]["code"], "NotSupported");
+    for no_action in [json!({}), json!({"action": null, "trigger": "manual"})] {
+        let (response, calls) = invoke_answer(invoke(Some("adaptiveCard/action"), no_action)).await;
+        assert!(calls.is_empty());
+        assert_eq!(response.status, 400);
+        assert_eq!(
+            response.body.unwrap()["value"],
+            json!({"code": "BadRequest", "message": "Missing action property"})
+        );
+    }
 }
 
 #[tokio::test]
@@ -1309,4 +1318,119 @@ async fn every_unhandled_teams_invoke_answers_501() {
         assert_eq!((response.status, response.body), (501, None), "{name:?}");
     }
     assert!(bot.0.take().is_empty());
+}
+
+/// Every typed invoke, fed a missing value, a value of the wrong JSON kind, and an object whose
+/// fields have the wrong types: a 400 with no body (an error card body for
+/// `adaptiveCard/action`), the handler never called, and no panic.
+#[tokio::test]
+async fn every_typed_invoke_answers_400_to_a_malformed_value() {
+    let wrong_fields = [
+        ("adaptiveCard/action", json!({"action": "Action.Execute"})),
+        ("fileConsent/invoke", json!({"action": 1})),
+        (
+            "actionableMessage/executeAction",
+            json!({"actionId": ["a"]}),
+        ),
+        ("composeExtension/queryLink", json!({"url": 42})),
+        ("composeExtension/anonymousQueryLink", json!({"url": {}})),
+        (
+            "composeExtension/query",
+            json!({"parameters": [{"name": 1}]}),
+        ),
+        (
+            "composeExtension/submitAction",
+            json!({"botMessagePreviewAction": true}),
+        ),
+        (
+            "composeExtension/submitAction",
+            json!({"botActivityPreview": [{"type": 7}]}),
+        ),
+        ("composeExtension/fetchTask", json!({"commandId": 3})),
+        (
+            "composeExtension/querySettingUrl",
+            json!({"queryOptions": "x"}),
+        ),
+        ("tab/fetch", json!({"tabContext": {"tabEntityId": 5}})),
+        ("tab/submit", json!({"tabContext": "home"})),
+        (
+            "message/submitAction",
+            json!({"actionName": {"feedback": 1}}),
+        ),
+    ];
+    let names = [
+        "adaptiveCard/action",
+        "fileConsent/invoke",
+        "actionableMessage/executeAction",
+        "composeExtension/queryLink",
+        "composeExtension/anonymousQueryLink",
+        "composeExtension/query",
+        "composeExtension/submitAction",
+        "composeExtension/fetchTask",
+        "composeExtension/querySettingUrl",
+        "task/fetch",
+        "task/submit",
+        "tab/fetch",
+        "tab/submit",
+        "message/submitAction",
+    ];
+    let mut cases: Vec<(&str, Option<Value>)> = Vec::new();
+    for name in names {
+        cases.push((name, None));
+        for bad in [
+            json!(null),
+            json!("text"),
+            json!(12),
+            json!(true),
+            json!([{"a": 1}]),
+        ] {
+            cases.push((name, Some(bad)));
+        }
+    }
+    cases.extend(wrong_fields.into_iter().map(|(n, v)| (n, Some(v))));
+    for (name, value) in cases {
+        let mut activity = invoke(Some(name), Value::Null);
+        activity.value = value.clone();
+        let bot = Recorder::default();
+        let run = run(&bot, activity).await;
+        run.result
+            .unwrap_or_else(|e| panic!("{name} {value:?}: the turn failed: {e}"));
+        let response = run.invoke.expect("an invoke response");
+        assert_eq!(response.status, 400, "{name} {value:?}");
+        if name == "adaptiveCard/action" {
+            let body = response.body.expect("an error card body");
+            assert_eq!(body["type"], "application/vnd.microsoft.error", "{value:?}");
+            assert_eq!(body["statusCode"], 400, "{value:?}");
+        } else {
+            assert_eq!(response.body, None, "{name} {value:?}");
+        }
+        assert!(bot.take().is_empty(), "{name} {value:?}: the handler ran");
+    }
+}
+
+/// The invokes BotBuilder hands over untyped (`JObject` / `any`: select item, setting, card
+/// button, config fetch/submit) pass any value, even a missing one, to the handler as it is.
+#[tokio::test]
+async fn untyped_invokes_pass_any_value_through() {
+    for (name, prefix) in [
+        ("composeExtension/selectItem", "select_item:"),
+        ("composeExtension/setting", "setting:"),
+        (
+            "composeExtension/onCardButtonClicked",
+            "card_button_clicked:",
+        ),
+        ("config/fetch", "config_fetch:"),
+        ("config/submit", "config_submit:"),
+    ] {
+        for value in [None, Some(json!("text")), Some(json!([1, 2]))] {
+            let mut activity = invoke(Some(name), Value::Null);
+            activity.value = value.clone();
+            let (response, calls) = invoke_answer(activity).await;
+            assert_eq!(response.status, 200, "{name} {value:?}");
+            let expected = value.unwrap_or(Value::Null).to_string();
+            assert_eq!(calls.len(), 1, "{name}");
+            assert!(calls[0].starts_with(prefix), "{name}: {calls:?}");
+            assert!(calls[0].ends_with(&expected), "{name}: {calls:?}");
+        }
+    }
 }
