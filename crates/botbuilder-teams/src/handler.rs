@@ -663,7 +663,9 @@ pub trait TeamsActivityHandler: ActivityHandler {
 /// | anything else | [`dispatch_activity`] (the `ActivityHandler` methods) |
 ///
 /// An invoke it does not know (such as `signin/verifyState`) goes to
-/// `ActivityHandler::on_invoke_activity`.
+/// `ActivityHandler::on_invoke_activity`; a [`TeamsError::InvokeNotImplemented`] or
+/// [`TeamsError::InvokeBadRequest`] it returns is answered 501 or 400 as for the Teams
+/// methods.
 ///
 /// # Errors
 /// What the handler's methods return, except the invoke errors it answers itself (501 for
@@ -944,7 +946,7 @@ async fn dispatch_invoke<H: TeamsActivityHandler + ?Sized>(
             typed_invoke_no_body!(ctx, names::MESSAGE_SUBMIT_ACTION, |v| handler
                 .on_teams_message_submit_action(v, ctx))
         }
-        _ => return handler.on_invoke_activity(ctx).await,
+        _ => handler.on_invoke_activity(ctx).await,
     };
     match result {
         Ok(response) => Ok(response),

@@ -1434,3 +1434,35 @@ async fn untyped_invokes_pass_any_value_through() {
         }
     }
 }
+
+/// `on_invoke_activity` (the invokes Teams does not specialise) may decline with the same
+/// typed errors as the Teams methods.
+#[tokio::test]
+async fn other_invokes_may_decline_with_typed_errors() {
+    struct Declines;
+    #[async_trait]
+    impl ActivityHandler for Declines {
+        async fn on_invoke_activity(&self, ctx: &mut TurnContext) -> TurnResult<InvokeResponse> {
+            match ctx.activity().name.as_deref() {
+                Some("signin/verifyState") => Err(TeamsError::not_implemented("sign-in").into()),
+                Some("signin/tokenExchange") => {
+                    Err(TeamsError::bad_request("signin/tokenExchange", "no token").into())
+                }
+                _ => Err(std::io::Error::other("boom").into()),
+            }
+        }
+    }
+    #[async_trait]
+    impl TeamsActivityHandler for Declines {}
+
+    let statuses = [("signin/verifyState", 501), ("signin/tokenExchange", 400)];
+    for (name, status) in statuses {
+        let run = run(&Declines, invoke(Some(name), json!({"state": "1"}))).await;
+        run.result.unwrap();
+        let response = run.invoke.unwrap();
+        assert_eq!((response.status, response.body), (status, None), "{name}");
+    }
+    let run = run(&Declines, invoke(Some("some/other"), json!({}))).await;
+    assert!(run.result.is_err(), "any other error fails the turn (500)");
+    assert_eq!(run.invoke, None);
+}
