@@ -212,7 +212,8 @@ pub trait TeamsActivityHandler: ActivityHandler {
         Ok(())
     }
 
-    /// A shared channel was shared with another team (`channelShared`).
+    /// A shared channel was shared with another team (`channelShared`); the teams are
+    /// `ctx.activity().teams_channel_data()?` → `shared_with_teams`.
     async fn on_teams_channel_shared(
         &self,
         channel: ChannelInfo,
@@ -223,7 +224,8 @@ pub trait TeamsActivityHandler: ActivityHandler {
         Ok(())
     }
 
-    /// A shared channel stopped being shared with a team (`channelUnshared`).
+    /// A shared channel stopped being shared with a team (`channelUnshared`); the teams are
+    /// `ctx.activity().teams_channel_data()?` → `unshared_from_teams`.
     async fn on_teams_channel_unshared(
         &self,
         channel: ChannelInfo,

@@ -64,7 +64,9 @@ fn models_round_trip_with_unknown_fields() {
                          "externalResourceUrl": "https://x", "future": 6},
         "onBehalfOf": [{"itemId": 0, "mentionType": "person", "mri": "29:1",
                         "displayName": "Ada", "future": 7}],
-        "sharedWithTeams": [{"id": "19:other@thread.tacv2"}],
+        "sharedWithTeams": [{"id": "19:other@thread.tacv2", "name": "Fabrikam", "future": 8}],
+        "unsharedFromTeams": [{"id": "19:gone@thread.tacv2"}],
+        "membershipSource": {"sourceType": "team", "id": "19:other@thread.tacv2"},
         "source": {"name": "message"}
     }));
     let account = json!({
