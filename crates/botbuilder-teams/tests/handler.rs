@@ -904,6 +904,62 @@ async fn a_malformed_meeting_event_is_a_typed_error() {
     ));
 }
 
+/// Every Teams event whose payload does not read fails the turn with a typed error naming
+/// the payload (never a panic, never a call with made-up values).
+#[tokio::test]
+async fn malformed_event_payloads_are_typed_errors() {
+    let mut cases: Vec<(Activity, &str)> = Vec::new();
+    for name in [
+        "application/vnd.microsoft.meetingStart",
+        "application/vnd.microsoft.meetingEnd",
+        "application/vnd.microsoft.meetingParticipantJoin",
+        "application/vnd.microsoft.meetingParticipantLeave",
+        "application/vnd.microsoft.readReceipt",
+    ] {
+        for value in [json!("text"), json!([1]), json!(7)] {
+            cases.push((event(name, value), name));
+        }
+    }
+    cases.push((
+        event(
+            "application/vnd.microsoft.meetingParticipantJoin",
+            json!({"members": [{"user": "not an account"}]}),
+        ),
+        "join with a bad member",
+    ));
+    cases.push((
+        event(
+            "application/vnd.microsoft.readReceipt",
+            json!({"lastReadMessageId": 5}),
+        ),
+        "receipt with a numeric id",
+    ));
+    for (event_type, channel) in [
+        ("channelCreated", json!("not an object")),
+        ("teamRenamed", json!({"id": 1})),
+    ] {
+        let a = patched(
+            "msteams_conversation_update_team_renamed",
+            json!({"channelData": {"eventType": event_type, "channel": channel,
+                                   "team": {"id": "19:t@thread.skype"}}}),
+        );
+        cases.push((a, event_type));
+    }
+    for (activity, what) in cases {
+        let bot = Recorder::default();
+        let run = run(&bot, activity).await;
+        let error = run.result.expect_err(what);
+        assert!(
+            matches!(
+                error.downcast_ref::<TeamsError>(),
+                Some(TeamsError::InvalidPayload { .. })
+            ),
+            "{what}: {error}"
+        );
+        assert!(bot.take().is_empty(), "{what}: a handler ran");
+    }
+}
+
 // ----- invokes -----
 
 async fn invoke_answer(activity: Activity) -> (InvokeResponse, Vec<String>) {
