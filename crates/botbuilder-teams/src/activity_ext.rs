@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::error::TeamsError;
-use crate::models::{ChannelInfo, NotificationInfo, TeamInfo, TeamsChannelData};
+use crate::models::{ChannelInfo, NotificationInfo, TeamInfo, TeamsChannelData, TeamsMeetingInfo};
 
 macro_rules! event_types {
     ($( $(#[$doc:meta])* $variant:ident => $wire:literal, )+) => {
@@ -163,6 +163,11 @@ pub trait TeamsActivityExt {
     /// The meeting id (`channelData.meeting.id`).
     fn teams_meeting_id(&self) -> Option<String>;
 
+    /// The meeting (`channelData.meeting`), when it reads: BotBuilder's `TeamsGetMeetingInfo()`
+    /// (JS `teamsGetTeamMeetingInfo`). Its `id` is what the meeting calls of
+    /// [`TeamsInfo`](crate::TeamsInfo) take; unknown fields are in `extra`.
+    fn teams_meeting_info(&self) -> Option<TeamsMeetingInfo>;
+
     /// The channel the user selected (`channelData.settings.selectedChannel`), as when
     /// adding the bot to a team.
     fn teams_selected_channel(&self) -> Option<ChannelInfo>;
@@ -272,6 +277,10 @@ impl TeamsActivityExt for Activity {
         pointer_str(self, "/meeting/id")
     }
 
+    fn teams_meeting_info(&self) -> Option<TeamsMeetingInfo> {
+        pointer_typed(self, "/meeting")
+    }
+
     fn teams_selected_channel(&self) -> Option<ChannelInfo> {
         pointer_typed(self, "/settings/selectedChannel")
     }
@@ -337,6 +346,19 @@ mod tests {
         ));
         assert_eq!(a.teams_team_id(), None);
         assert!(a.clone().teams_notify_user().is_err());
+    }
+
+    #[test]
+    fn meeting_info_keeps_unknown_fields() {
+        let a = Activity::message("x").with_channel_data(json!({
+            "meeting": {"id": "MCMxOTptZWV0aW5n", "type": "scheduled"}
+        }));
+        let meeting = a.teams_meeting_info().unwrap();
+        assert_eq!(meeting.id, "MCMxOTptZWV0aW5n");
+        assert_eq!(meeting.extra["type"], "scheduled");
+        assert_eq!(a.teams_meeting_id().as_deref(), Some("MCMxOTptZWV0aW5n"));
+        let none = Activity::message("x").with_channel_data(json!({"meeting": "nope"}));
+        assert_eq!(none.teams_meeting_info(), None);
     }
 
     #[test]

@@ -5,9 +5,9 @@
 #[non_exhaustive]
 pub enum TeamsError {
     /// An activity or a response carried a Teams payload that does not have the expected shape.
-    #[error("invalid Teams payload ({what}): {source}")]
+    #[error("invalid Teams payload: {what}")]
     InvalidPayload {
-        /// Which payload: `channelData`, an invoke's `value`, a response body.
+        /// Which payload: `channelData`, an event's `value`, a member of `membersAdded`.
         what: &'static str,
         /// The JSON error.
         #[source]

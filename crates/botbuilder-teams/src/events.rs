@@ -20,57 +20,57 @@ pub const READ_RECEIPT_EVENT: &str = "application/vnd.microsoft.readReceipt";
 
 /// The value of a meeting start event.
 ///
-/// Teams writes these fields in PascalCase (`Id`, `JoinUrl`, `StartTime`); both spellings are
-/// read, camelCase is written.
+/// Teams writes these fields in PascalCase (`Id`, `JoinUrl`, `StartTime`), and so are they
+/// written back (as BotBuilder for .NET does); camelCase is read too.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "PascalCase")]
 pub struct MeetingStartEventDetails {
     /// The meeting id (base64).
-    #[serde(default, alias = "Id")]
+    #[serde(default, alias = "id")]
     pub id: String,
     /// The URL to join the meeting.
-    #[serde(default, alias = "JoinUrl", skip_serializing_if = "Option::is_none")]
+    #[serde(default, alias = "joinUrl", skip_serializing_if = "Option::is_none")]
     pub join_url: Option<String>,
     /// The meeting's title.
-    #[serde(default, alias = "Title", skip_serializing_if = "Option::is_none")]
+    #[serde(default, alias = "title", skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `Scheduled`, `Recurring`, `MeetNow`, ...
     #[serde(
         default,
-        alias = "MeetingType",
+        alias = "meetingType",
         skip_serializing_if = "Option::is_none"
     )]
     pub meeting_type: Option<String>,
     /// When it started (ISO 8601, UTC).
-    #[serde(default, alias = "StartTime", skip_serializing_if = "Option::is_none")]
+    #[serde(default, alias = "startTime", skip_serializing_if = "Option::is_none")]
     pub start_time: Option<String>,
     /// Fields this SDK does not model, kept and written back.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-/// The value of a meeting end event (PascalCase on the wire, like the start event).
+/// The value of a meeting end event (PascalCase on the wire and written back so, like the start event).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "PascalCase")]
 pub struct MeetingEndEventDetails {
     /// The meeting id (base64).
-    #[serde(default, alias = "Id")]
+    #[serde(default, alias = "id")]
     pub id: String,
     /// The URL to join the meeting.
-    #[serde(default, alias = "JoinUrl", skip_serializing_if = "Option::is_none")]
+    #[serde(default, alias = "joinUrl", skip_serializing_if = "Option::is_none")]
     pub join_url: Option<String>,
     /// The meeting's title.
-    #[serde(default, alias = "Title", skip_serializing_if = "Option::is_none")]
+    #[serde(default, alias = "title", skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `Scheduled`, `Recurring`, `MeetNow`, ...
     #[serde(
         default,
-        alias = "MeetingType",
+        alias = "meetingType",
         skip_serializing_if = "Option::is_none"
     )]
     pub meeting_type: Option<String>,
     /// When it ended (ISO 8601, UTC).
-    #[serde(default, alias = "EndTime", skip_serializing_if = "Option::is_none")]
+    #[serde(default, alias = "endTime", skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
     /// Fields this SDK does not model, kept and written back.
     #[serde(flatten)]
@@ -160,6 +160,21 @@ mod tests {
             Some("2024-03-01T09:00:00.0000000Z")
         );
         assert!(details.extra.is_empty());
+        let wire = json!({
+            "Id": "MCMxOTptZWV0aW5n", "MeetingType": "Scheduled",
+            "JoinUrl": "https://teams.microsoft.com/l/meetup-join/x", "Title": "Standup",
+            "StartTime": "2024-03-01T09:00:00.0000000Z", "Organizer": {"id": "29:1"}
+        });
+        let details: MeetingStartEventDetails = serde_json::from_value(wire.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&details).unwrap(), wire);
+        let end: MeetingEndEventDetails = serde_json::from_value(json!({
+            "id": "MCMx", "endTime": "2024-03-01T10:00:00Z"
+        }))
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&end).unwrap(),
+            json!({"Id": "MCMx", "EndTime": "2024-03-01T10:00:00Z"})
+        );
     }
 
     #[test]

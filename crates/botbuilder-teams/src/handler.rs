@@ -212,7 +212,8 @@ pub trait TeamsActivityHandler: ActivityHandler {
         Ok(())
     }
 
-    /// A shared channel was shared with another team (`channelShared`).
+    /// A shared channel was shared with another team (`channelShared`); the teams are
+    /// `ctx.activity().teams_channel_data()?` → `shared_with_teams`.
     async fn on_teams_channel_shared(
         &self,
         channel: ChannelInfo,
@@ -223,7 +224,8 @@ pub trait TeamsActivityHandler: ActivityHandler {
         Ok(())
     }
 
-    /// A shared channel stopped being shared with a team (`channelUnshared`).
+    /// A shared channel stopped being shared with a team (`channelUnshared`); the teams are
+    /// `ctx.activity().teams_channel_data()?` → `unshared_from_teams`.
     async fn on_teams_channel_unshared(
         &self,
         channel: ChannelInfo,
@@ -663,7 +665,9 @@ pub trait TeamsActivityHandler: ActivityHandler {
 /// | anything else | [`dispatch_activity`] (the `ActivityHandler` methods) |
 ///
 /// An invoke it does not know (such as `signin/verifyState`) goes to
-/// `ActivityHandler::on_invoke_activity`.
+/// `ActivityHandler::on_invoke_activity`; a [`TeamsError::InvokeNotImplemented`] or
+/// [`TeamsError::InvokeBadRequest`] it returns is answered 501 or 400 as for the Teams
+/// methods.
 ///
 /// # Errors
 /// What the handler's methods return, except the invoke errors it answers itself (501 for
@@ -944,7 +948,7 @@ async fn dispatch_invoke<H: TeamsActivityHandler + ?Sized>(
             typed_invoke_no_body!(ctx, names::MESSAGE_SUBMIT_ACTION, |v| handler
                 .on_teams_message_submit_action(v, ctx))
         }
-        _ => return handler.on_invoke_activity(ctx).await,
+        _ => handler.on_invoke_activity(ctx).await,
     };
     match result {
         Ok(response) => Ok(response),
@@ -978,6 +982,9 @@ async fn adaptive_card_invoke<H: TeamsActivityHandler + ?Sized>(
         None | Some(Value::Null) => return bad("BadRequest", "Missing value property".into()),
         Some(value) => value,
     };
+    if value.is_object() && value.get("action").is_none_or(Value::is_null) {
+        return bad("BadRequest", "Missing action property".into());
+    }
     let value: AdaptiveCardInvokeValue = match serde_json::from_value(value) {
         Ok(value) => value,
         Err(_) => {

@@ -36,6 +36,12 @@ pub struct TeamsChannelData {
     /// Who the bot acts on behalf of (messages sent for a user in a meeting).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_behalf_of: Option<Vec<OnBehalfOf>>,
+    /// The teams a shared channel was shared with (`channelShared`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_with_teams: Option<Vec<TeamInfo>>,
+    /// The teams a shared channel stopped being shared with (`channelUnshared`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unshared_from_teams: Option<Vec<TeamInfo>>,
     /// Fields this SDK does not model, kept and written back.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -315,6 +321,19 @@ pub struct UserMeetingDetails {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn shared_channel_events_name_their_teams() {
+        let data: TeamsChannelData = serde_json::from_value(json!({
+            "eventType": "channelShared",
+            "channel": {"id": "19:shared@thread.tacv2", "type": "shared"},
+            "sharedWithTeams": [{"id": "19:a@thread.tacv2", "name": "Fabrikam"}]
+        }))
+        .unwrap();
+        let teams = data.shared_with_teams.unwrap();
+        assert_eq!(teams[0].name.as_deref(), Some("Fabrikam"));
+        assert_eq!(data.unshared_from_teams, None);
+    }
 
     #[test]
     fn channel_data_round_trips_unknown_fields() {

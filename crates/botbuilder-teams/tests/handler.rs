@@ -904,6 +904,62 @@ async fn a_malformed_meeting_event_is_a_typed_error() {
     ));
 }
 
+/// Every Teams event whose payload does not read fails the turn with a typed error naming
+/// the payload (never a panic, never a call with made-up values).
+#[tokio::test]
+async fn malformed_event_payloads_are_typed_errors() {
+    let mut cases: Vec<(Activity, &str)> = Vec::new();
+    for name in [
+        "application/vnd.microsoft.meetingStart",
+        "application/vnd.microsoft.meetingEnd",
+        "application/vnd.microsoft.meetingParticipantJoin",
+        "application/vnd.microsoft.meetingParticipantLeave",
+        "application/vnd.microsoft.readReceipt",
+    ] {
+        for value in [json!("text"), json!([1]), json!(7)] {
+            cases.push((event(name, value), name));
+        }
+    }
+    cases.push((
+        event(
+            "application/vnd.microsoft.meetingParticipantJoin",
+            json!({"members": [{"user": "not an account"}]}),
+        ),
+        "join with a bad member",
+    ));
+    cases.push((
+        event(
+            "application/vnd.microsoft.readReceipt",
+            json!({"lastReadMessageId": 5}),
+        ),
+        "receipt with a numeric id",
+    ));
+    for (event_type, channel) in [
+        ("channelCreated", json!("not an object")),
+        ("teamRenamed", json!({"id": 1})),
+    ] {
+        let a = patched(
+            "msteams_conversation_update_team_renamed",
+            json!({"channelData": {"eventType": event_type, "channel": channel,
+                                   "team": {"id": "19:t@thread.skype"}}}),
+        );
+        cases.push((a, event_type));
+    }
+    for (activity, what) in cases {
+        let bot = Recorder::default();
+        let run = run(&bot, activity).await;
+        let error = run.result.expect_err(what);
+        assert!(
+            matches!(
+                error.downcast_ref::<TeamsError>(),
+                Some(TeamsError::InvalidPayload { .. })
+            ),
+            "{what}: {error}"
+        );
+        assert!(bot.take().is_empty(), "{what}: a handler ran");
+    }
+}
+
 // ----- invokes -----
 
 async fn invoke_answer(activity: Activity) -> (InvokeResponse, Vec<String>) {
@@ -1134,6 +1190,15 @@ async fn adaptive_card_action_rejects_bad_values_with_error_bodies() {
     .await;
     assert_eq!(response.status, 400);
     assert_eq!(response.body.unwrap()["value"]["code"], "NotSupported");
+    for no_action in [json!({}), json!({"action": null, "trigger": "manual"})] {
+        let (response, calls) = invoke_answer(invoke(Some("adaptiveCard/action"), no_action)).await;
+        assert!(calls.is_empty());
+        assert_eq!(response.status, 400);
+        assert_eq!(
+            response.body.unwrap()["value"],
+            json!({"code": "BadRequest", "message": "Missing action property"})
+        );
+    }
 }
 
 #[tokio::test]
@@ -1309,4 +1374,151 @@ async fn every_unhandled_teams_invoke_answers_501() {
         assert_eq!((response.status, response.body), (501, None), "{name:?}");
     }
     assert!(bot.0.take().is_empty());
+}
+
+/// Every typed invoke, fed a missing value, a value of the wrong JSON kind, and an object whose
+/// fields have the wrong types: a 400 with no body (an error card body for
+/// `adaptiveCard/action`), the handler never called, and no panic.
+#[tokio::test]
+async fn every_typed_invoke_answers_400_to_a_malformed_value() {
+    let wrong_fields = [
+        ("adaptiveCard/action", json!({"action": "Action.Execute"})),
+        ("fileConsent/invoke", json!({"action": 1})),
+        (
+            "actionableMessage/executeAction",
+            json!({"actionId": ["a"]}),
+        ),
+        ("composeExtension/queryLink", json!({"url": 42})),
+        ("composeExtension/anonymousQueryLink", json!({"url": {}})),
+        (
+            "composeExtension/query",
+            json!({"parameters": [{"name": 1}]}),
+        ),
+        (
+            "composeExtension/submitAction",
+            json!({"botMessagePreviewAction": true}),
+        ),
+        (
+            "composeExtension/submitAction",
+            json!({"botActivityPreview": [{"type": 7}]}),
+        ),
+        ("composeExtension/fetchTask", json!({"commandId": 3})),
+        (
+            "composeExtension/querySettingUrl",
+            json!({"queryOptions": "x"}),
+        ),
+        ("tab/fetch", json!({"tabContext": {"tabEntityId": 5}})),
+        ("tab/submit", json!({"tabContext": "home"})),
+        (
+            "message/submitAction",
+            json!({"actionName": {"feedback": 1}}),
+        ),
+    ];
+    let names = [
+        "adaptiveCard/action",
+        "fileConsent/invoke",
+        "actionableMessage/executeAction",
+        "composeExtension/queryLink",
+        "composeExtension/anonymousQueryLink",
+        "composeExtension/query",
+        "composeExtension/submitAction",
+        "composeExtension/fetchTask",
+        "composeExtension/querySettingUrl",
+        "task/fetch",
+        "task/submit",
+        "tab/fetch",
+        "tab/submit",
+        "message/submitAction",
+    ];
+    let mut cases: Vec<(&str, Option<Value>)> = Vec::new();
+    for name in names {
+        cases.push((name, None));
+        for bad in [
+            json!(null),
+            json!("text"),
+            json!(12),
+            json!(true),
+            json!([{"a": 1}]),
+        ] {
+            cases.push((name, Some(bad)));
+        }
+    }
+    cases.extend(wrong_fields.into_iter().map(|(n, v)| (n, Some(v))));
+    for (name, value) in cases {
+        let mut activity = invoke(Some(name), Value::Null);
+        activity.value = value.clone();
+        let bot = Recorder::default();
+        let run = run(&bot, activity).await;
+        run.result
+            .unwrap_or_else(|e| panic!("{name} {value:?}: the turn failed: {e}"));
+        let response = run.invoke.expect("an invoke response");
+        assert_eq!(response.status, 400, "{name} {value:?}");
+        if name == "adaptiveCard/action" {
+            let body = response.body.expect("an error card body");
+            assert_eq!(body["type"], "application/vnd.microsoft.error", "{value:?}");
+            assert_eq!(body["statusCode"], 400, "{value:?}");
+        } else {
+            assert_eq!(response.body, None, "{name} {value:?}");
+        }
+        assert!(bot.take().is_empty(), "{name} {value:?}: the handler ran");
+    }
+}
+
+/// The invokes BotBuilder hands over untyped (`JObject` / `any`: select item, setting, card
+/// button, config fetch/submit) pass any value, even a missing one, to the handler as it is.
+#[tokio::test]
+async fn untyped_invokes_pass_any_value_through() {
+    for (name, prefix) in [
+        ("composeExtension/selectItem", "select_item:"),
+        ("composeExtension/setting", "setting:"),
+        (
+            "composeExtension/onCardButtonClicked",
+            "card_button_clicked:",
+        ),
+        ("config/fetch", "config_fetch:"),
+        ("config/submit", "config_submit:"),
+    ] {
+        for value in [None, Some(json!("text")), Some(json!([1, 2]))] {
+            let mut activity = invoke(Some(name), Value::Null);
+            activity.value = value.clone();
+            let (response, calls) = invoke_answer(activity).await;
+            assert_eq!(response.status, 200, "{name} {value:?}");
+            let expected = value.unwrap_or(Value::Null).to_string();
+            assert_eq!(calls.len(), 1, "{name}");
+            assert!(calls[0].starts_with(prefix), "{name}: {calls:?}");
+            assert!(calls[0].ends_with(&expected), "{name}: {calls:?}");
+        }
+    }
+}
+
+/// `on_invoke_activity` (the invokes Teams does not specialise) may decline with the same
+/// typed errors as the Teams methods.
+#[tokio::test]
+async fn other_invokes_may_decline_with_typed_errors() {
+    struct Declines;
+    #[async_trait]
+    impl ActivityHandler for Declines {
+        async fn on_invoke_activity(&self, ctx: &mut TurnContext) -> TurnResult<InvokeResponse> {
+            match ctx.activity().name.as_deref() {
+                Some("signin/verifyState") => Err(TeamsError::not_implemented("sign-in").into()),
+                Some("signin/tokenExchange") => {
+                    Err(TeamsError::bad_request("signin/tokenExchange", "no token").into())
+                }
+                _ => Err(std::io::Error::other("boom").into()),
+            }
+        }
+    }
+    #[async_trait]
+    impl TeamsActivityHandler for Declines {}
+
+    let statuses = [("signin/verifyState", 501), ("signin/tokenExchange", 400)];
+    for (name, status) in statuses {
+        let run = run(&Declines, invoke(Some(name), json!({"state": "1"}))).await;
+        run.result.unwrap();
+        let response = run.invoke.unwrap();
+        assert_eq!((response.status, response.body), (status, None), "{name}");
+    }
+    let run = run(&Declines, invoke(Some("some/other"), json!({}))).await;
+    assert!(run.result.is_err(), "any other error fails the turn (500)");
+    assert_eq!(run.invoke, None);
 }

@@ -59,7 +59,7 @@ impl TaskModuleResponse {
         }
     }
 
-    /// Close the task module silently (an empty body).
+    /// Close the task module silently: the body is `{}` (no `task`).
     #[must_use]
     pub fn close() -> Self {
         Self::default()
