@@ -23,18 +23,23 @@
 //! | `sqlite:bot.db`, `sqlite://bot.db` | [`SqliteStorage`] on `bot.db`, relative to the working directory | `sqlite` (default) |
 //! | `sqlite:///var/lib/bot/state.db` | [`SqliteStorage`] on the absolute path `/var/lib/bot/state.db` | `sqlite` (default) |
 //! | `redis://[[user]:password@]host[:port][/db][?prefix=P&ttl=SECONDS]` | [`RedisStorage`] | `redis` |
-//! | `postgres://user:password@host[:port]/dbname[?table=T&max_connections=N]` (or `postgresql://`) | [`PostgresStorage`] | `postgres` |
+//! | `rediss://...[?ca_cert=PATH]`: the same over TLS | [`RedisStorage`] | `redis` |
+//! | `postgres://user:password@host[:port]/dbname[?table=T&max_connections=N&sslmode=M&sslrootcert=PATH]` (or `postgresql://`) | [`PostgresStorage`] | `postgres` |
 //!
 //! - `sqlite:`: everything after `sqlite:` (and after `//`, if present) is the file path,
 //!   used as is (no percent-decoding, no options). The file and its table are created if
 //!   missing. In-memory SQLite (`sqlite::memory:`) is not offered: use `memory`.
 //! - `redis://`: `prefix` is put before every key (default none); `ttl` makes documents
 //!   expire that many seconds after their last write (default never). Other query
-//!   parameters go to the `redis` crate. TLS (`rediss://`) is not built in.
+//!   parameters go to the `redis` crate.
+//! - `rediss://`: TLS, the server's certificate and host name always verified against
+//!   Mozilla's roots, or against the CA certificates in the PEM file `ca_cert` names.
 //! - `postgres://`: `table` is the table to use, `name` or `schema.name` (default
 //!   `botbuilder_storage`), created if missing; `max_connections` sizes the pool (default
-//!   16). Other query parameters (such as `connect_timeout`, `application_name`) go to
-//!   `tokio-postgres`. No TLS: loopback or a private network.
+//!   16); `sslmode` is libpq's (`disable`, `prefer` (default), `require`, `verify-ca`,
+//!   `verify-full`) and `sslrootcert` the PEM file of the CA certificates to trust instead
+//!   of Mozilla's roots. Other query parameters (such as `connect_timeout`,
+//!   `application_name`) go to `tokio-postgres`.
 //!
 //! Query values are percent-decoded (`prefix=bot%3A` is `bot:`). Errors never show the
 //! password of a URL. [`open`] only dispatches on the scheme: each backend crate reads its
@@ -59,7 +64,9 @@ use std::sync::Arc;
 pub use botbuilder_core::storage::*;
 
 #[cfg(feature = "postgres")]
-pub use botbuilder_storage_postgres::{PostgresStorage, PostgresStorageBuilder, PostgresUrlError};
+pub use botbuilder_storage_postgres::{
+    PostgresStorage, PostgresStorageBuilder, PostgresUrlError, SslMode,
+};
 #[cfg(feature = "redis")]
 pub use botbuilder_storage_redis::{RedisStorage, RedisStorageBuilder, RedisUrlError};
 #[cfg(feature = "sqlite")]
@@ -99,6 +106,22 @@ pub enum StorageUrlError {
         scheme: &'static str,
         /// The feature of the `botbuilder` crate that brings it in.
         feature: &'static str,
+    },
+    /// The server's TLS certificate was refused (`rediss://`, or `postgres://` with
+    /// `sslmode=verify-ca` / `verify-full`): not signed by a trusted certificate authority
+    /// (give the CA with `ca_cert` / `sslrootcert`), not valid for the host name, or expired.
+    #[error("the TLS certificate of the {scheme} store at {url:?} was refused: {problem}")]
+    Tls {
+        /// The scheme, such as `postgres`.
+        scheme: &'static str,
+        /// The URL, password hidden.
+        url: String,
+        /// Why the certificate was refused.
+        problem: backend::CertificateProblem,
+        /// The backend's error (its sources include a
+        /// [`TlsCertificateError`](backend::TlsCertificateError)).
+        #[source]
+        source: botbuilder_core::Error,
     },
     /// The URL was understood, but the store could not be opened: the server is not
     /// reachable, refused the credentials, the file cannot be created...
@@ -146,6 +169,7 @@ pub enum StorageUrlError {
 /// [`StorageUrlError::Malformed`] or [`UnknownScheme`](StorageUrlError::UnknownScheme) for
 /// a URL that names no store; [`NotCompiledIn`](StorageUrlError::NotCompiledIn) (naming the
 /// feature to enable) for a store whose backend was left out;
+/// [`Tls`](StorageUrlError::Tls) when the server's TLS certificate is refused;
 /// [`Open`](StorageUrlError::Open) when the store cannot be opened.
 pub async fn open(url: &str) -> Result<Arc<dyn Storage>, StorageUrlError> {
     match Scheme::of(url)? {
@@ -223,6 +247,16 @@ async fn open_redis(url: &str) -> Result<Arc<dyn Storage>, StorageUrlError> {
             url,
             source,
         }),
+        Err(RedisUrlError::Tls {
+            url,
+            problem,
+            source,
+        }) => Err(StorageUrlError::Tls {
+            scheme: "redis",
+            url,
+            problem,
+            source,
+        }),
         Err(other) => Err(other_error("redis", url, other)),
     }
 }
@@ -238,6 +272,16 @@ async fn open_postgres(url: &str) -> Result<Arc<dyn Storage>, StorageUrlError> {
         Err(PostgresUrlError::Connect { url, source }) => Err(StorageUrlError::Open {
             scheme: "postgres",
             url,
+            source,
+        }),
+        Err(PostgresUrlError::Tls {
+            url,
+            problem,
+            source,
+        }) => Err(StorageUrlError::Tls {
+            scheme: "postgres",
+            url,
+            problem,
             source,
         }),
         Err(other) => Err(other_error("postgres", url, other)),

@@ -219,3 +219,55 @@ async fn postgres_survives_a_restart_and_takes_its_options() {
     assert!(!shown.contains("hunter2"), "{shown}");
     assert!(shown.contains("nobody:***@"), "{shown}");
 }
+
+/// `storage::open` over TLS, and a refused certificate (the CA that did not sign it) as
+/// `StorageUrlError::Tls`, for a `BOTBUILDER_TEST_*_TLS_URL` whose CA is in `ca_option`.
+#[cfg(any(feature = "redis", feature = "postgres"))]
+async fn opens_over_tls_and_refuses_a_wrong_ca(url: &str, ca_option: &str, scheme: &str) {
+    survives_a_restart(url).await;
+    let wrong_ca = std::env::var("BOTBUILDER_TEST_TLS_WRONG_CA")
+        .expect("BOTBUILDER_TEST_TLS_WRONG_CA is set with the TLS urls");
+    let (base, query) = url.split_once('?').expect("the TLS url has options");
+    let query: Vec<&str> = query
+        .split('&')
+        .filter(|option| !option.starts_with(&format!("{ca_option}=")))
+        .collect();
+    let wrong = format!("{base}?{}&{ca_option}={wrong_ca}", query.join("&"));
+    let err = storage::open(&wrong).await.err().unwrap();
+    assert!(
+        matches!(
+            &err,
+            StorageUrlError::Tls { scheme: s, problem: storage::backend::CertificateProblem::UnknownIssuer, .. }
+                if *s == scheme
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("not signed by a trusted certificate authority"),
+        "{err}"
+    );
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn rediss_urls_open_over_tls() {
+    let Some(url) = server_url("BOTBUILDER_TEST_REDIS_TLS_URL", "rediss_urls_open_over_tls") else {
+        return;
+    };
+    let with_prefix = format!("{url}&prefix={}:", unique("botbuilder-urls"));
+    opens_over_tls_and_refuses_a_wrong_ca(&with_prefix, "ca_cert", "redis").await;
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_urls_open_with_sslmode_verify_full() {
+    let Some(url) = server_url(
+        "BOTBUILDER_TEST_POSTGRES_TLS_URL",
+        "postgres_urls_open_with_sslmode_verify_full",
+    ) else {
+        return;
+    };
+    let with_table = format!("{url}&table=botbuilder_test_urls");
+    opens_over_tls_and_refuses_a_wrong_ca(&with_table, "sslrootcert", "postgres").await;
+}
