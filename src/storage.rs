@@ -25,6 +25,8 @@
 //! | `redis://[[user]:password@]host[:port][/db][?prefix=P&ttl=SECONDS]` | [`RedisStorage`] | `redis` |
 //! | `rediss://...[?ca_cert=PATH]`: the same over TLS | [`RedisStorage`] | `redis` |
 //! | `postgres://user:password@host[:port]/dbname[?table=T&max_connections=N&sslmode=M&sslrootcert=PATH]` (or `postgresql://`) | [`PostgresStorage`] | `postgres` |
+//! | `azblob://ACCOUNT/CONTAINER?sas=TOKEN` (or `?key=ACCOUNT_KEY`) | [`BlobStorage`] | `azure-blob` |
+//! | `azblob:CONNECTION_STRING;ContainerName=CONTAINER` | [`BlobStorage`] | `azure-blob` |
 //!
 //! - `sqlite:`: everything after `sqlite:` (and after `//`, if present) is the file path,
 //!   used as is (no percent-decoding, no options). The file and its table are created if
@@ -40,6 +42,10 @@
 //!   `verify-full`) and `sslrootcert` the PEM file of the CA certificates to trust instead
 //!   of Mozilla's roots. Other query parameters (such as `connect_timeout`,
 //!   `application_name`) go to `tokio-postgres`.
+//! - `azblob:`: Azure Blob Storage, blob names and bodies as BotBuilder's `BlobsStorage`
+//!   writes them; `layout=js` (`;Layout=js` in a connection string) names blobs as
+//!   BotBuilder JavaScript does, the default as BotBuilder .NET. The container is created if
+//!   missing. For a managed identity, use `BlobStorage::builder` with a token provider.
 //!
 //! Query values are percent-decoded (`prefix=bot%3A` is `bot:`). Errors never show the
 //! password of a URL. [`open`] only dispatches on the scheme: each backend crate reads its
@@ -53,6 +59,7 @@
 //! | `sqlite` | yes | [`SqliteStorage`] (crate `botbuilder-storage-sqlite`) |
 //! | `redis` | no | [`RedisStorage`] (crate `botbuilder-storage-redis`) |
 //! | `postgres` | no | [`PostgresStorage`] (crate `botbuilder-storage-postgres`) |
+//! | `azure-blob` | no | [`BlobStorage`] (crate `botbuilder-storage-azure-blob`) |
 //!
 //! See `docs/storage.md` for choosing a store, running several bot instances, key formats
 //! shared with BotBuilder C#/JS/Python, and backups.
@@ -63,6 +70,10 @@ use std::sync::Arc;
 // in `backend`.
 pub use botbuilder_core::storage::*;
 
+#[cfg(feature = "azure-blob")]
+pub use botbuilder_storage_azure_blob::{
+    AzureBlobError, BlobStorage, BlobStorageBuilder, KeyLayout, STORAGE_SCOPE, TokenProvider,
+};
 #[cfg(feature = "postgres")]
 pub use botbuilder_storage_postgres::{
     PostgresStorage, PostgresStorageBuilder, PostgresUrlError, SslMode,
@@ -88,7 +99,7 @@ pub enum StorageUrlError {
     /// The scheme names no store this crate knows.
     #[error(
         "unknown storage url scheme {scheme:?} in {url:?}: expected memory, sqlite:PATH, \
-         redis://... or postgres://..."
+         redis://..., postgres://... or azblob:..."
     )]
     UnknownScheme {
         /// The scheme, as written.
@@ -177,6 +188,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Storage>, StorageUrlError> {
         Scheme::Sqlite => open_sqlite(url).await,
         Scheme::Redis => open_redis(url).await,
         Scheme::Postgres => open_postgres(url).await,
+        Scheme::AzureBlob => open_azure_blob(url).await,
     }
 }
 
@@ -187,6 +199,7 @@ enum Scheme {
     Sqlite,
     Redis,
     Postgres,
+    AzureBlob,
 }
 
 impl Scheme {
@@ -200,7 +213,7 @@ impl Scheme {
         }
         let Some((scheme, _)) = url.split_once(':') else {
             return Err(malformed(
-                "no scheme: expected memory, sqlite:PATH, redis://... or postgres://...",
+                "no scheme: expected memory, sqlite:PATH, redis://..., postgres://... or azblob:...",
             ));
         };
         match scheme.to_ascii_lowercase().as_str() {
@@ -208,6 +221,7 @@ impl Scheme {
             "sqlite" => Ok(Scheme::Sqlite),
             "redis" | "rediss" => Ok(Scheme::Redis),
             "postgres" | "postgresql" => Ok(Scheme::Postgres),
+            "azblob" => Ok(Scheme::AzureBlob),
             _ => Err(StorageUrlError::UnknownScheme {
                 scheme: scheme.to_owned(),
                 url: redact_url(url),
@@ -288,9 +302,34 @@ async fn open_postgres(url: &str) -> Result<Arc<dyn Storage>, StorageUrlError> {
     }
 }
 
+#[cfg(feature = "azure-blob")]
+async fn open_azure_blob(url: &str) -> Result<Arc<dyn Storage>, StorageUrlError> {
+    match BlobStorage::connect_url(url).await {
+        Ok(store) => Ok(Arc::new(store)),
+        Err(AzureBlobError::Malformed { url, reason }) => {
+            Err(StorageUrlError::Malformed { url, reason })
+        }
+        Err(AzureBlobError::Connect { url, source }) => Err(StorageUrlError::Open {
+            scheme: "azblob",
+            url,
+            source,
+        }),
+        Err(other) => Err(other_error(
+            "azblob",
+            &botbuilder_storage_azure_blob::redact(url),
+            other,
+        )),
+    }
+}
+
 /// A backend's URL error of a kind this version does not know (the enums are
 /// `#[non_exhaustive]`): an `Open` error with the backend's error as its source.
-#[cfg(any(feature = "sqlite", feature = "redis", feature = "postgres"))]
+#[cfg(any(
+    feature = "sqlite",
+    feature = "redis",
+    feature = "postgres",
+    feature = "azure-blob"
+))]
 fn other_error(
     scheme: &'static str,
     url: &str,
@@ -304,27 +343,34 @@ fn other_error(
 }
 
 /// A known store whose backend was left out of this build.
-#[cfg(not(all(feature = "sqlite", feature = "redis", feature = "postgres")))]
-fn not_compiled_in(feature: &'static str) -> StorageUrlError {
-    StorageUrlError::NotCompiledIn {
-        scheme: feature,
-        feature,
-    }
+#[cfg(not(all(
+    feature = "sqlite",
+    feature = "redis",
+    feature = "postgres",
+    feature = "azure-blob"
+)))]
+fn not_compiled_in(scheme: &'static str, feature: &'static str) -> StorageUrlError {
+    StorageUrlError::NotCompiledIn { scheme, feature }
 }
 
 #[cfg(not(feature = "sqlite"))]
 async fn open_sqlite(_url: &str) -> Result<Arc<dyn Storage>, StorageUrlError> {
-    Err(not_compiled_in("sqlite"))
+    Err(not_compiled_in("sqlite", "sqlite"))
 }
 
 #[cfg(not(feature = "redis"))]
 async fn open_redis(_url: &str) -> Result<Arc<dyn Storage>, StorageUrlError> {
-    Err(not_compiled_in("redis"))
+    Err(not_compiled_in("redis", "redis"))
 }
 
 #[cfg(not(feature = "postgres"))]
 async fn open_postgres(_url: &str) -> Result<Arc<dyn Storage>, StorageUrlError> {
-    Err(not_compiled_in("postgres"))
+    Err(not_compiled_in("postgres", "postgres"))
+}
+
+#[cfg(not(feature = "azure-blob"))]
+async fn open_azure_blob(_url: &str) -> Result<Arc<dyn Storage>, StorageUrlError> {
+    Err(not_compiled_in("azblob", "azure-blob"))
 }
 
 pub use botbuilder_core::storage::backend::redact_url;
@@ -344,6 +390,11 @@ mod tests {
             ("rediss://127.0.0.1/0", Scheme::Redis),
             ("postgres://h/db", Scheme::Postgres),
             ("postgresql://h/db", Scheme::Postgres),
+            ("azblob://acct/state", Scheme::AzureBlob),
+            (
+                "AzBlob:UseDevelopmentStorage=true;ContainerName=s",
+                Scheme::AzureBlob,
+            ),
         ] {
             assert_eq!(Scheme::of(url).unwrap(), scheme, "{url}");
         }
@@ -355,7 +406,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "unknown storage url scheme \"mongodb\" in \"mongodb://u:***@127.0.0.1/db\": \
-             expected memory, sqlite:PATH, redis://... or postgres://..."
+             expected memory, sqlite:PATH, redis://..., postgres://... or azblob:..."
         );
     }
 

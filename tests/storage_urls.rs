@@ -271,3 +271,52 @@ async fn postgres_urls_open_with_sslmode_verify_full() {
     let with_table = format!("{url}&table=botbuilder_test_urls");
     opens_over_tls_and_refuses_a_wrong_ca(&with_table, "sslrootcert", "postgres").await;
 }
+
+#[cfg(feature = "azure-blob")]
+#[tokio::test]
+async fn azblob_connection_strings_open_azure_blob_storage() {
+    let Some(url) = server_url(
+        "BOTBUILDER_TEST_AZURE_BLOB_URL",
+        "azblob_connection_strings_open_azure_blob_storage",
+    ) else {
+        return;
+    };
+    let container = unique("urls").to_ascii_lowercase();
+    let url = format!("{};ContainerName={container}", url.trim_end_matches(';'));
+    survives_a_restart(&url).await;
+    let wrong_key: Vec<String> = url
+        .split(';')
+        .map(|part| {
+            if part.starts_with("AccountKey=") {
+                "AccountKey=d3Jvbmc=".to_owned()
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect();
+    let err = storage::open(&wrong_key.join(";")).await.err().unwrap();
+    assert!(
+        matches!(&err, StorageUrlError::Open { scheme: "azblob", url, .. } if url.contains("AccountKey=***")),
+        "{err:?}"
+    );
+    assert!(!format!("{err:?}").contains("d3Jvbmc="), "{err:?}");
+}
+
+#[cfg(not(feature = "azure-blob"))]
+#[tokio::test]
+async fn azblob_not_compiled_in_names_the_feature() {
+    let err = storage::open("azblob://acct/state?sas=x")
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            err,
+            StorageUrlError::NotCompiledIn {
+                scheme: "azblob",
+                feature: "azure-blob"
+            }
+        ),
+        "{err:?}"
+    );
+}
