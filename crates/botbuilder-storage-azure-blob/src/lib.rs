@@ -1289,6 +1289,154 @@ mod tests {
         assert_eq!(&raw.body[..], br#"{"count":1}"#);
     }
 
+    /// A loopback stand-in for the Blob service: answers each request with the next of
+    /// `answers` (status line and headers, then body), and records the requests' heads.
+    async fn stand_in(
+        answers: Vec<(&'static str, &'static str)>,
+    ) -> (url::Url, Arc<std::sync::Mutex<Vec<String>>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint =
+            url::Url::parse(&format!("http://{}/acct", listener.local_addr().unwrap())).unwrap();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        tokio::spawn(async move {
+            for (head, body) in answers {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                // The head, then as many body bytes as Content-Length says.
+                loop {
+                    let n = socket.read(&mut buf).await.unwrap();
+                    request.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&request).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap())
+                            })
+                            .unwrap_or(0);
+                        if request.len() >= end + 4 + length || n == 0 {
+                            log.lock().unwrap().push(text[..end].to_owned());
+                            break;
+                        }
+                    }
+                }
+                let response = format!(
+                    "{head}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                socket.write_all(response.as_bytes()).await.unwrap();
+                let _ = socket.shutdown().await;
+            }
+        });
+        (endpoint, seen)
+    }
+
+    async fn stand_in_store(endpoint: &url::Url, retries: u32) -> BlobStorage {
+        BlobStorage::builder()
+            .endpoint(endpoint.as_str())
+            .unwrap()
+            .account_key("acct", "c2VjcmV0")
+            .unwrap()
+            .container("state")
+            .create_container(false)
+            .max_retries(retries)
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn transient_answers_are_retried_with_the_same_condition() {
+        let (endpoint, seen) = stand_in(vec![
+            (
+                "HTTP/1.1 503 Service Unavailable\r\nx-ms-error-code: ServerBusy\r\nRetry-After: 0",
+                "",
+            ),
+            ("HTTP/1.1 500 Internal Server Error", ""),
+            ("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 0", ""),
+            ("HTTP/1.1 201 Created\r\nETag: \"0x8DC\"", ""),
+        ])
+        .await;
+        let store = stand_in_store(&endpoint, 4).await;
+        let e_tags = store
+            .write(StoreItems::from([(
+                "a/b".to_owned(),
+                serde_json::json!({"n": 1, "eTag": "\"0x8DB\""}),
+            )]))
+            .await
+            .unwrap();
+        assert_eq!(e_tags["a/b"], "\"0x8DC\"");
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 4, "{seen:?}");
+        for head in seen.iter() {
+            let head = head.to_ascii_lowercase();
+            assert!(head.starts_with("put /acct/state/a%252fb "), "{head}");
+            assert!(head.contains("if-match: \"0x8db\""), "{head}");
+            assert!(head.contains("authorization: sharedkey acct:"), "{head}");
+            assert!(head.contains("x-ms-blob-type: blockblob"), "{head}");
+        }
+    }
+
+    #[tokio::test]
+    async fn retries_run_out_into_a_typed_error() {
+        let (endpoint, seen) = stand_in(vec![
+            (
+                "HTTP/1.1 503 Service Unavailable\r\nx-ms-error-code: ServerBusy\r\nRetry-After: 0",
+                "",
+            ),
+            (
+                "HTTP/1.1 503 Service Unavailable\r\nx-ms-error-code: ServerBusy\r\nRetry-After: 0",
+                "",
+            ),
+        ])
+        .await;
+        let store = stand_in_store(&endpoint, 1).await;
+        let e = store.read(&["k"]).await.unwrap_err();
+        let status = std::error::Error::source(&e)
+            .and_then(|s| s.downcast_ref::<AzureBlobError>())
+            .unwrap_or_else(|| panic!("{e:?}"));
+        assert!(status.is_throttled(), "{status}");
+        assert_eq!(
+            status.to_string(),
+            "azure blob storage answered 503 (ServerBusy) to GET blob"
+        );
+        assert_eq!(seen.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn bad_answers_are_errors_not_panics() {
+        let (endpoint, _) = stand_in(vec![
+            ("HTTP/1.1 200 OK\r\nETag: \"1\"", "{not json"),
+            ("HTTP/1.1 200 OK\r\nETag: \"1\"", "[1, 2]"),
+            ("HTTP/1.1 200 OK", "{}"),
+            ("HTTP/1.1 201 Created", ""),
+            ("HTTP/1.1 418 I'm a teapot", "<xml/>"),
+        ])
+        .await;
+        let store = stand_in_store(&endpoint, 0).await;
+        for _ in 0..3 {
+            let e = store.read(&["k"]).await.unwrap_err();
+            assert!(matches!(e, Error::InvalidDocument { .. }), "{e:?}");
+        }
+        let e = store
+            .write(StoreItems::from([("k".to_owned(), serde_json::json!({}))]))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Storage { .. }), "{e:?}");
+        let e = store.delete(&["k"]).await.unwrap_err();
+        assert!(
+            botbuilder_core::error::report(&e)
+                .to_string()
+                .contains("418"),
+            "{e:?}"
+        );
+    }
+
     #[test]
     fn backoff_grows_and_is_capped() {
         for attempt in 1..20 {
