@@ -74,6 +74,53 @@ pub use botbuilder_core::storage::*;
 pub use botbuilder_storage_azure_blob::{
     AzureBlobError, BlobStorage, BlobStorageBuilder, KeyLayout, STORAGE_SCOPE, TokenProvider,
 };
+/// Storage tokens from the bot's connector credentials (a managed identity, workload
+/// identity, a certificate): the [`TokenProvider`] a [`BlobStorage`] authenticates with, so
+/// that a bot on Azure needs no storage key.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use botbuilder::connector::auth::ManagedIdentityCredentials;
+/// use botbuilder::storage::{BlobStorage, CredentialsTokenProvider, STORAGE_SCOPE};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // The user-assigned managed identity's client id; tokens for Azure Storage.
+/// let identity = ManagedIdentityCredentials::new("6b8f...", STORAGE_SCOPE)?;
+/// let store = BlobStorage::builder()
+///     .endpoint("https://mybot.blob.core.windows.net")?
+///     .token_provider(Arc::new(CredentialsTokenProvider::new(Arc::new(identity))))
+///     .container("bot-state")
+///     .connect()
+///     .await?;
+/// # let _ = store;
+/// # Ok(())
+/// # }
+/// ```
+#[cfg(feature = "azure-blob")]
+#[derive(Clone, Debug)]
+pub struct CredentialsTokenProvider(Arc<dyn botbuilder_connector::auth::AppCredentials>);
+
+#[cfg(feature = "azure-blob")]
+impl CredentialsTokenProvider {
+    /// Tokens from these credentials (cached and refreshed by them).
+    #[must_use]
+    pub fn new(credentials: Arc<dyn botbuilder_connector::auth::AppCredentials>) -> Self {
+        Self(credentials)
+    }
+}
+
+#[cfg(feature = "azure-blob")]
+#[botbuilder_core::async_trait]
+impl TokenProvider for CredentialsTokenProvider {
+    async fn token(&self, scope: &str) -> Result<String, botbuilder_core::BoxError> {
+        match self.0.token(scope).await? {
+            Some(token) => Ok(token.secret().expose().to_owned()),
+            None => Err("these credentials give no token (an anonymous bot)".into()),
+        }
+    }
+}
+
 #[cfg(feature = "postgres")]
 pub use botbuilder_storage_postgres::{
     PostgresStorage, PostgresStorageBuilder, PostgresUrlError, SslMode,
@@ -451,6 +498,42 @@ mod tests {
             "the redis store is not compiled in: enable the `redis` feature of botbuilder \
              (botbuilder = { features = [\"redis\"] })"
         );
+    }
+
+    #[cfg(feature = "azure-blob")]
+    #[tokio::test]
+    async fn connector_credentials_give_storage_tokens() {
+        use botbuilder_connector::auth::{AccessToken, AnonymousCredentials, AppCredentials};
+        use std::time::{Duration, SystemTime};
+
+        #[derive(Debug)]
+        struct Fixed;
+        #[botbuilder_core::async_trait]
+        impl AppCredentials for Fixed {
+            fn app_id(&self) -> Option<&str> {
+                Some("app")
+            }
+            fn oauth_scope(&self) -> &str {
+                "https://api.botframework.com"
+            }
+            async fn token(
+                &self,
+                scope: &str,
+            ) -> Result<Option<AccessToken>, botbuilder_connector::ConnectorError> {
+                assert_eq!(scope, STORAGE_SCOPE);
+                Ok(Some(AccessToken::new(
+                    "storage-token",
+                    SystemTime::now() + Duration::from_secs(600),
+                )))
+            }
+        }
+        let provider = CredentialsTokenProvider::new(Arc::new(Fixed));
+        assert_eq!(
+            provider.token(STORAGE_SCOPE).await.unwrap(),
+            "storage-token"
+        );
+        let anonymous = CredentialsTokenProvider::new(Arc::new(AnonymousCredentials));
+        assert!(anonymous.token(STORAGE_SCOPE).await.is_err());
     }
 
     #[cfg(not(feature = "postgres"))]

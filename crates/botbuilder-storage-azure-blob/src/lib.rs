@@ -69,7 +69,7 @@
 //! with the account's endpoint ([`BlobStorageBuilder::endpoint`]); the identity needs the
 //! *Storage Blob Data Contributor* role on the container. The bot's connector credentials
 //! (`botbuilder::connector::auth::ManagedIdentityCredentials`) give such tokens for
-//! [`STORAGE_SCOPE`]: wrap them in a `TokenProvider` (docs/storage.md shows the few lines).
+//! [`STORAGE_SCOPE`]: `botbuilder::storage::CredentialsTokenProvider` wraps them.
 
 #![warn(clippy::unwrap_used)]
 
