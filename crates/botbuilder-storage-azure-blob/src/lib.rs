@@ -625,19 +625,21 @@ impl BlobStorage {
         let mut attempt = 0;
         loop {
             let outcome = self.send_once(method.clone(), url.clone(), &request).await;
+            let failed = |e: SendError| match e {
+                // The URL may carry a SAS signature: it is left out.
+                SendError::Http(e) => Error::storage(
+                    format!("sending {operation} to azure blob storage"),
+                    e.without_url(),
+                ),
+                SendError::Token(e) => Error::storage("getting a token for azure blob storage", e),
+            };
             let retry_after = match &outcome {
                 Ok(response) if is_transient(response.status) => response.retry_after,
-                Err(e) if e.is_connect() || e.is_timeout() => None,
-                _ => {
-                    return outcome.map_err(|e| {
-                        Error::storage(format!("sending {operation} to azure blob storage"), e)
-                    });
-                }
+                Err(SendError::Http(e)) if e.is_connect() || e.is_timeout() => None,
+                _ => return outcome.map_err(failed),
             };
             if attempt >= self.inner.max_retries {
-                return outcome.map_err(|e| {
-                    Error::storage(format!("sending {operation} to azure blob storage"), e)
-                });
+                return outcome.map_err(failed);
             }
             attempt += 1;
             let delay = retry_after.unwrap_or_else(|| backoff(attempt));
@@ -651,7 +653,7 @@ impl BlobStorage {
         method: Method,
         mut url: url::Url,
         request: &Request,
-    ) -> Result<Response, reqwest::Error> {
+    ) -> Result<Response, SendError> {
         let date = httpdate::fmt_http_date(std::time::SystemTime::now());
         let mut ms_headers = vec![
             ("x-ms-date", date),
@@ -682,12 +684,13 @@ impl BlobStorage {
                 };
                 authorization = auth::shared_key_authorization(account, key, &to_sign).ok();
             }
-            Credential::Token(provider) => match provider.token(STORAGE_SCOPE).await {
-                Ok(token) => authorization = Some(format!("Bearer {token}")),
-                Err(e) => {
-                    tracing::warn!(error = %botbuilder_core::error::report(&*e), "the token provider gave no azure storage token");
-                }
-            },
+            Credential::Token(provider) => {
+                let token = provider
+                    .token(STORAGE_SCOPE)
+                    .await
+                    .map_err(SendError::Token)?;
+                authorization = Some(format!("Bearer {token}"));
+            }
         }
         for (name, value) in &ms_headers {
             if let Ok(value) = HeaderValue::from_str(value) {
@@ -724,7 +727,7 @@ impl BlobStorage {
         if method == Method::PUT {
             builder = builder.body(request.body.clone());
         }
-        let response = builder.send().await?;
+        let response = builder.send().await.map_err(SendError::Http)?;
         let status = response.status();
         let header = |name: &str| {
             response
@@ -738,7 +741,7 @@ impl BlobStorage {
         let retry_after = header("retry-after")
             .and_then(|s| s.trim().parse::<u64>().ok())
             .map(|s| Duration::from_secs(s.min(60)));
-        let body = response.bytes().await?;
+        let body = response.bytes().await.map_err(SendError::Http)?;
         Ok(Response {
             status,
             e_tag,
@@ -747,6 +750,12 @@ impl BlobStorage {
             body,
         })
     }
+}
+
+/// Why a request got no answer.
+enum SendError {
+    Http(reqwest::Error),
+    Token(botbuilder_core::BoxError),
 }
 
 /// What a request carries besides its method and URL.
@@ -1380,6 +1389,54 @@ mod tests {
             assert!(head.contains("authorization: sharedkey acct:"), "{head}");
             assert!(head.contains("x-ms-blob-type: blockblob"), "{head}");
         }
+    }
+
+    #[derive(Debug)]
+    struct Tokens(Option<&'static str>);
+
+    #[async_trait]
+    impl TokenProvider for Tokens {
+        async fn token(&self, scope: &str) -> Result<String, botbuilder_core::BoxError> {
+            assert_eq!(scope, STORAGE_SCOPE);
+            self.0
+                .map(str::to_owned)
+                .ok_or_else(|| "no identity here".into())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_token_provider_authorizes_with_a_bearer_token() {
+        let (endpoint, seen) = stand_in(vec![("HTTP/1.1 202 Accepted", "")]).await;
+        let store = BlobStorage::builder()
+            .endpoint(endpoint.as_str())
+            .unwrap()
+            .token_provider(Arc::new(Tokens(Some("eyJ0.abc"))))
+            .container("state")
+            .create_container(false)
+            .connect()
+            .await
+            .unwrap();
+        store.delete(&["k"]).await.unwrap();
+        let head = seen.lock().unwrap()[0].to_ascii_lowercase();
+        assert!(head.starts_with("delete /acct/state/k "), "{head}");
+        assert!(head.contains("authorization: bearer eyj0.abc"), "{head}");
+        assert!(head.contains("x-ms-version: "), "{head}");
+
+        let failing = BlobStorage::builder()
+            .endpoint(endpoint.as_str())
+            .unwrap()
+            .token_provider(Arc::new(Tokens(None)))
+            .container("state")
+            .create_container(false)
+            .connect()
+            .await
+            .unwrap();
+        let e = failing.read(&["k"]).await.unwrap_err();
+        let shown = botbuilder_core::error::report(&e).to_string();
+        assert!(
+            shown.contains("getting a token") && shown.contains("no identity here"),
+            "{shown}"
+        );
     }
 
     #[tokio::test]
