@@ -219,3 +219,104 @@ async fn postgres_survives_a_restart_and_takes_its_options() {
     assert!(!shown.contains("hunter2"), "{shown}");
     assert!(shown.contains("nobody:***@"), "{shown}");
 }
+
+/// `storage::open` over TLS, and a refused certificate (the CA that did not sign it) as
+/// `StorageUrlError::Tls`, for a `BOTBUILDER_TEST_*_TLS_URL` whose CA is in `ca_option`.
+#[cfg(any(feature = "redis", feature = "postgres"))]
+async fn opens_over_tls_and_refuses_a_wrong_ca(url: &str, ca_option: &str, scheme: &str) {
+    survives_a_restart(url).await;
+    let wrong_ca = std::env::var("BOTBUILDER_TEST_TLS_WRONG_CA")
+        .expect("BOTBUILDER_TEST_TLS_WRONG_CA is set with the TLS urls");
+    let (base, query) = url.split_once('?').expect("the TLS url has options");
+    let query: Vec<&str> = query
+        .split('&')
+        .filter(|option| !option.starts_with(&format!("{ca_option}=")))
+        .collect();
+    let wrong = format!("{base}?{}&{ca_option}={wrong_ca}", query.join("&"));
+    let err = storage::open(&wrong).await.err().unwrap();
+    assert!(
+        matches!(
+            &err,
+            StorageUrlError::Tls { scheme: s, problem: storage::backend::CertificateProblem::UnknownIssuer, .. }
+                if *s == scheme
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("not signed by a trusted certificate authority"),
+        "{err}"
+    );
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn rediss_urls_open_over_tls() {
+    let Some(url) = server_url("BOTBUILDER_TEST_REDIS_TLS_URL", "rediss_urls_open_over_tls") else {
+        return;
+    };
+    let with_prefix = format!("{url}&prefix={}:", unique("botbuilder-urls"));
+    opens_over_tls_and_refuses_a_wrong_ca(&with_prefix, "ca_cert", "redis").await;
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_urls_open_with_sslmode_verify_full() {
+    let Some(url) = server_url(
+        "BOTBUILDER_TEST_POSTGRES_TLS_URL",
+        "postgres_urls_open_with_sslmode_verify_full",
+    ) else {
+        return;
+    };
+    let with_table = format!("{url}&table=botbuilder_test_urls");
+    opens_over_tls_and_refuses_a_wrong_ca(&with_table, "sslrootcert", "postgres").await;
+}
+
+#[cfg(feature = "azure-blob")]
+#[tokio::test]
+async fn azblob_connection_strings_open_azure_blob_storage() {
+    let Some(url) = server_url(
+        "BOTBUILDER_TEST_AZURE_BLOB_URL",
+        "azblob_connection_strings_open_azure_blob_storage",
+    ) else {
+        return;
+    };
+    let container = unique("urls").to_ascii_lowercase();
+    let url = format!("{};ContainerName={container}", url.trim_end_matches(';'));
+    survives_a_restart(&url).await;
+    let wrong_key: Vec<String> = url
+        .split(';')
+        .map(|part| {
+            if part.starts_with("AccountKey=") {
+                "AccountKey=d3Jvbmc=".to_owned()
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect();
+    let err = storage::open(&wrong_key.join(";")).await.err().unwrap();
+    assert!(
+        matches!(&err, StorageUrlError::Open { scheme: "azblob", url, .. } if url.contains("AccountKey=***")),
+        "{err:?}"
+    );
+    assert!(!format!("{err:?}").contains("d3Jvbmc="), "{err:?}");
+}
+
+#[cfg(not(feature = "azure-blob"))]
+#[tokio::test]
+async fn azblob_not_compiled_in_names_the_feature() {
+    let err = storage::open("azblob://acct/state?sas=x")
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            err,
+            StorageUrlError::NotCompiledIn {
+                scheme: "azblob",
+                feature: "azure-blob"
+            }
+        ),
+        "{err:?}"
+    );
+}

@@ -10,8 +10,8 @@
 //!   share the pool.
 //! - The table is created on first use, if missing (see [`PostgresStorageBuilder::table`]
 //!   and [`PostgresStorageBuilder::create_table`]).
-//! - No TLS: meant for a database on the same host or a private network. (Terminate TLS
-//!   in a local proxy if the database is remote.)
+//! - TLS with libpq's `sslmode` (`verify-full` for Azure Database for PostgreSQL and any
+//!   database across a network): see [TLS](#tls).
 //!
 //! ```no_run
 //! use botbuilder_core::storage::{Storage, StoreItems};
@@ -137,31 +137,69 @@
 //!
 //! [`PostgresStorage::connect_url`] connects to the store a URL names, with its options (what
 //! `botbuilder::storage::open` does with a `postgres://` URL):
-//! `postgres://user:password@host[:port]/dbname[?table=T&max_connections=N]` (or
-//! `postgresql://`). `table` is the table to use, `name` or `schema.name` (default
+//! `postgres://user:password@host[:port]/dbname[?table=T&max_connections=N&sslmode=M&sslrootcert=PATH]`
+//! (or `postgresql://`). `table` is the table to use, `name` or `schema.name` (default
 //! [`DEFAULT_TABLE`]), created if missing; `max_connections` sizes the pool (default
-//! [`DEFAULT_MAX_CONNECTIONS`]). Option values are percent-decoded; other query parameters
-//! (such as `connect_timeout`, `application_name`) go to `tokio-postgres`. Errors never show
-//! the URL's password.
+//! [`DEFAULT_MAX_CONNECTIONS`]); `sslmode` and `sslrootcert` as libpq's (see [TLS](#tls)).
+//! Option values are percent-decoded; other query parameters (such as `connect_timeout`,
+//! `application_name`) go to `tokio-postgres`. Errors never show the URL's password.
+//!
+//! # TLS
+//!
+//! `sslmode` ([`SslMode`], [`PostgresStorageBuilder::ssl_mode`]) works as libpq's, on rustls:
+//!
+//! | `sslmode` | TLS | certificate checked |
+//! |---|---|---|
+//! | `disable` | never | - |
+//! | `prefer` (default) | when the server offers it | no (as `verify-ca` with `sslrootcert`) |
+//! | `require` | always | no (as `verify-ca` with `sslrootcert`) |
+//! | `verify-ca` | always | signed by a trusted CA |
+//! | `verify-full` | always | signed by a trusted CA and valid for the host name |
+//!
+//! The trusted certificate authorities are Mozilla's (the `webpki-roots` crate, as reqwest
+//! here uses), or those in the PEM file `sslrootcert` names
+//! ([`PostgresStorageBuilder::ssl_root_cert_file`]) instead: libpq's default
+//! `~/.postgresql/root.crt` is not read, nor are client certificates (`sslcert`, `sslkey`)
+//! supported. A refused certificate fails with an [`Error::Storage`] whose source is a
+//! [`TlsCertificateError`] saying why (unknown issuer, wrong host name, expired); from a URL,
+//! with [`PostgresUrlError::Tls`].
+//!
+//! ```no_run
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), botbuilder_storage_postgres::PostgresUrlError> {
+//! // Azure Database for PostgreSQL: its certificate chains to a root Mozilla trusts.
+//! let azure = "postgres://bot:secret@mybot.postgres.database.azure.com/bot?sslmode=verify-full";
+//! let store = botbuilder_storage_postgres::PostgresStorage::connect_url(azure).await?;
+//! // A server with a certificate from a private CA.
+//! let private = "postgres://bot:secret@db.internal/bot?sslmode=verify-full&sslrootcert=/etc/bot/db-ca.pem";
+//! let other = botbuilder_storage_postgres::PostgresStorage::connect_url(private).await?;
+//! # let _ = (store, other);
+//! # Ok(())
+//! # }
+//! ```
 
 #![warn(clippy::unwrap_used)]
 
 mod lease;
+mod tls;
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use botbuilder_core::Error;
 use botbuilder_core::storage::backend::{
-    WriteCondition, document_with_e_tag, parse_stored_body, prepare_write, random_e_tag,
-    redact_url, split_url_options,
+    TlsCertificateError, WriteCondition, document_with_e_tag, parse_stored_body, prepare_write,
+    random_e_tag, redact_url, split_url_options,
 };
 use botbuilder_core::storage::{ETags, Storage, StoreItems};
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use serde_json::Value;
-use tokio_postgres::NoTls;
+
+pub use botbuilder_core::storage::backend::CertificateProblem;
+pub use tls::{SslMode, UnknownSslMode};
 
 /// The table documents are kept in unless [`PostgresStorageBuilder::table`] says otherwise.
 pub const DEFAULT_TABLE: &str = "botbuilder_storage";
@@ -194,6 +232,19 @@ pub enum PostgresUrlError {
         /// The URL, password hidden.
         url: String,
         /// Why: an [`Error::Storage`].
+        #[source]
+        source: Error,
+    },
+    /// The server's TLS certificate was refused (`sslmode=verify-ca` or `verify-full`): not
+    /// signed by a trusted certificate authority (set `sslrootcert`), not for this host
+    /// name, or expired.
+    #[error("the TLS certificate of the postgres store at {url:?} was refused: {problem}")]
+    Tls {
+        /// The URL, password hidden.
+        url: String,
+        /// Why the certificate was refused.
+        problem: CertificateProblem,
+        /// An [`Error::Storage`] whose source is the [`TlsCertificateError`].
         #[source]
         source: Error,
     },
@@ -251,6 +302,15 @@ pub struct PostgresStorageBuilder {
     max_connections: usize,
     timeout: Duration,
     create_table: bool,
+    ssl_mode: Option<SslMode>,
+    ssl_root_cert: Option<RootCert>,
+}
+
+/// Where the certificate authorities to trust come from.
+#[derive(Clone)]
+enum RootCert {
+    File(PathBuf),
+    Pem(Arc<[u8]>),
 }
 
 impl PostgresStorageBuilder {
@@ -283,18 +343,58 @@ impl PostgresStorageBuilder {
         self
     }
 
+    /// How the connection uses TLS and checks the server's certificate (see the
+    /// [crate docs](crate#tls)). Default: the `sslmode` in a key-value connection string
+    /// (`disable`, `prefer` or `require`), else [`SslMode::Prefer`]. The URL option
+    /// `sslmode=` sets it too.
+    pub fn ssl_mode(mut self, mode: SslMode) -> Self {
+        self.ssl_mode = Some(mode);
+        self
+    }
+
+    /// Trust the certificate authorities in this PEM file (read when connecting) instead of
+    /// Mozilla's roots: for a server whose certificate comes from a private CA. The URL
+    /// option `sslrootcert=PATH` sets it too.
+    pub fn ssl_root_cert_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ssl_root_cert = Some(RootCert::File(path.into()));
+        self
+    }
+
+    /// Trust the certificate authorities in this PEM text instead of Mozilla's roots.
+    pub fn ssl_root_cert_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ssl_root_cert = Some(RootCert::Pem(pem.into().into()));
+        self
+    }
+
     /// Connects (checking the URL, the server and the credentials with one connection) and
     /// creates the table if it is missing.
     ///
     /// # Errors
-    /// [`Error::Storage`] when the URL or table name is invalid, the server cannot be
-    /// reached, refuses the credentials, or the table cannot be created.
+    /// [`Error::Storage`] when the URL or table name is invalid, the root certificate file
+    /// cannot be read, the server cannot be reached, refuses the credentials, or the table
+    /// cannot be created; its source is a [`TlsCertificateError`] when the server's TLS
+    /// certificate is refused.
     pub async fn connect(self) -> Result<PostgresStorage, Error> {
         let table = quote_table_name(&self.table)?;
         let mut config: tokio_postgres::Config = self
             .url
             .parse()
             .map_err(|e| Error::storage("reading the postgres url", e))?;
+        let ssl_mode = self
+            .ssl_mode
+            .unwrap_or_else(|| tls::from_driver_mode(config.get_ssl_mode()));
+        config.ssl_mode(tls::driver_mode(ssl_mode));
+        let root_pem = match &self.ssl_root_cert {
+            None => None,
+            Some(RootCert::Pem(pem)) => Some(pem.to_vec()),
+            Some(RootCert::File(path)) => Some(tokio::fs::read(path).await.map_err(|e| {
+                Error::storage(
+                    format!("reading the postgres sslrootcert {}", path.display()),
+                    e,
+                )
+            })?),
+        };
+        let tls = tls::connector(ssl_mode, root_pem.as_deref())?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(self.timeout);
         }
@@ -303,7 +403,7 @@ impl PostgresStorageBuilder {
         }
         let manager = Manager::from_config(
             config,
-            NoTls,
+            tls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -354,6 +454,8 @@ impl fmt::Debug for PostgresStorageBuilder {
             .field("max_connections", &self.max_connections)
             .field("timeout", &self.timeout)
             .field("create_table", &self.create_table)
+            .field("ssl_mode", &self.ssl_mode)
+            .field("custom_root_cert", &self.ssl_root_cert.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -386,15 +488,23 @@ impl PostgresStorage {
     ///
     /// # Errors
     /// [`PostgresUrlError::Malformed`] for a URL that is not a `postgres://` URL or has a bad
-    /// option; [`PostgresUrlError::Connect`] when the server cannot be reached, refuses the
+    /// option; [`PostgresUrlError::Tls`] when the server's TLS certificate is refused;
+    /// [`PostgresUrlError::Connect`] when the server cannot be reached, refuses the
     /// credentials, or the table cannot be created.
     pub async fn connect_url(url: &str) -> Result<Self, PostgresUrlError> {
         Self::builder_from_url(url)?
             .connect()
             .await
-            .map_err(|source| PostgresUrlError::Connect {
-                url: redact_url(url),
-                source,
+            .map_err(|source| match TlsCertificateError::find(&source) {
+                Some(refused) => PostgresUrlError::Tls {
+                    url: redact_url(url),
+                    problem: refused.problem(),
+                    source,
+                },
+                None => PostgresUrlError::Connect {
+                    url: redact_url(url),
+                    source,
+                },
             })
     }
 
@@ -429,11 +539,23 @@ impl PostgresStorage {
             ));
         }
         check_server_url(url)?;
-        let (driver_url, options) = split_url_options(url, &["table", "max_connections"]);
+        let (driver_url, options) =
+            split_url_options(url, &["table", "max_connections", "sslmode", "sslrootcert"]);
         let mut builder = Self::builder(driver_url);
         for (name, value) in options {
             if name == "table" {
                 builder = builder.table(value);
+            } else if name == "sslmode" {
+                builder = builder.ssl_mode(
+                    value
+                        .parse()
+                        .map_err(|e: UnknownSslMode| malformed(e.to_string()))?,
+                );
+            } else if name == "sslrootcert" {
+                if value.is_empty() {
+                    return Err(malformed("sslrootcert needs a file path".to_owned()));
+                }
+                builder = builder.ssl_root_cert_file(value);
             } else {
                 let n: usize = value.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
                     malformed(format!(
@@ -457,6 +579,8 @@ impl PostgresStorage {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             timeout: DEFAULT_TIMEOUT,
             create_table: true,
+            ssl_mode: None,
+            ssl_root_cert: None,
         }
     }
 
@@ -470,7 +594,13 @@ impl PostgresStorage {
         self.pool
             .get()
             .await
-            .map_err(|e| Error::storage("connecting to postgres", e))
+            .map_err(|e| match tls::certificate_problem(&e) {
+                Some(problem) => Error::storage(
+                    "connecting to postgres",
+                    TlsCertificateError::new(problem, e),
+                ),
+                None => Error::storage("connecting to postgres", e),
+            })
     }
 }
 
@@ -710,6 +840,15 @@ mod tests {
         assert_eq!(b.url, "postgresql://bot:pw@127.0.0.1/bot?connect_timeout=5");
         assert_eq!(b.table, "bots.state");
         assert_eq!(b.max_connections, 4);
+        let b = PostgresStorage::builder_from_url(
+            "postgres://bot:pw@db/bot?sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem&application_name=a",
+        )
+        .unwrap();
+        assert_eq!(b.url, "postgres://bot:pw@db/bot?application_name=a");
+        assert_eq!(b.ssl_mode, Some(SslMode::VerifyFull));
+        assert!(
+            matches!(&b.ssl_root_cert, Some(RootCert::File(p)) if p == std::path::Path::new("/etc/ca.pem"))
+        );
         let b = PostgresStorage::builder_from_url("postgres://127.0.0.1/bot").unwrap();
         assert_eq!(
             (b.url.as_str(), b.table.as_str(), b.max_connections),
@@ -726,6 +865,9 @@ mod tests {
         for bad in [
             "postgres://bot:pw@127.0.0.1/bot?max_connections=0",
             "postgres://bot:pw@127.0.0.1/bot?max_connections=many",
+            "postgres://bot:pw@127.0.0.1/bot?sslmode=verify_full",
+            "postgres://bot:pw@127.0.0.1/bot?sslmode=allow",
+            "postgres://bot:pw@127.0.0.1/bot?sslrootcert=",
             "postgres:///bot",
             "postgres://bot:pw@127.0.0.1/bot#x",
             "postgres://bot:pw@[::1/bot",

@@ -1,14 +1,18 @@
 //! The storage conformance suite and the multi-instance test against a real PostgreSQL, at
-//! the URL in `BOTBUILDER_TEST_POSTGRES_URL` (`.ci/run` starts one). Without it the tests say
-//! they were skipped, unless `BOTBUILDER_REQUIRE_SERVERS=1`, which makes them fail.
+//! the URL in `BOTBUILDER_TEST_POSTGRES_URL`, and over TLS at
+//! `BOTBUILDER_TEST_POSTGRES_TLS_URL` (`sslmode=verify-full`, the server's certificate for
+//! `localhost` from the CA in `sslrootcert`; `BOTBUILDER_TEST_TLS_WRONG_CA` a CA that did not
+//! sign it; `.ci/run` starts the server with `ssl=on`). Without them the tests say they were
+//! skipped, unless `BOTBUILDER_REQUIRE_SERVERS=1`, which makes them fail.
 
 use std::sync::Arc;
 
 use botbuilder_core::Error;
+use botbuilder_core::storage::backend::{CertificateProblem, TlsCertificateError};
 use botbuilder_core::storage::{Storage, StoreItems};
 use botbuilder_core::testing::server_url as storage_conformance_server_url;
 use botbuilder_core::testing::storage_conformance;
-use botbuilder_storage_postgres::PostgresStorage;
+use botbuilder_storage_postgres::{PostgresStorage, PostgresUrlError};
 use futures::future::join_all;
 use serde_json::json;
 
@@ -207,4 +211,149 @@ async fn lease_conformance() {
         ))
         .await
         .unwrap();
+}
+
+/// The TLS URL (`postgres://...@localhost:PORT/db?sslmode=verify-full&sslrootcert=CA`,
+/// `.ci/run` sets it), or `None` when the test is to be skipped.
+fn tls_server_url(test: &str) -> Option<String> {
+    storage_conformance_server_url("BOTBUILDER_TEST_POSTGRES_TLS_URL", test)
+}
+
+/// The URL with another host, and `extra` query parameters in place of its own.
+fn changed(url: &str, host: Option<&str>, extra: &[(&str, &str)]) -> String {
+    let mut url = url::Url::parse(url).unwrap();
+    if let Some(host) = host {
+        url.set_host(Some(host)).unwrap();
+    }
+    url.set_query(None);
+    for (name, value) in extra {
+        url.query_pairs_mut().append_pair(name, value);
+    }
+    url.to_string()
+}
+
+/// Whether the store's connections (named `application_name`) use TLS, as the server sees.
+async fn connections_use_tls(plain_url: &str, application_name: &str) -> Vec<bool> {
+    raw_client(plain_url)
+        .await
+        .query(
+            "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+             WHERE a.application_name = $1",
+            &[&application_name],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_over_tls() {
+    let (Some(url), Some(plain)) = (
+        tls_server_url("conformance_over_tls"),
+        server_url("conformance_over_tls"),
+    ) else {
+        return;
+    };
+    let name = run_table("tls");
+    let store = PostgresStorage::builder_from_url(&format!("{url}&application_name={name}"))
+        .unwrap()
+        .table(&name)
+        .connect()
+        .await
+        .unwrap();
+    let tls = connections_use_tls(&plain, &name).await;
+    assert!(
+        !tls.is_empty() && tls.iter().all(|&t| t),
+        "not over TLS: {tls:?}"
+    );
+    storage_conformance::run_all(Arc::new(store)).await;
+}
+
+#[tokio::test]
+async fn sslmode_disable_connects_without_tls_and_require_with_it() {
+    let (Some(url), Some(plain)) = (
+        tls_server_url("sslmode_disable_connects_without_tls_and_require_with_it"),
+        server_url("sslmode_disable_connects_without_tls_and_require_with_it"),
+    ) else {
+        return;
+    };
+    // `require` checks no certificate: the built-in roots do not know the test CA, and the
+    // certificate does not name 127.0.0.1, yet it connects, encrypted.
+    for (mode, expected) in [("disable", false), ("require", true), ("prefer", true)] {
+        let name = run_table(mode);
+        let url = changed(
+            &url,
+            Some("127.0.0.1"),
+            &[("sslmode", mode), ("application_name", &name)],
+        );
+        let store = PostgresStorage::connect_url(&url).await.unwrap();
+        let tls = connections_use_tls(&plain, &name).await;
+        assert_eq!(tls, [expected], "sslmode={mode}");
+        drop(store);
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_ca_or_host_name_is_refused_with_a_typed_error() {
+    let Some(url) = tls_server_url("a_wrong_ca_or_host_name_is_refused_with_a_typed_error") else {
+        return;
+    };
+    let ca = url::Url::parse(&url)
+        .unwrap()
+        .query_pairs()
+        .find(|(name, _)| name == "sslrootcert")
+        .map(|(_, value)| value.into_owned())
+        .expect("the TLS url names its CA with sslrootcert");
+    let wrong_ca = std::env::var("BOTBUILDER_TEST_TLS_WRONG_CA").expect(
+        "BOTBUILDER_TEST_TLS_WRONG_CA names a CA that did not sign the server's certificate",
+    );
+    let full = ("sslmode", "verify-full");
+    let cases = [
+        (
+            changed(&url, None, &[full, ("sslrootcert", &wrong_ca)]),
+            CertificateProblem::UnknownIssuer,
+        ),
+        (
+            changed(&url, None, &[full]),
+            CertificateProblem::UnknownIssuer,
+        ),
+        (
+            changed(
+                &url,
+                None,
+                &[("sslmode", "verify-ca"), ("sslrootcert", &wrong_ca)],
+            ),
+            CertificateProblem::UnknownIssuer,
+        ),
+        // The certificate names `localhost` only.
+        (
+            changed(&url, Some("127.0.0.1"), &[full, ("sslrootcert", &ca)]),
+            CertificateProblem::WrongHostName,
+        ),
+    ];
+    for (bad, expected) in cases {
+        let e = PostgresStorage::connect_url(&bad).await.unwrap_err();
+        match &e {
+            PostgresUrlError::Tls {
+                problem, source, ..
+            } => {
+                assert_eq!(*problem, expected, "{bad}: {e}");
+                let refused = TlsCertificateError::find(source).expect("the source says why");
+                assert_eq!(refused.problem(), expected);
+            }
+            other => panic!("{bad}: expected a TLS error, got {other:?}"),
+        }
+        eprintln!("{}", botbuilder_core::error::report(&e));
+    }
+    // verify-ca checks the chain but not the name.
+    let store = PostgresStorage::connect_url(&changed(
+        &url,
+        Some("127.0.0.1"),
+        &[("sslmode", "verify-ca"), ("sslrootcert", &ca)],
+    ))
+    .await
+    .unwrap();
+    drop(store);
 }

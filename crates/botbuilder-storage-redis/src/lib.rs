@@ -12,6 +12,7 @@
 //!   environments, apart in one Redis database.
 //! - An optional time to live ([`RedisStorageBuilder::ttl`]) lets Redis forget documents
 //!   that have not been written for a while (abandoned conversations).
+//! - TLS with `rediss://` URLs (Azure Cache for Redis, most hosted Redis): see [TLS](#tls).
 //!
 //! ```no_run
 //! use botbuilder_core::storage::{Storage, StoreItems};
@@ -77,25 +78,54 @@
 //!
 //! [`RedisStorage::connect_url`] connects to the store a URL names, with its options (what
 //! `botbuilder::storage::open` does with a `redis://` URL):
-//! `redis://[[user]:password@]host[:port][/db][?prefix=P&ttl=SECONDS]`. `prefix` is put
-//! before every key (default none); `ttl` makes documents expire that many seconds after
-//! their last write (default never). Option values are percent-decoded (`prefix=bot%3A` is
-//! `bot:`); other query parameters go to the `redis` crate. TLS (`rediss://`) is not built
-//! in. Errors never show the URL's password.
+//! `redis[s]://[[user]:password@]host[:port][/db][?prefix=P&ttl=SECONDS&ca_cert=PATH]`.
+//! `prefix` is put before every key (default none); `ttl` makes documents expire that many
+//! seconds after their last write (default never); `ca_cert` (with `rediss://` only) is a
+//! PEM file of the certificate authorities to trust instead of the built-in ones. Option
+//! values are percent-decoded (`prefix=bot%3A` is `bot:`); other query parameters go to the
+//! `redis` crate. Errors never show the URL's password.
+//!
+//! # TLS
+//!
+//! A `rediss://` URL connects over TLS (rustls) and always verifies the server's certificate
+//! and host name, against Mozilla's root certificates (the `webpki-roots` crate, as reqwest
+//! here does) or, with `ca_cert` / [`RedisStorageBuilder::ca_cert_file`], against the
+//! certificate authorities in a PEM file (a private CA). A certificate that is refused fails
+//! [`connect`](RedisStorageBuilder::connect) with an [`Error::Storage`] whose source is a
+//! [`TlsCertificateError`] saying why (unknown issuer, wrong host name, expired); from a URL,
+//! with [`RedisUrlError::Tls`].
+//!
+//! ```no_run
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), botbuilder_storage_redis::RedisUrlError> {
+//! // Azure Cache for Redis: TLS on port 6380, the access key as the password.
+//! let azure = "rediss://:ACCESS_KEY@mybot.redis.cache.windows.net:6380/0?prefix=bot%3A";
+//! let store = botbuilder_storage_redis::RedisStorage::connect_url(azure).await?;
+//! // A server with a certificate from a private CA.
+//! let private = "rediss://redis.internal:6379/0?ca_cert=/etc/bot/redis-ca.pem";
+//! let other = botbuilder_storage_redis::RedisStorage::connect_url(private).await?;
+//! # let _ = (store, other);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! rustls needs a process-wide crypto provider: when the application installed none,
+//! connecting to a `rediss://` URL installs ring's (the one reqwest uses here).
 
 #![warn(clippy::unwrap_used)]
 
 mod lease;
 
 use std::fmt;
-use std::sync::LazyLock;
+use std::path::PathBuf;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use botbuilder_core::Error;
 use botbuilder_core::storage::backend::{
-    WriteCondition, document_with_e_tag, parse_stored_body, prepare_write, random_e_tag,
-    redact_url, split_url_options,
+    CertificateProblem, TlsCertificateError, WriteCondition, document_with_e_tag,
+    parse_stored_body, prepare_write, random_e_tag, redact_url, split_url_options,
 };
 use botbuilder_core::storage::{ETags, Storage, StoreItems};
 use futures::future::join_all;
@@ -149,6 +179,18 @@ pub enum RedisUrlError {
         #[source]
         source: Error,
     },
+    /// The server's TLS certificate was refused (`rediss://`): not signed by a trusted
+    /// certificate authority (set `ca_cert`), not for this host name, or expired.
+    #[error("the TLS certificate of the redis store at {url:?} was refused: {problem}")]
+    Tls {
+        /// The URL, password hidden.
+        url: String,
+        /// Why the certificate was refused.
+        problem: CertificateProblem,
+        /// An [`Error::Storage`] whose source is the [`TlsCertificateError`].
+        #[source]
+        source: Error,
+    },
 }
 
 /// A [`Storage`] in Redis. See the [crate docs](crate).
@@ -187,6 +229,14 @@ pub struct RedisStorageBuilder {
     prefix: String,
     ttl: Option<Duration>,
     timeout: Duration,
+    ca_cert: Option<CaCert>,
+}
+
+/// Where the certificate authorities to trust come from.
+#[derive(Clone)]
+enum CaCert {
+    File(PathBuf),
+    Pem(Arc<[u8]>),
 }
 
 impl RedisStorageBuilder {
@@ -211,21 +261,89 @@ impl RedisStorageBuilder {
         self
     }
 
+    /// With a `rediss://` URL, trust the certificate authorities in this PEM file (read when
+    /// connecting) instead of the built-in roots: for a server whose certificate comes from
+    /// a private CA. The URL option `ca_cert=PATH` sets it too.
+    pub fn ca_cert_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca_cert = Some(CaCert::File(path.into()));
+        self
+    }
+
+    /// With a `rediss://` URL, trust the certificate authorities in this PEM text instead
+    /// of the built-in roots.
+    pub fn ca_cert_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca_cert = Some(CaCert::Pem(pem.into().into()));
+        self
+    }
+
     /// Connects to Redis.
     ///
     /// # Errors
     /// [`Error::Storage`] when the URL is not a Redis URL the `redis` crate accepts
-    /// (`redis://[[user]:password@]host[:port][/db]` or `redis+unix:///path`; TLS is not
-    /// built in), or the server cannot be reached or refuses the credentials.
+    /// (`redis[s]://[[user]:password@]host[:port][/db]` or `redis+unix:///path`), the CA
+    /// file cannot be read, the server cannot be reached or refuses the credentials; its
+    /// source is a [`TlsCertificateError`] when the server's TLS certificate is refused.
     pub async fn connect(self) -> Result<RedisStorage, Error> {
-        let client = redis::Client::open(self.url.as_str())
-            .map_err(|e| Error::storage("reading the redis url", e))?;
+        let tls = self
+            .url
+            .split_once("://")
+            .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("rediss"));
+        if tls {
+            install_crypto_provider();
+        }
+        let client = match (&self.ca_cert, tls) {
+            (None, _) => redis::Client::open(self.url.as_str())
+                .map_err(|e| Error::storage("reading the redis url", e))?,
+            (Some(ca), true) => {
+                let root_cert = match ca {
+                    CaCert::Pem(pem) => pem.to_vec(),
+                    CaCert::File(path) => tokio::fs::read(path).await.map_err(|e| {
+                        Error::storage(
+                            format!("reading the redis CA certificate {}", path.display()),
+                            e,
+                        )
+                    })?,
+                };
+                let certificates = redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(root_cert),
+                };
+                redis::Client::build_with_tls(self.url.as_str(), certificates)
+                    .map_err(|e| Error::storage("reading the redis url and CA certificate", e))?
+            }
+            (Some(_), false) => {
+                return Err(Error::storage(
+                    "reading the redis url",
+                    "a CA certificate is for TLS: use a rediss:// url",
+                ));
+            }
+        };
+        let refused = |e: redis::RedisError| match certificate_problem(&e) {
+            Some(problem) => {
+                Error::storage("connecting to redis", TlsCertificateError::new(problem, e))
+            }
+            None => Error::storage("connecting to redis", e),
+        };
+        if tls {
+            // The connection manager retries failed connections for seconds; a refused
+            // certificate will not get better, so one plain attempt tells it first.
+            let probe = redis::AsyncConnectionConfig::new()
+                .set_connection_timeout(Some(self.timeout))
+                .set_response_timeout(Some(self.timeout));
+            if let Err(e) = client
+                .get_multiplexed_async_connection_with_config(&probe)
+                .await
+                && certificate_problem(&e).is_some()
+            {
+                return Err(refused(e));
+            }
+        }
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.timeout))
             .set_response_timeout(Some(self.timeout));
         let connection = ConnectionManager::new_with_config(client, config)
             .await
-            .map_err(|e| Error::storage("connecting to redis", e))?;
+            .map_err(refused)?;
         tracing::debug!(prefix = %self.prefix, ttl = ?self.ttl, "connected redis storage");
         Ok(RedisStorage {
             connection,
@@ -242,6 +360,7 @@ impl fmt::Debug for RedisStorageBuilder {
             .field("prefix", &self.prefix)
             .field("ttl", &self.ttl)
             .field("timeout", &self.timeout)
+            .field("custom_ca", &self.ca_cert.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -272,15 +391,23 @@ impl RedisStorage {
     ///
     /// # Errors
     /// [`RedisUrlError::Malformed`] for a URL that is not a `redis://` URL or has a bad
-    /// option; [`RedisUrlError::Connect`] when the server cannot be reached or refuses the
+    /// option; [`RedisUrlError::Tls`] when the server's TLS certificate is refused;
+    /// [`RedisUrlError::Connect`] when the server cannot be reached or refuses the
     /// credentials.
     pub async fn connect_url(url: &str) -> Result<Self, RedisUrlError> {
         Self::builder_from_url(url)?
             .connect()
             .await
-            .map_err(|source| RedisUrlError::Connect {
-                url: redact_url(url),
-                source,
+            .map_err(|source| match TlsCertificateError::find(&source) {
+                Some(refused) => RedisUrlError::Tls {
+                    url: redact_url(url),
+                    problem: refused.problem(),
+                    source,
+                },
+                None => RedisUrlError::Connect {
+                    url: redact_url(url),
+                    source,
+                },
             })
     }
 
@@ -307,26 +434,34 @@ impl RedisStorage {
             url: redact_url(url),
             reason,
         };
-        match url
+        let tls = match url
             .split_once("://")
             .map(|(scheme, _)| scheme.to_ascii_lowercase())
         {
-            Some(scheme) if scheme == "redis" => {}
-            Some(scheme) if scheme == "rediss" => {
+            Some(scheme) if scheme == "redis" => false,
+            Some(scheme) if scheme == "rediss" => true,
+            _ => {
                 return Err(malformed(
-                    "TLS (rediss://) is not built in: use redis:// over loopback or a private \
-                     network"
-                        .to_owned(),
+                    "expected redis://host[:port][/db] or rediss://...".to_owned(),
                 ));
             }
-            _ => return Err(malformed("expected redis://host[:port][/db]".to_owned())),
-        }
+        };
         check_server_url(url)?;
-        let (driver_url, options) = split_url_options(url, &["prefix", "ttl"]);
+        let (driver_url, options) = split_url_options(url, &["prefix", "ttl", "ca_cert"]);
         let mut builder = Self::builder(driver_url);
         for (name, value) in options {
             if name == "prefix" {
                 builder = builder.prefix(value);
+            } else if name == "ca_cert" {
+                if !tls {
+                    return Err(malformed(
+                        "ca_cert is for TLS: use a rediss:// url".to_owned(),
+                    ));
+                }
+                if value.is_empty() {
+                    return Err(malformed("ca_cert needs a file path".to_owned()));
+                }
+                builder = builder.ca_cert_file(value);
             } else {
                 let seconds: u64 = value.parse().map_err(|_| {
                     malformed(format!(
@@ -340,14 +475,15 @@ impl RedisStorage {
     }
 
     /// Options for connecting to the Redis at `url`
-    /// (`redis://[[user]:password@]host[:port][/db]`), passed to the `redis` crate as is: for
-    /// a URL with this crate's options, see [`RedisStorage::builder_from_url`].
+    /// (`redis[s]://[[user]:password@]host[:port][/db]`), passed to the `redis` crate as is:
+    /// for a URL with this crate's options, see [`RedisStorage::builder_from_url`].
     pub fn builder(url: impl Into<String>) -> RedisStorageBuilder {
         RedisStorageBuilder {
             url: url.into(),
             prefix: String::new(),
             ttl: None,
             timeout: DEFAULT_TIMEOUT,
+            ca_cert: None,
         }
     }
 
@@ -481,6 +617,54 @@ impl fmt::Debug for RedisStorage {
     }
 }
 
+/// Makes ring rustls's process-wide crypto provider unless the application chose one: the
+/// `redis` crate builds its TLS configuration with the process default, and rustls panics
+/// when there is none and its features do not name exactly one.
+fn install_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Losing a race with another thread installing one is fine: there is one now.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+/// Why the server's certificate was refused, when a TLS handshake failed on it.
+fn certificate_problem(error: &(dyn std::error::Error + 'static)) -> Option<CertificateProblem> {
+    use rustls::CertificateError as C;
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(rustls::Error::InvalidCertificate(certificate)) = rustls_error(e) {
+            return Some(match certificate {
+                C::UnknownIssuer => CertificateProblem::UnknownIssuer,
+                C::NotValidForName | C::NotValidForNameContext { .. } => {
+                    CertificateProblem::WrongHostName
+                }
+                C::Expired
+                | C::ExpiredContext { .. }
+                | C::NotValidYet
+                | C::NotValidYetContext { .. } => CertificateProblem::Expired,
+                _ => CertificateProblem::Other,
+            });
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// The rustls error an error is or wraps (in an `io::Error`, or the `Arc` the `redis` crate
+/// keeps it in).
+fn rustls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(found) = error.downcast_ref::<rustls::Error>() {
+        return Some(found);
+    }
+    if let Some(io) = error.downcast_ref::<std::io::Error>() {
+        return io.get_ref().and_then(|inner| rustls_error(inner));
+    }
+    if let Some(shared) = error.downcast_ref::<Arc<dyn std::error::Error + Send + Sync>>() {
+        return rustls_error(&**shared);
+    }
+    None
+}
+
 /// Checks that a server URL parses, names a host and has no fragment.
 fn check_server_url(url: &str) -> Result<(), RedisUrlError> {
     let malformed = |reason: String| RedisUrlError::Malformed {
@@ -521,6 +705,33 @@ mod tests {
         assert_eq!(b.ttl, Some(Duration::from_secs(3600)));
         let b = RedisStorage::builder_from_url("REDIS://h/0?ttl=0").unwrap();
         assert_eq!(b.ttl, None, "ttl=0 is never");
+        let b = RedisStorage::builder_from_url("rediss://:pw@h:6380/0?ca_cert=%2Fetc%2Fca.pem")
+            .unwrap();
+        assert_eq!(b.url, "rediss://:pw@h:6380/0");
+        assert!(
+            matches!(&b.ca_cert, Some(CaCert::File(p)) if p == std::path::Path::new("/etc/ca.pem"))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_ca_certificate_without_tls_or_unreadable_is_an_error() {
+        let e = RedisStorage::builder("redis://127.0.0.1:1/0")
+            .ca_cert_pem("x")
+            .connect()
+            .await
+            .unwrap_err();
+        assert!(
+            botbuilder_core::error::report(&e)
+                .to_string()
+                .contains("rediss://"),
+            "{e}"
+        );
+        let e = RedisStorage::connect_url("rediss://127.0.0.1:1/0?ca_cert=/nonexistent/ca.pem")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, RedisUrlError::Connect { .. }), "{e:?}");
+        let shown = botbuilder_core::error::report(&e).to_string();
+        assert!(shown.contains("/nonexistent/ca.pem"), "{shown}");
     }
 
     #[test]
@@ -528,7 +739,8 @@ mod tests {
         for bad in [
             "redis://127.0.0.1/0?ttl=soon",
             "redis://127.0.0.1/0?ttl=-1",
-            "rediss://127.0.0.1/0",
+            "redis://:pw@127.0.0.1/0?ca_cert=/etc/ca.pem",
+            "rediss://:pw@127.0.0.1/0?ca_cert=",
             "redis://",
             "redis://:pw@[::1/0",
             "redis://:pw@h/0#x",

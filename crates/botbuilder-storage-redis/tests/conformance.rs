@@ -1,14 +1,17 @@
 //! The storage conformance suite and the multi-instance test against a real Redis, at the URL
-//! in `BOTBUILDER_TEST_REDIS_URL` (`.ci/run` starts one). Without it the tests say they were
-//! skipped, unless `BOTBUILDER_REQUIRE_SERVERS=1`, which makes them fail.
+//! in `BOTBUILDER_TEST_REDIS_URL`, and over TLS at `BOTBUILDER_TEST_REDIS_TLS_URL`
+//! (`rediss://localhost:PORT/0?ca_cert=CA`, with `BOTBUILDER_TEST_TLS_WRONG_CA` a CA that did
+//! not sign its certificate; `.ci/run` starts both servers). Without them the tests say they
+//! were skipped, unless `BOTBUILDER_REQUIRE_SERVERS=1`, which makes them fail.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use botbuilder_core::storage::backend::{CertificateProblem, TlsCertificateError};
 use botbuilder_core::storage::{Storage, StoreItems};
 use botbuilder_core::testing::server_url as storage_conformance_server_url;
 use botbuilder_core::testing::storage_conformance;
-use botbuilder_storage_redis::RedisStorage;
+use botbuilder_storage_redis::{RedisStorage, RedisUrlError};
 use serde_json::json;
 
 const URL_VAR: &str = "BOTBUILDER_TEST_REDIS_URL";
@@ -189,4 +192,90 @@ async fn lease_conformance() {
         .unwrap();
     assert!(store.conversation_lock().is_some());
     botbuilder_core::testing::lease_conformance::run_all(Arc::new(store.clone())).await;
+}
+
+/// The TLS server's URL (`rediss://localhost:PORT/0?ca_cert=CA`, `.ci/run` starts one), or
+/// `None` when the test is to be skipped.
+fn tls_server_url(test: &str) -> Option<String> {
+    storage_conformance_server_url("BOTBUILDER_TEST_REDIS_TLS_URL", test)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_over_tls() {
+    let Some(url) = tls_server_url("conformance_over_tls") else {
+        return;
+    };
+    assert!(url.starts_with("rediss://"), "not a TLS url: {url}");
+    let store = RedisStorage::builder_from_url(&url)
+        .unwrap()
+        .prefix(run_prefix("conformance-tls"))
+        .connect()
+        .await
+        .unwrap();
+    storage_conformance::run_all(Arc::new(store)).await;
+}
+
+/// The URL with another host, or another `ca_cert` (none: the built-in roots).
+fn changed(url: &str, host: Option<&str>, ca_cert: Option<&str>) -> String {
+    let mut url = url::Url::parse(url).unwrap();
+    if let Some(host) = host {
+        url.set_host(Some(host)).unwrap();
+    }
+    url.set_query(None);
+    if let Some(ca) = ca_cert {
+        url.query_pairs_mut().append_pair("ca_cert", ca);
+    }
+    url.to_string()
+}
+
+#[tokio::test]
+async fn a_wrong_ca_or_host_name_is_refused_with_a_typed_error() {
+    let Some(url) = tls_server_url("a_wrong_ca_or_host_name_is_refused_with_a_typed_error") else {
+        return;
+    };
+    let ca = url::Url::parse(&url)
+        .unwrap()
+        .query_pairs()
+        .find(|(name, _)| name == "ca_cert")
+        .map(|(_, value)| value.into_owned())
+        .expect("the TLS url names its CA with ca_cert");
+    let wrong_ca = std::env::var("BOTBUILDER_TEST_TLS_WRONG_CA").expect(
+        "BOTBUILDER_TEST_TLS_WRONG_CA names a CA that did not sign the server's certificate",
+    );
+    let cases = [
+        (
+            changed(&url, None, Some(&wrong_ca)),
+            CertificateProblem::UnknownIssuer,
+        ),
+        (changed(&url, None, None), CertificateProblem::UnknownIssuer),
+        // The certificate names `localhost` only.
+        (
+            changed(&url, Some("127.0.0.1"), Some(&ca)),
+            CertificateProblem::WrongHostName,
+        ),
+    ];
+    for (bad, expected) in cases {
+        let started = std::time::Instant::now();
+        let e = RedisStorage::connect_url(&bad).await.unwrap_err();
+        match &e {
+            RedisUrlError::Tls {
+                problem, source, ..
+            } => {
+                assert_eq!(*problem, expected, "{bad}: {e}");
+                let refused = TlsCertificateError::find(source).expect("the source says why");
+                assert_eq!(refused.problem(), expected);
+            }
+            other => panic!("{bad}: expected a TLS error, got {other:?}"),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{bad}: a refused certificate took {:?} (retried?)",
+            started.elapsed()
+        );
+        eprintln!("{}", botbuilder_core::error::report(&e));
+    }
+    // The right CA and host name connect.
+    RedisStorage::connect_url(&changed(&url, None, Some(&ca)))
+        .await
+        .unwrap();
 }

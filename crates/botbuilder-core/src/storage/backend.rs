@@ -266,6 +266,86 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// Why a store server's TLS certificate was refused: the part of a
+/// [`TlsCertificateError`] a caller matches on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertificateProblem {
+    /// The certificate is not signed by a trusted certificate authority: give the server's
+    /// CA (the backend's `ca_cert` / `sslrootcert` option), or the CA is wrong.
+    UnknownIssuer,
+    /// The certificate does not name the host connected to: connect by a name the
+    /// certificate lists.
+    WrongHostName,
+    /// The certificate has expired or is not valid yet.
+    Expired,
+    /// Any other reason (revoked, bad signature, unsupported algorithm...): see the source.
+    Other,
+}
+
+impl std::fmt::Display for CertificateProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CertificateProblem::UnknownIssuer => {
+                "it is not signed by a trusted certificate authority"
+            }
+            CertificateProblem::WrongHostName => "it is not valid for the host name connected to",
+            CertificateProblem::Expired => "it has expired or is not valid yet",
+            CertificateProblem::Other => "it could not be verified",
+        })
+    }
+}
+
+/// A store server's TLS certificate was refused: the source of the [`Error::Storage`] a
+/// backend's `connect` returns then (find it with [`TlsCertificateError::find`]).
+///
+/// ```
+/// use botbuilder_core::Error;
+/// use botbuilder_core::storage::backend::{CertificateProblem, TlsCertificateError};
+///
+/// let refused = TlsCertificateError::new(CertificateProblem::WrongHostName, "name mismatch");
+/// let error = Error::storage("connecting to redis", refused);
+/// let found = TlsCertificateError::find(&error).map(TlsCertificateError::problem);
+/// assert_eq!(found, Some(CertificateProblem::WrongHostName));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error("the server's TLS certificate was refused: {problem}")]
+pub struct TlsCertificateError {
+    problem: CertificateProblem,
+    #[source]
+    source: crate::BoxError,
+}
+
+impl TlsCertificateError {
+    /// The refusal of a certificate for `problem`, with the TLS library's error.
+    pub fn new(problem: CertificateProblem, source: impl Into<crate::BoxError>) -> Self {
+        Self {
+            problem,
+            source: source.into(),
+        }
+    }
+
+    /// Why the certificate was refused.
+    #[must_use]
+    pub fn problem(&self) -> CertificateProblem {
+        self.problem
+    }
+
+    /// The `TlsCertificateError` in an error's chain of sources (the error itself
+    /// included), if there is one.
+    #[must_use]
+    pub fn find<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a Self> {
+        let mut current = Some(error);
+        while let Some(e) = current {
+            if let Some(found) = e.downcast_ref::<Self>() {
+                return Some(found);
+            }
+            current = e.source();
+        }
+        None
+    }
+}
+
 fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
