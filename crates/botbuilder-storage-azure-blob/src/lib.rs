@@ -75,6 +75,7 @@
 
 mod auth;
 mod names;
+mod transcript;
 
 use std::fmt;
 use std::sync::Arc;
@@ -94,6 +95,7 @@ use serde_json::Value;
 use auth::{Credential, ToSign};
 pub use auth::{STORAGE_SCOPE, TokenProvider};
 pub use names::KeyLayout;
+pub use transcript::BlobTranscriptStore;
 
 /// The Blob service REST API version the store speaks.
 const API_VERSION: &str = "2021-12-02";
@@ -142,6 +144,18 @@ pub enum AzureBlobError {
         status: u16,
         /// The service's error code (`x-ms-error-code`), or `-` when it gave none.
         code: String,
+    },
+    /// A List Blobs answer the store could not read (not the XML the Blob service sends).
+    #[error("could not read the azure blob storage listing: {reason}")]
+    InvalidListing {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A transcript continuation token the store did not issue.
+    #[error("unknown transcript continuation token {token:?}")]
+    InvalidToken {
+        /// The token.
+        token: String,
     },
 }
 
@@ -569,6 +583,7 @@ impl BlobStorage {
             if_match,
             if_none_match,
             blob_type: true,
+            metadata: Vec::new(),
         };
         let response = self
             .send("PUT blob", Method::PUT, self.blob_url(&key), request)
@@ -661,6 +676,9 @@ impl BlobStorage {
         ];
         if request.blob_type {
             ms_headers.push(("x-ms-blob-type", "BlockBlob".to_owned()));
+        }
+        for (name, value) in &request.metadata {
+            ms_headers.push((name, value.clone()));
         }
         let mut headers = HeaderMap::new();
         let mut authorization = None;
@@ -767,6 +785,8 @@ struct Request {
     if_none_match: Option<String>,
     /// Whether it creates a block blob (`x-ms-blob-type`).
     blob_type: bool,
+    /// Blob metadata (`x-ms-meta-NAME`): names and values printable ASCII.
+    metadata: Vec<(&'static str, String)>,
 }
 
 /// What the store reads of an answer.
