@@ -1188,7 +1188,7 @@ mod tests {
     }
 
     /// A store on a fresh container of the Azurite in `BOTBUILDER_TEST_AZURE_BLOB_URL`.
-    async fn azurite_store(test: &str, layout: &str) -> Option<BlobStorage> {
+    pub(crate) async fn azurite_store(test: &str, layout: &str) -> Option<BlobStorage> {
         let url = botbuilder_core::testing::server_url("BOTBUILDER_TEST_AZURE_BLOB_URL", test)?;
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -1320,7 +1320,7 @@ mod tests {
 
     /// A loopback stand-in for the Blob service: answers each request with the next of
     /// `answers` (status line and headers, then body), and records the requests' heads.
-    async fn stand_in(
+    pub(crate) async fn stand_in(
         answers: Vec<(&'static str, &'static str)>,
     ) -> (url::Url, Arc<std::sync::Mutex<Vec<String>>>) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -1365,7 +1365,7 @@ mod tests {
         (endpoint, seen)
     }
 
-    async fn stand_in_store(endpoint: &url::Url, retries: u32) -> BlobStorage {
+    pub(crate) async fn stand_in_store(endpoint: &url::Url, retries: u32) -> BlobStorage {
         BlobStorage::builder()
             .endpoint(endpoint.as_str())
             .unwrap()
