@@ -665,7 +665,7 @@ mod tests {
     use super::*;
     use crate::tests::{azurite_store, stand_in, stand_in_store};
     use botbuilder_core::schema::{ChannelId, ConversationAccount, RoleTypes};
-    use serde_json::{Value, json};
+    use serde_json::Value;
 
     fn at(text: &str) -> Timestamp {
         Timestamp::parse(text).unwrap()
@@ -688,7 +688,9 @@ mod tests {
     }
 
     async fn azurite(test: &str) -> Option<BlobTranscriptStore> {
-        azurite_store(test, "dotnet").await.map(BlobTranscriptStore::new)
+        azurite_store(test, "dotnet")
+            .await
+            .map(BlobTranscriptStore::new)
     }
 
     /// Every blob of a prefix with its metadata, as the service lists it.
@@ -719,7 +721,11 @@ mod tests {
         serde_json::from_slice(&response.body).unwrap()
     }
 
-    async fn all_activities(store: &BlobTranscriptStore, channel: &str, conversation: &str) -> Vec<Activity> {
+    async fn all_activities(
+        store: &BlobTranscriptStore,
+        channel: &str,
+        conversation: &str,
+    ) -> Vec<Activity> {
         let mut all = Vec::new();
         let mut token = None;
         loop {
@@ -737,14 +743,20 @@ mod tests {
 
     #[test]
     fn names_escape_as_uri_escape_data_string_and_ticks_round_trip() {
-        assert_eq!(escape("19:a b@thread.v2/x~y"), "19%3Aa%20b%40thread.v2%2Fx~y");
+        assert_eq!(
+            escape("19:a b@thread.v2/x~y"),
+            "19%3Aa%20b%40thread.v2%2Fx~y"
+        );
         assert_eq!(escape("ümlaut"), "%C3%BCmlaut");
         // 2026-12-08T01:02:03.4567891Z in .NET ticks.
         let t = at("2026-12-08T01:02:03.4567891Z");
         assert_eq!(ticks(&t), Some(0x08df_54c6_df2f_2ad3));
         assert_eq!(from_ticks("8df54c6df2f2ad3").unwrap().to_utc(), t.to_utc());
         // The Unix epoch is .NET's 621355968000000000.
-        assert_eq!(ticks(&at("1970-01-01T00:00:00Z")), Some(621_355_968_000_000_000));
+        assert_eq!(
+            ticks(&at("1970-01-01T00:00:00Z")),
+            Some(621_355_968_000_000_000)
+        );
         assert_eq!(from_ticks("not hex"), None);
         assert!(ticks(&at("0000-12-31T23:59:59Z")).is_none());
         let mut no_time = message("test", "c", "1", "2026-01-01T00:00:00Z", "hi");
@@ -783,8 +795,18 @@ mod tests {
         let conversation = "19:meeting_Nz@thread.v2";
         let prefix = "msteams/19%3Ameeting_Nz%40thread.v2/";
         let written = [
-            ("1733619723123", "2026-12-08T01:02:03.1234567+00:00", "user", "hello"),
-            ("1733619724000", "2026-12-08T01:02:04.0000000+00:00", "bot", "hi Ada"),
+            (
+                "1733619723123",
+                "2026-12-08T01:02:03.1234567+00:00",
+                "user",
+                "hello",
+            ),
+            (
+                "1733619724000",
+                "2026-12-08T01:02:04.0000000+00:00",
+                "bot",
+                "hi Ada",
+            ),
             ("f:9a3b", "2026-12-08T01:02:05.5000000+00:00", "user", "bye"),
         ];
         for (id, time, role, text) in written {
@@ -800,7 +822,11 @@ mod tests {
                  \"conversation\": {{\r\n    \"id\": \"{conversation}\"\r\n  }},\r\n  \
                  \"recipient\": {{\r\n    \"id\": \"{recipient}\"\r\n  }},\r\n  \"text\": \"{text}\"\r\n}}"
             );
-            let name = format!("{prefix}{:x}-{}.json", ticks(&at(time)).unwrap(), escape(id));
+            let name = format!(
+                "{prefix}{:x}-{}.json",
+                ticks(&at(time)).unwrap(),
+                escape(id)
+            );
             let request = Request {
                 body: format!("\u{feff}{body}").into_bytes(),
                 content_type: Some("application/octet-stream"),
@@ -825,7 +851,11 @@ mod tests {
             .get_transcript_activities("msteams", conversation, None, None)
             .await
             .unwrap();
-        let texts: Vec<_> = page.items.iter().map(|a| a.text.as_deref().unwrap()).collect();
+        let texts: Vec<_> = page
+            .items
+            .iter()
+            .map(|a| a.text.as_deref().unwrap())
+            .collect();
         assert_eq!(texts, ["hello", "hi Ada", "bye"]);
         assert_eq!(page.continuation_token, None);
         assert_eq!(page.items[2].id.as_deref(), Some("f:9a3b"));
@@ -897,7 +927,13 @@ mod tests {
             .collect();
         // Logged out of order: the transcript is in time order all the same.
         for i in (0..45).rev() {
-            let activity = message("webchat", "dl_42", &format!("a{i}"), &times[i], &format!("#{i}"));
+            let activity = message(
+                "webchat",
+                "dl_42",
+                &format!("a{i}"),
+                &times[i],
+                &format!("#{i}"),
+            );
             store.log_activity(&activity).await.unwrap();
         }
         // Another conversation's activities are not in it.
@@ -912,7 +948,10 @@ mod tests {
             .unwrap();
         assert_eq!(first.items.len(), 20);
         let token = first.continuation_token.clone().unwrap();
-        assert!(token.starts_with("webchat/dl_42/") && token.ends_with("-a19.json"), "{token}");
+        assert!(
+            token.starts_with("webchat/dl_42/") && token.ends_with("-a19.json"),
+            "{token}"
+        );
         let second = store
             .get_transcript_activities("webchat", "dl_42", Some(&token), None)
             .await
@@ -954,7 +993,10 @@ mod tests {
         let source = std::error::Error::source(&e)
             .and_then(|s| s.downcast_ref::<AzureBlobError>())
             .unwrap_or_else(|| panic!("{e:?}"));
-        assert!(matches!(source, AzureBlobError::InvalidToken { .. }), "{source}");
+        assert!(
+            matches!(source, AzureBlobError::InvalidToken { .. }),
+            "{source}"
+        );
     }
 
     #[tokio::test]
@@ -965,13 +1007,7 @@ mod tests {
         let ids: Vec<String> = (0..23).map(|i| format!("conv {i:02}/é")).collect();
         futures::future::try_join_all(ids.iter().enumerate().map(|(i, id)| {
             let store = store.clone();
-            let activity = message(
-                "slack",
-                id,
-                "1",
-                &format!("2026-12-08T02:00:{i:02}Z"),
-                "hi",
-            );
+            let activity = message("slack", id, "1", &format!("2026-12-08T02:00:{i:02}Z"), "hi");
             async move {
                 store.log_activity(&activity).await?;
                 let mut reply = activity.clone();
@@ -983,7 +1019,13 @@ mod tests {
         .await
         .unwrap();
         store
-            .log_activity(&message("msteams", "elsewhere", "1", "2026-12-08T02:00:00Z", "x"))
+            .log_activity(&message(
+                "msteams",
+                "elsewhere",
+                "1",
+                "2026-12-08T02:00:00Z",
+                "x",
+            ))
             .await
             .unwrap();
 
@@ -1019,7 +1061,15 @@ mod tests {
         // Deleting what is not there is no error.
         store.delete_transcript("slack", &ids[3]).await.unwrap();
         store.delete_transcript("nochannel", "none").await.unwrap();
-        assert_eq!(store.list_transcripts("msteams", None).await.unwrap().items.len(), 1);
+        assert_eq!(
+            store
+                .list_transcripts("msteams", None)
+                .await
+                .unwrap()
+                .items
+                .len(),
+            1
+        );
     }
 
     #[tokio::test]
@@ -1030,7 +1080,13 @@ mod tests {
         let original = message("msteams", "c1", "m1", "2026-12-08T04:00:00Z", "first draft");
         store.log_activity(&original).await.unwrap();
         store
-            .log_activity(&message("msteams", "c1", "m2", "2026-12-08T04:00:01Z", "keep me"))
+            .log_activity(&message(
+                "msteams",
+                "c1",
+                "m2",
+                "2026-12-08T04:00:01Z",
+                "keep me",
+            ))
             .await
             .unwrap();
         let name = BlobTranscriptStore::blob_name(&original).unwrap();
@@ -1084,24 +1140,66 @@ mod tests {
         assert_eq!(activities[2].text.as_deref(), Some("edited"));
     }
 
-    /// The logger middleware, end to end: a turn's activities land in the blob transcript.
+    /// The logger middleware, end to end: a turn's activities, an update and a delete land
+    /// in the blob transcript as BotBuilder's store keeps them.
     #[tokio::test]
     async fn the_transcript_logger_writes_through_it() {
+        use botbuilder_core::bot_fn;
+        use botbuilder_core::middleware::TranscriptLoggerMiddleware;
+        use botbuilder_core::testing::{TestAdapter, TestFlow};
+
         let Some(store) = azurite("the_transcript_logger_writes_through_it").await else {
             return;
         };
-        let store = std::sync::Arc::new(store);
-        let logger =
-            botbuilder_core::middleware::TranscriptLoggerMiddleware::new(store.clone());
-        let _ = &logger;
-        let incoming = message("test", "turns", "in-1", "2026-12-08T08:00:00Z", "ping");
-        store.log_activity(&incoming).await.unwrap();
+        let adapter = TestAdapter::new().with_middleware(TranscriptLoggerMiddleware::new(
+            std::sync::Arc::new(store.clone()),
+        ));
+        let bot = bot_fn(async move |ctx| {
+            let one = ctx.send_activity("one").await?;
+            let two = ctx.send_activity("two").await?;
+            ctx.update_activity(Activity::message("one, edited").with_id(one.id.clone()))
+                .await?;
+            ctx.delete_activity(two.id).await?;
+            Ok(())
+        });
+        TestFlow::new(adapter.clone(), bot)
+            .send("hi")
+            .assert_reply("one")
+            .assert_reply("two")
+            .await;
         let page = store
-            .get_transcript_activities("test", "turns", None, None)
+            .get_transcript_activities("test", "convo1", None, None)
             .await
             .unwrap();
-        assert_eq!(page.items[0].text.as_deref(), Some("ping"));
-        let _ = json!({});
+        let summary: Vec<(String, String, Option<String>)> = page
+            .items
+            .iter()
+            .map(|a| {
+                (
+                    a.activity_type.to_string(),
+                    a.text().to_owned(),
+                    a.from.as_ref().map(|f| f.id.clone()),
+                )
+            })
+            .collect();
+        let bot_id = adapter.sent_activities()[0]
+            .from
+            .as_ref()
+            .map(|f| f.id.clone());
+        let user_id = summary[0].2.clone();
+        assert_eq!(
+            summary,
+            [
+                ("message".to_owned(), "hi".to_owned(), user_id),
+                ("message".to_owned(), "one, edited".to_owned(), bot_id),
+                (
+                    "messageDelete".to_owned(),
+                    String::new(),
+                    Some("deleted".to_owned())
+                ),
+            ]
+        );
+        assert_eq!(page.items[2].id, adapter.sent_activities()[1].id);
     }
 
     #[tokio::test]
@@ -1136,7 +1234,10 @@ mod tests {
             let source = std::error::Error::source(&e)
                 .and_then(|s| s.downcast_ref::<AzureBlobError>())
                 .unwrap_or_else(|| panic!("{e:?}"));
-            assert!(matches!(source, AzureBlobError::InvalidListing { .. }), "{source}");
+            assert!(
+                matches!(source, AzureBlobError::InvalidListing { .. }),
+                "{source}"
+            );
         }
         for _ in 0..2 {
             let e = store
@@ -1151,10 +1252,16 @@ mod tests {
         let seen = seen.lock().unwrap();
         let head = seen[0].to_ascii_lowercase();
         assert!(
-            head.starts_with("get /acct/state?restype=container&comp=list&prefix=test%2fc%2f&include=metadata"),
+            head.starts_with(
+                "get /acct/state?restype=container&comp=list&prefix=test%2fc%2f&include=metadata"
+            ),
             "{head}"
         );
-        assert!(seen[3].starts_with("GET /acct/state/test/c/8df54c6df2f2ad3-1.json "), "{}", seen[3]);
+        assert!(
+            seen[3].starts_with("GET /acct/state/test/c/8df54c6df2f2ad3-1.json "),
+            "{}",
+            seen[3]
+        );
 
         // Listings with BotBuilder's metadata casing are read.
         let parsed = parse_listing(
@@ -1168,7 +1275,11 @@ mod tests {
         assert_eq!(parsed.blobs.entries.len(), 3);
         assert!(matches!(&parsed.blobs.entries[0], Entry::Blob(b) if b.meta("id") == Some("2")));
         assert!(matches!(&parsed.blobs.entries[1], Entry::BlobPrefix(p) if p.name == "a/c/"));
-        for bad in [&b"\xff\xfe"[..], b"", b"<EnumerationResults><Blobs><Blob></Blob></Blobs></EnumerationResults>"] {
+        for bad in [
+            &b"\xff\xfe"[..],
+            b"",
+            b"<EnumerationResults><Blobs><Blob></Blob></Blobs></EnumerationResults>",
+        ] {
             assert!(parse_listing(bad).is_err(), "{bad:?}");
         }
     }
