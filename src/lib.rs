@@ -75,7 +75,7 @@
 //! | `sqlite` | yes | `SqliteStorage`, an embedded durable store: [`storage::open`]`("sqlite:bot.db")` |
 //! | `redis` | no | `RedisStorage`, a store shared by several bot instances: `storage::open("redis://…")` |
 //! | `postgres` | no | `PostgresStorage`, a store shared by several bot instances: `storage::open("postgres://…")` |
-//! | `azure-blob` | no | `BlobStorage`, Azure Blob Storage compatible with BotBuilder's `BlobsStorage`: `storage::open("azblob:…")` |
+//! | `azure-blob` | no | `BlobStorage`, Azure Blob Storage compatible with BotBuilder's `BlobsStorage`: `storage::open("azblob:…")`; `BlobTranscriptStore` |
 //! | `test-util` | no | test plumbing for storage-backend authors and CI: `core::testing::storage_conformance` and `core::testing::server_url` (for `[dev-dependencies]`) |
 
 #![warn(clippy::unwrap_used)]

@@ -72,7 +72,8 @@ pub use botbuilder_core::storage::*;
 
 #[cfg(feature = "azure-blob")]
 pub use botbuilder_storage_azure_blob::{
-    AzureBlobError, BlobStorage, BlobStorageBuilder, KeyLayout, STORAGE_SCOPE, TokenProvider,
+    AzureBlobError, BlobStorage, BlobStorageBuilder, BlobTranscriptStore, KeyLayout, STORAGE_SCOPE,
+    TokenProvider,
 };
 /// Storage tokens from the bot's connector credentials (a managed identity, workload
 /// identity, a certificate): the [`TokenProvider`] a [`BlobStorage`] authenticates with, so

@@ -13,6 +13,9 @@
 //!   exponential backoff and jitter (honouring `Retry-After`), up to
 //!   [`BlobStorageBuilder::max_retries`] times. An answer the store cannot read is an
 //!   [`Error::Storage`], never a panic.
+//! - **Transcripts**: [`BlobTranscriptStore`] keeps the transcripts of
+//!   `TranscriptLoggerMiddleware` in a container, in the blob layout of BotBuilder .NET's
+//!   `BlobsTranscriptStore`, so either SDK reads the other's.
 //!
 //! ```no_run
 //! use botbuilder_core::storage::{Storage, StoreItems};
