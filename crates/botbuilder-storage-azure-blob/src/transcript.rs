@@ -36,8 +36,10 @@ const LIST_PAGE: u32 = 1000;
 ///
 /// - **Blob names**: `{channel}/{conversation}/{ticks}-{activity id}.json`, each part
 ///   escaped as `Uri.EscapeDataString` does (letters, digits and `-._~` kept, the rest
-///   `%XX`), `ticks` the activity's timestamp in .NET ticks (100 ns since 0001-01-01) in
-///   lowercase hexadecimal: names sort in time order.
+///   `%XX`), `ticks` the activity's timestamp in .NET ticks (100 ns since 0001-01-01 UTC) in
+///   lowercase hexadecimal: names sort in time order. (BotBuilder .NET counts the ticks of
+///   the timestamp's clock time, the same for the UTC timestamps channels and the logger
+///   give; for another offset the UTC time keeps the order.)
 /// - **Body**: the activity's JSON. **Metadata**: `Id`, `FromId`, `RecipientId`, and
 ///   `Timestamp` (ISO 8601, seven fractional digits). Values that are not printable ASCII
 ///   are left out of the metadata (a header cannot carry them); the blob name still finds
