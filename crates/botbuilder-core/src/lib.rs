@@ -61,6 +61,7 @@ mod ordering;
 pub mod outbox;
 pub mod state;
 pub mod storage;
+pub mod telemetry;
 pub mod testing;
 mod turn_context;
 mod turn_state;

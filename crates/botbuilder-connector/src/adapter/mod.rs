@@ -25,6 +25,7 @@ use botbuilder_schema::{
     ExpectedReplies, ResourceResponse, SchemaError,
 };
 use serde_json::{Value, json};
+use tracing::Instrument;
 
 use crate::auth::AppCredentials;
 use crate::auth::incoming::{
@@ -342,7 +343,7 @@ impl CloudAdapterBuilder {
                 authenticator,
                 outbound: Outbound::new(factory),
             }),
-            pipeline: self.pipeline,
+            pipeline: self.pipeline.with_bot_app_id(config.effective_app_id()),
         })
     }
 }
@@ -481,14 +482,21 @@ impl CloudAdapter {
                 return AdapterResponse::error(400, "BadRequest", message);
             }
         };
+        let span = tracing::info_span!(
+            "botbuilder.authenticate",
+            botbuilder.channel = activity.channel_id.as_ref().map_or("", |c| c.as_str()),
+            otel.status_code = tracing::field::Empty,
+        );
         let identity = match self
             .inner
             .authenticator
             .authenticate(authorization, &activity)
+            .instrument(span.clone())
             .await
         {
             Ok(identity) => identity,
             Err(error) => {
+                span.record("otel.status_code", "ERROR");
                 tracing::warn!(
                     error = %report(&error),
                     channel = activity.channel_id.as_ref().map_or("", |c| c.as_str()),

@@ -204,7 +204,7 @@ impl ManagedIdentityCredentials {
             "requesting a managed identity token"
         );
         let answer = transport
-            .send(&what, Replay::Idempotent, &|| {
+            .send("GET {managedIdentityEndpoint}", &what, Replay::Idempotent, &|| {
                 let request = self.http.get(url.clone());
                 match &self.identity_header {
                     Some(header) => request.header("X-IDENTITY-HEADER", header.expose()),
