@@ -73,6 +73,8 @@
 //! | `sqlite` | yes | `SqliteStorage`, an embedded durable store: [`storage::open`]`("sqlite:bot.db")` |
 //! | `redis` | no | `RedisStorage`, a store shared by several bot instances: `storage::open("redis://…")` |
 //! | `postgres` | no | `PostgresStorage`, a store shared by several bot instances: `storage::open("postgres://…")` |
+//! | `otel` | no | [`telemetry`]: one call in `main` exports traces and metrics over OTLP/HTTP, configured by `OTEL_*` variables (`docs/observability.md`) |
+//! | `otel-grpc` | no | OTLP over gRPC too (`OTEL_EXPORTER_OTLP_PROTOCOL=grpc`; adds tonic) |
 //! | `test-util` | no | test plumbing for storage-backend authors and CI: `core::testing::storage_conformance` and `core::testing::server_url` (for `[dev-dependencies]`) |
 
 #![warn(clippy::unwrap_used)]
@@ -88,6 +90,8 @@ pub use botbuilder_schema as schema;
 #[cfg(feature = "axum")]
 pub use botbuilder_connector::hosting;
 pub mod storage;
+#[cfg(feature = "otel")]
+pub mod telemetry;
 
 /// A local Direct Line 3.0 endpoint and the built-in chat page at `/chat`, to chat with the bot
 /// in a browser with nothing else installed (feature `directline`, on by default): the

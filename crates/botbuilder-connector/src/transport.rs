@@ -5,9 +5,9 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use tracing::Instrument;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
+use tracing::Instrument;
 
 use crate::ConnectorError;
 use crate::auth::secret::redact;
@@ -65,7 +65,7 @@ impl Transport<'_> {
         );
         let mut trace_headers = Vec::new();
         botbuilder_core::telemetry::inject_trace(&span, &mut |name, value| {
-            trace_headers.push((name, value));
+            trace_headers.push((name.to_owned(), value));
         });
         let started = std::time::Instant::now();
         let mut stats = Stats::default();
@@ -114,7 +114,7 @@ impl Transport<'_> {
         what: &(dyn std::fmt::Display + Sync),
         replay: Replay,
         build: &(dyn Fn() -> reqwest::RequestBuilder + Send + Sync),
-        trace_headers: &[(&'static str, String)],
+        trace_headers: &[(String, String)],
         stats: &mut Stats,
     ) -> Result<Answer, ConnectorError> {
         let (method, template) = route.split_once(' ').unwrap_or(("", route));
@@ -123,7 +123,7 @@ impl Transport<'_> {
             tracing::debug!(request = %what, attempt = retry + 1, "sending");
             let mut request = build();
             for (name, value) in trace_headers {
-                request = request.header(*name, value.as_str());
+                request = request.header(name.as_str(), value.as_str());
             }
             let outcome = match request.send().await {
                 Ok(response) => read(response).await,

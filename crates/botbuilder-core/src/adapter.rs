@@ -593,7 +593,9 @@ impl TurnPipeline {
         let result = turn.instrument(span.clone()).await;
         let outcome = match &result {
             Ok(()) => "ok",
-            Err(Error::Turn { source }) if matches!(source.downcast_ref(), Some(Error::Panic { .. })) => {
+            Err(Error::Turn { source })
+                if matches!(source.downcast_ref(), Some(Error::Panic { .. })) =>
+            {
                 "panic"
             }
             Err(_) => "error",
@@ -606,14 +608,14 @@ impl TurnPipeline {
         }
         let activity = ctx.activity();
         tracing::event!(
-            target: "botbuilder::metrics",
-tracing::Level::TRACE,
-            monotonic_counter.botbuilder.turns = 1_u64,
-            histogram.botbuilder.turn.duration = started.elapsed().as_secs_f64(),
-            botbuilder.activity.type = activity.activity_type.as_str(),
-            botbuilder.channel = activity.channel_id.as_ref().map_or("", |c| c.as_str()),
-            botbuilder.turn.outcome = outcome
-        );
+                    target: "botbuilder::metrics",
+        tracing::Level::TRACE,
+                    monotonic_counter.botbuilder.turns = 1_u64,
+                    histogram.botbuilder.turn.duration = started.elapsed().as_secs_f64(),
+                    botbuilder.activity.type = activity.activity_type.as_str(),
+                    botbuilder.channel = activity.channel_id.as_ref().map_or("", |c| c.as_str()),
+                    botbuilder.turn.outcome = outcome
+                );
         result
     }
 

@@ -241,10 +241,10 @@ impl ConversationLocks {
                 });
                 slots.insert(SlotKey(Arc::clone(&slot)));
                 tracing::event!(
-                    target: "botbuilder::metrics",
-tracing::Level::TRACE,
-                    counter.botbuilder.ordering.active_conversations = 1_i64
-                );
+                                    target: "botbuilder::metrics",
+                tracing::Level::TRACE,
+                                    counter.botbuilder.ordering.active_conversations = 1_i64
+                                );
                 slot
             }
         };
@@ -284,10 +284,10 @@ impl Drop for Registration<'_> {
         if self.slot.users.fetch_sub(1, Ordering::Relaxed) == 1 {
             slots.remove(&*self.slot.key);
             tracing::event!(
-                target: "botbuilder::metrics",
-tracing::Level::TRACE,
-                counter.botbuilder.ordering.active_conversations = -1_i64
-            );
+                            target: "botbuilder::metrics",
+            tracing::Level::TRACE,
+                            counter.botbuilder.ordering.active_conversations = -1_i64
+                        );
         }
     }
 }

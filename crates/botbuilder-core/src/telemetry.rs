@@ -127,7 +127,7 @@ pub trait TracePropagation: Send + Sync {
     fn extract(&self, span: &tracing::Span, get: &dyn Fn(&str) -> Option<String>);
 
     /// Writes the headers that carry `span`'s trace context (`traceparent`, `tracestate`).
-    fn inject(&self, span: &tracing::Span, set: &mut dyn FnMut(&'static str, String));
+    fn inject(&self, span: &tracing::Span, set: &mut dyn FnMut(&str, String));
 }
 
 static PROPAGATION: OnceLock<Box<dyn TracePropagation>> = OnceLock::new();
@@ -169,7 +169,7 @@ pub fn continue_trace(span: &tracing::Span, get: &dyn Fn(&str) -> Option<String>
 /// Writes the trace-context headers of `span` for an outgoing request (see
 /// [`TracePropagation::inject`]); nothing without an installed propagation or when `span` is
 /// disabled.
-pub fn inject_trace(span: &tracing::Span, set: &mut dyn FnMut(&'static str, String)) {
+pub fn inject_trace(span: &tracing::Span, set: &mut dyn FnMut(&str, String)) {
     if let Some(propagation) = PROPAGATION.get()
         && !span.is_disabled()
     {

@@ -187,9 +187,12 @@ pub(crate) async fn post_token_form(
     let shown = endpoint.as_str();
     let what = format!("POST {shown}");
     let answer = transport
-        .send("POST /{tenant}/oauth2/v2.0/token", &what, Replay::Idempotent, &|| {
-            http.post(endpoint.clone()).form(form)
-        })
+        .send(
+            "POST /{tenant}/oauth2/v2.0/token",
+            &what,
+            Replay::Idempotent,
+            &|| http.post(endpoint.clone()).form(form),
+        )
         .await
         .map_err(|e| {
             unreachable_token_endpoint(e, shown, "the token endpoint could not be reached")

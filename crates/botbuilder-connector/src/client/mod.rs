@@ -290,7 +290,12 @@ impl ConnectorClient {
                 request
             };
             let answer = transport
-                .send(route_of(&call.method, call.segments), &what, call.replay, &build)
+                .send(
+                    route_of(&call.method, call.segments),
+                    &what,
+                    call.replay,
+                    &build,
+                )
                 .await?;
             if answer.status == StatusCode::UNAUTHORIZED
                 && !refreshed

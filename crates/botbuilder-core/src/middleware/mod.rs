@@ -209,10 +209,12 @@ impl fmt::Debug for MiddlewareSet {
 
 mod dedup;
 mod show_typing;
+mod telemetry_logger;
 mod transcript;
 
 pub use dedup::{DEDUP_KEY_PREFIX, DeduplicationMiddleware};
 pub use show_typing::ShowTypingMiddleware;
+pub use telemetry_logger::{TelemetryLoggerMiddleware, activity_event};
 pub use transcript::{
     MemoryTranscriptStore, PagedResult, TRANSCRIPT_PAGE_SIZE, TranscriptInfo,
     TranscriptLoggerMiddleware, TranscriptStore,

@@ -286,11 +286,11 @@ impl BotState {
             && error.is_conflict()
         {
             tracing::event!(
-                target: "botbuilder::metrics",
-tracing::Level::TRACE,
-                monotonic_counter.botbuilder.storage.conflicts = 1_u64,
-                botbuilder.state.scope = &*self.inner.name
-            );
+                            target: "botbuilder::metrics",
+            tracing::Level::TRACE,
+                            monotonic_counter.botbuilder.storage.conflicts = 1_u64,
+                            botbuilder.state.scope = &*self.inner.name
+                        );
         }
         let mut e_tags = written?;
         let e_tag = e_tags.remove(&key).ok_or_else(|| {

@@ -346,11 +346,11 @@ where
             .inspect_err(|error| {
                 if error.is_conflict() {
                     tracing::event!(
-                        target: "botbuilder::metrics",
-tracing::Level::TRACE,
-                        monotonic_counter.botbuilder.storage.conflicts = 1_u64,
-                        botbuilder.state.scope = "SharedDocument"
-                    );
+                                            target: "botbuilder::metrics",
+                    tracing::Level::TRACE,
+                                            monotonic_counter.botbuilder.storage.conflicts = 1_u64,
+                                            botbuilder.state.scope = "SharedDocument"
+                                        );
                 }
             })?;
         if let Some(e_tag) = e_tags.remove(&*self.key) {
