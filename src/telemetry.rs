@@ -242,6 +242,8 @@ pub fn init_with(options: TelemetryOptions) -> Result<Telemetry, TelemetryError>
             .with_tracer(provider.tracer("botbuilder"))
             .with_location(false)
             .with_threads(false)
+            .with_target(false)
+            .with_tracked_inactivity(false)
             .with_filter(
                 parse_targets(&options.trace_filter).with_target(METRICS_TARGET, LevelFilter::OFF),
             )
