@@ -25,11 +25,11 @@
 //! assert!(!telemetry::log_personal_information()); // off unless the operator turns it on
 //! let span = tracing::info_span!("incoming");
 //! // Without an installed propagation these do nothing.
-//! //! telemetry::continue_trace(&span, &|_| {
+//! telemetry::continue_trace(&span, &|_| {
 //!     Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".to_owned())
 //! });
 //! let mut headers = Vec::new();
-//! telemetry::inject_trace(&span, &mut |name, value| headers.push((name, value)));
+//! telemetry::inject_trace(&span, &mut |name, value| headers.push((name.to_owned(), value)));
 //! assert!(headers.is_empty());
 //! ```
 
