@@ -152,10 +152,7 @@ pub(crate) fn init_tracing() -> Option<botbuilder::telemetry::Telemetry> {
     match botbuilder::telemetry::init() {
         Ok(telemetry) => Some(telemetry),
         Err(error) => {
-            eprintln!(
-                "telemetry: {}",
-                botbuilder::core::error::report(&error)
-            );
+            eprintln!("telemetry: {}", botbuilder::core::error::report(&error));
             None
         }
     }
