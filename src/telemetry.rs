@@ -25,6 +25,7 @@
 //! | `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` | the resource that names the bot |
 //! | `OTEL_TRACES_EXPORTER`, `OTEL_METRICS_EXPORTER` | `none` turns one signal off |
 //! | `OTEL_METRIC_EXPORT_INTERVAL` | milliseconds between metric exports (default 60000) |
+//! | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | head sampling, e.g. `parentbased_traceidratio` and `0.1` (default: every trace) |
 //! | `OTEL_SDK_DISABLED` | `true` turns export off |
 //! | `BOTBUILDER_LOG_PERSONAL_INFORMATION` | `true` lets user ids and message text into spans and activity-log events |
 //!
@@ -244,6 +245,9 @@ pub fn init_with(options: TelemetryOptions) -> Result<Telemetry, TelemetryError>
             .with_threads(false)
             .with_target(false)
             .with_tracked_inactivity(false)
+            // Spans carry their own context (propagation reads it from the span); attaching
+            // an OpenTelemetry context on every poll of every span costs for nothing.
+            .with_context_activation(false)
             .with_filter(
                 parse_targets(&options.trace_filter).with_target(METRICS_TARGET, LevelFilter::OFF),
             )

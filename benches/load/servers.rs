@@ -292,9 +292,13 @@ fn start_telemetry(
     mock_url: &str,
 ) -> Result<botbuilder::telemetry::Telemetry, Box<dyn std::error::Error>> {
     use botbuilder::telemetry::{OtlpProtocol, TelemetryOptions};
-    Ok(botbuilder::telemetry::init_with(
-        TelemetryOptions::exporting_to(mock_url, OtlpProtocol::HttpProtobuf),
-    )?)
+    // `OTEL_TRACES_EXPORTER=none` / `OTEL_METRICS_EXPORTER=none` measure one signal alone.
+    let env = TelemetryOptions::from_env()?;
+    Ok(botbuilder::telemetry::init_with(TelemetryOptions {
+        traces: env.traces,
+        metrics: env.metrics,
+        ..TelemetryOptions::exporting_to(mock_url, OtlpProtocol::HttpProtobuf)
+    })?)
 }
 
 #[cfg(not(feature = "otel"))]
