@@ -103,7 +103,10 @@ pub fn serve(options: ServeOptions) -> Result<(), Box<dyn std::error::Error>> {
         Ok::<(), Box<dyn std::error::Error>>(())
     });
     // Flushes what telemetry has not exported yet.
+    #[cfg(feature = "otel")]
     drop(telemetry);
+    #[cfg(not(feature = "otel"))]
+    let _ = telemetry;
     let _ = std::fs::remove_dir_all(&state_dir);
     // Do not wait for connections the load generator left open.
     runtime.shutdown_background();
