@@ -181,6 +181,8 @@ struct Endpoint {
     bot: Arc<dyn Bot>,
     body_limit: usize,
     body_read_timeout: Duration,
+    /// The route, for the server span.
+    route: Arc<str>,
 }
 
 /// The bot's routes with the default [`HostingOptions`]: `POST /api/messages`. Merge them
@@ -238,6 +240,7 @@ where
         bot,
         body_limit: options.body_limit,
         body_read_timeout: options.body_read_timeout,
+        route: Arc::from(options.messages_path.as_str()),
     };
     // The handler's state is given here, so the router fits into an app of any state.
     Router::new().route(
@@ -291,10 +294,10 @@ fn is_json(headers: &HeaderMap) -> bool {
 async fn messages(State(endpoint): State<Endpoint>, request: Request) -> Response {
     let span = tracing::info_span!(
         "botbuilder.http.request",
-        otel.name = "POST /api/messages",
+        otel.name = %format_args!("POST {}", endpoint.route),
         otel.kind = "server",
         http.request.method = "POST",
-        http.route = MESSAGES_PATH,
+        http.route = &*endpoint.route,
         http.response.status_code = tracing::field::Empty,
         otel.status_code = tracing::field::Empty,
     );
