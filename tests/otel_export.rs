@@ -1,9 +1,9 @@
 //! OpenTelemetry export end to end: an authenticated bot served on loopback, one incoming turn
-//! that continues the caller's trace (`traceparent`) and one proactive send that the channel
-//! throttles once (429), exported over OTLP/HTTP to a receiver on 127.0.0.1 that decodes the
-//! real protobuf payloads. Asserts the span tree and attributes, the trace context on the
-//! outgoing connector calls, the metrics, and that no message text, name or token reaches any
-//! exported attribute.
+//! that continues the caller's trace (`traceparent`) and counts in conversation state saved
+//! by middleware, and one proactive send that the channel throttles once (429), exported over
+//! OTLP/HTTP to a receiver on 127.0.0.1 that decodes the real protobuf payloads. Asserts the
+//! span tree and attributes, the trace context on the outgoing connector calls, the metrics,
+//! and that no message text, name or token reaches any exported attribute.
 
 // Setup helpers unwrap: a failure there is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -21,6 +21,8 @@ use axum::http::{Method, header};
 use axum::response::IntoResponse;
 use axum::routing::post;
 use botbuilder::core::middleware::TelemetryLoggerMiddleware;
+use botbuilder::core::state::{AutoSaveStateMiddleware, BotStateSet, StatePropertyAccessor};
+use botbuilder::core::{ConversationState, MemoryStorage};
 use botbuilder::prelude::*;
 use botbuilder::telemetry::{OtlpProtocol, TelemetryOptions};
 use opentelemetry_proto::tonic::collector::metrics::v1::{
@@ -82,16 +84,19 @@ async fn start_receiver() -> (String, Received) {
     (url, received)
 }
 
-/// Echoes, and remembers the conversation for the proactive message.
-#[derive(Default)]
+/// Echoes, counts messages in conversation state, and remembers the conversation for the
+/// proactive message.
 struct EchoBot {
     last: Mutex<Option<ConversationReference>>,
+    count: StatePropertyAccessor<u64>,
 }
 
 #[async_trait]
 impl ActivityHandler for EchoBot {
     async fn on_message_activity(&self, ctx: &mut TurnContext) -> TurnResult {
         *self.last.lock().unwrap() = Some(ctx.activity().conversation_reference());
+        let count = self.count.get_or_default(ctx).await? + 1;
+        self.count.set(ctx, count).await?;
         let text = ctx.activity().text();
         ctx.send_activity(format!("Echo: {text}")).await?;
         Ok(())
@@ -231,10 +236,15 @@ async fn a_turn_and_a_throttled_proactive_send_are_exported_over_otlp() {
         ("ToBotFromChannelOpenIdMetadataUrl", keys.metadata_url()),
     ])
     .unwrap();
+    let state = ConversationState::new(MemoryStorage::new());
     let adapter = CloudAdapter::new(&config)
         .unwrap()
-        .with_middleware(TelemetryLoggerMiddleware::new());
-    let bot = Arc::new(EchoBot::default());
+        .with_middleware(TelemetryLoggerMiddleware::new())
+        .with_middleware(AutoSaveStateMiddleware::new(BotStateSet::new()).with(state.clone()));
+    let bot = Arc::new(EchoBot {
+        last: Mutex::default(),
+        count: state.create_property("count"),
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let bot_url = format!("http://{}/api/messages", listener.local_addr().unwrap());
     let app = botbuilder::hosting::router(adapter.clone(), Arc::clone(&bot) as Arc<dyn Bot>);
@@ -345,18 +355,36 @@ async fn a_turn_and_a_throttled_proactive_send_are_exported_over_otlp() {
     assert_eq!(turn["botbuilder.conversation.id"], "conv-42");
 
     let middleware = named("botbuilder.middleware");
-    assert_eq!(middleware.len(), 2, "one per turn");
-    for m in &middleware {
-        assert_eq!(
-            attrs(&m.attributes)["botbuilder.middleware.name"],
-            "TelemetryLoggerMiddleware"
-        );
-    }
-    assert!(
-        middleware
-            .iter()
-            .any(|m| m.parent_span_id == incoming.span_id)
+    assert_eq!(middleware.len(), 4, "two per turn");
+    let logger = middleware
+        .iter()
+        .find(|m| m.parent_span_id == incoming.span_id)
+        .unwrap();
+    assert_eq!(
+        attrs(&logger.attributes)["botbuilder.middleware.name"],
+        "TelemetryLoggerMiddleware"
     );
+    let auto_save = middleware
+        .iter()
+        .find(|m| m.parent_span_id == logger.span_id)
+        .unwrap();
+    assert_eq!(
+        attrs(&auto_save.attributes)["botbuilder.middleware.name"],
+        "AutoSaveStateMiddleware",
+        "the second middleware runs inside the first"
+    );
+
+    // State: read by the bot, written by the auto-save middleware, in the incoming turn.
+    let load = named("botbuilder.state.load");
+    assert_eq!(load.len(), 1, "the proactive turn reads no state");
+    assert!(is_under(load[0], auto_save));
+    let load_attrs = attrs(&load[0].attributes);
+    assert_eq!(load_attrs["botbuilder.state.scope"], "ConversationState");
+    assert_eq!(load_attrs["db.operation.name"], "read");
+    let save = named("botbuilder.state.save");
+    assert_eq!(save.len(), 1);
+    assert_eq!(save[0].parent_span_id, auto_save.span_id);
+    assert_eq!(attrs(&save[0].attributes)["db.operation.name"], "write");
 
     // The activity log: received and sent, inside the turn, with no text.
     let events: Vec<(String, HashMap<String, String>)> = spans
