@@ -76,6 +76,8 @@
 //! | `redis` | no | `RedisStorage`, a store shared by several bot instances: `storage::open("redis://…")` |
 //! | `postgres` | no | `PostgresStorage`, a store shared by several bot instances: `storage::open("postgres://…")` |
 //! | `azure-blob` | no | `BlobStorage`, Azure Blob Storage compatible with BotBuilder's `BlobsStorage`: `storage::open("azblob:…")`; `BlobTranscriptStore` |
+//! | `otel` | no | [`telemetry`]: one call in `main` exports traces and metrics over OTLP/HTTP, configured by `OTEL_*` variables (`docs/observability.md`) |
+//! | `otel-grpc` | no | OTLP over gRPC too (`OTEL_EXPORTER_OTLP_PROTOCOL=grpc`; adds tonic) |
 //! | `test-util` | no | test plumbing for storage-backend authors and CI: `core::testing::storage_conformance` and `core::testing::server_url` (for `[dev-dependencies]`) |
 
 #![warn(clippy::unwrap_used)]
@@ -93,6 +95,8 @@ pub use botbuilder_teams as teams;
 #[cfg(feature = "axum")]
 pub use botbuilder_connector::hosting;
 pub mod storage;
+#[cfg(feature = "otel")]
+pub mod telemetry;
 
 /// A local Direct Line 3.0 endpoint and the built-in chat page at `/chat`, to chat with the bot
 /// in a browser with nothing else installed (feature `directline`, on by default): the

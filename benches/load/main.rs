@@ -60,15 +60,27 @@ pub enum Mode {
     SdkAuth,
     SdkStateMemory,
     SdkStateSqlite,
+    /// `sdk` with telemetry on: spans and metrics exported over OTLP/HTTP (feature `otel`).
+    SdkOtel,
 }
 
 impl Mode {
+    #[cfg(not(feature = "otel"))]
     const ALL: [Mode; 5] = [
         Mode::Baseline,
         Mode::Sdk,
         Mode::SdkAuth,
         Mode::SdkStateMemory,
         Mode::SdkStateSqlite,
+    ];
+    #[cfg(feature = "otel")]
+    const ALL: [Mode; 6] = [
+        Mode::Baseline,
+        Mode::Sdk,
+        Mode::SdkAuth,
+        Mode::SdkStateMemory,
+        Mode::SdkStateSqlite,
+        Mode::SdkOtel,
     ];
 
     fn name(self) -> &'static str {
@@ -78,6 +90,7 @@ impl Mode {
             Mode::SdkAuth => "sdk-auth",
             Mode::SdkStateMemory => "sdk-state-memory",
             Mode::SdkStateSqlite => "sdk-state-sqlite",
+            Mode::SdkOtel => "sdk-otel",
         }
     }
 
@@ -106,7 +119,8 @@ OPTIONS:
   --connections N         concurrent keep-alive connections (default 64)
   --generator G           auto (wrk if on PATH, else Rust), wrk or rust (default auto)
   --modes A,B,...         modes to run (default all): baseline, sdk, sdk-auth,
-                          sdk-state-memory, sdk-state-sqlite
+                          sdk-state-memory, sdk-state-sqlite, and with --features otel
+                          sdk-otel (telemetry on: OTLP export of spans and metrics)
   --fanout N              conversations of the proactive fan-out (default 10000; 0 skips)
   --fanout-concurrency N  continue_conversation calls in flight (default 64)
   --conversations N       conversations held in MemoryStorage (default 100000; 0 skips)
@@ -828,6 +842,7 @@ fn print_ratios(samples: &[(Mode, Vec<Sample>)], peaks: &[(Mode, u64)], report: 
             (Mode::SdkAuth, Some(0.85)),
             (Mode::SdkStateMemory, Some(0.8)),
             (Mode::SdkStateSqlite, None),
+            (Mode::SdkOtel, Some(0.9)),
         ] {
             if let Some(other) = find(mode) {
                 line(
@@ -841,7 +856,11 @@ fn print_ratios(samples: &[(Mode, Vec<Sample>)], peaks: &[(Mode, u64)], report: 
                 line(
                     format!("{} / sdk: CPU per turn", mode.name()),
                     per_round(other, sdk, &cpu),
-                    None,
+                    // Telemetry on must stay within 10 % of off.
+                    (mode == Mode::SdkOtel).then_some(Target {
+                        limit: 1.1,
+                        at_least: false,
+                    }),
                 );
             }
         }

@@ -39,6 +39,8 @@ pub struct Counters {
     pub metadata_requests: AtomicU64,
     /// JWKS requests.
     pub key_requests: AtomicU64,
+    /// OTLP export requests (`sdk-otel`).
+    pub otlp_exports: AtomicU64,
 }
 
 /// A copy of the counters at one moment.
@@ -205,6 +207,16 @@ async fn handle(
         (Method::GET, "/metadata") => {
             counters.metadata_requests.fetch_add(1, Ordering::Relaxed);
             json(StatusCode::OK, inner.metadata.clone())
+        }
+        // OTLP/HTTP export of the `sdk-otel` server: an empty protobuf answer is a success.
+        (Method::POST, "/v1/traces" | "/v1/metrics") => {
+            counters.otlp_exports.fetch_add(1, Ordering::Relaxed);
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/x-protobuf")],
+                Vec::new(),
+            )
+                .into_response()
         }
         (Method::GET, "/keys") => {
             counters.key_requests.fetch_add(1, Ordering::Relaxed);

@@ -10,6 +10,8 @@
 //!   token endpoint (cached).
 //! - `sdk-state-memory`, `sdk-state-sqlite`: the echo bot also counts turns in conversation
 //!   state and messages in user state, saved by `AutoSaveStateMiddleware`.
+//! - `sdk-otel` (feature `otel`): `sdk` with telemetry on: `telemetry::init` exports every
+//!   span and metric over OTLP/HTTP to the mock, with the SDK's default batching.
 
 use std::io::{BufRead, Write};
 use std::sync::Arc;
@@ -43,6 +45,7 @@ pub fn serve(options: ServeOptions) -> Result<(), Box<dyn std::error::Error>> {
         .enable_all()
         .build()?;
     let state_dir = std::env::temp_dir().join(format!("botbuilder-load-{}", std::process::id()));
+    let mut telemetry = None;
     let result = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -67,6 +70,10 @@ pub fn serve(options: ServeOptions) -> Result<(), Box<dyn std::error::Error>> {
             Mode::SdkStateMemory => {
                 let store: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
                 sdk_router(CloudAdapter::new(&BotConfig::anonymous())?, Some(store)).await?
+            }
+            Mode::SdkOtel => {
+                telemetry = Some(start_telemetry(&options.mock_url)?);
+                sdk_router(CloudAdapter::new(&BotConfig::anonymous())?, None).await?
             }
             Mode::SdkStateSqlite => {
                 std::fs::create_dir_all(&state_dir)?;
@@ -95,6 +102,11 @@ pub fn serve(options: ServeOptions) -> Result<(), Box<dyn std::error::Error>> {
             .await?;
         Ok::<(), Box<dyn std::error::Error>>(())
     });
+    // Flushes what telemetry has not exported yet.
+    #[cfg(feature = "otel")]
+    drop(telemetry);
+    #[cfg(not(feature = "otel"))]
+    let _ = telemetry;
     let _ = std::fs::remove_dir_all(&state_dir);
     // Do not wait for connections the load generator left open.
     runtime.shutdown_background();
@@ -275,4 +287,24 @@ async fn sdk_router(
         }
     };
     Ok(botbuilder::hosting::router(adapter, Arc::new(bot)))
+}
+
+/// Telemetry on, exporting to the mock's `/v1/traces` and `/v1/metrics`.
+#[cfg(feature = "otel")]
+fn start_telemetry(
+    mock_url: &str,
+) -> Result<botbuilder::telemetry::Telemetry, Box<dyn std::error::Error>> {
+    use botbuilder::telemetry::{OtlpProtocol, TelemetryOptions};
+    // `OTEL_TRACES_EXPORTER=none` / `OTEL_METRICS_EXPORTER=none` measure one signal alone.
+    let env = TelemetryOptions::from_env()?;
+    Ok(botbuilder::telemetry::init_with(TelemetryOptions {
+        traces: env.traces,
+        metrics: env.metrics,
+        ..TelemetryOptions::exporting_to(mock_url, OtlpProtocol::HttpProtobuf)
+    })?)
+}
+
+#[cfg(not(feature = "otel"))]
+fn start_telemetry(_mock_url: &str) -> Result<(), Box<dyn std::error::Error>> {
+    Err("the sdk-otel mode needs `--features otel`".into())
 }

@@ -37,7 +37,7 @@ use common::{Settings, SettingsError};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    common::init_tracing();
+    let _telemetry = common::init_tracing();
     common::exit_code(run().await)
 }
 

@@ -26,6 +26,7 @@ use std::process::ExitCode;
 
 use botbuilder::directline::{ChatPage, SECRET_KEY};
 use botbuilder::prelude::*;
+#[cfg(not(feature = "otel"))]
 use tracing_subscriber::EnvFilter;
 
 /// The port used when `PORT` is not set, as BotBuilder's samples and the Emulator expect.
@@ -143,13 +144,32 @@ fn get(values: &Values, key: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// Logs to stdout, filtered by `RUST_LOG` (default `info`).
-pub(crate) fn init_tracing() {
+/// Logs to stdout, filtered by `RUST_LOG` (default `info`); built with feature `otel` and with
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` set, also exports traces and metrics over OTLP
+/// (`docs/observability.md`). Keep the guard until the end of `main`: dropping it flushes.
+#[cfg(feature = "otel")]
+#[must_use = "dropping the guard stops the export"]
+pub(crate) fn init_tracing() -> Option<botbuilder::telemetry::Telemetry> {
+    match botbuilder::telemetry::init() {
+        Ok(telemetry) => Some(telemetry),
+        Err(error) => {
+            eprintln!("telemetry: {}", botbuilder::core::error::report(&error));
+            None
+        }
+    }
+}
+
+/// Logs to stdout, filtered by `RUST_LOG` (default `info`). (Built with feature `otel`, this
+/// also exports traces and metrics over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.)
+#[cfg(not(feature = "otel"))]
+#[must_use = "the same signature as with feature `otel`, whose guard must be kept"]
+pub(crate) fn init_tracing() -> Option<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
+    None
 }
 
 /// Exit code 0, or 1 after printing the error on one line.

@@ -39,7 +39,7 @@ use botbuilder::prelude::*;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    common::init_tracing();
+    let _telemetry = common::init_tracing();
     common::exit_code(run().await)
 }
 

@@ -46,7 +46,7 @@ const GRAPH_ME: &str = "https://graph.microsoft.com/v1.0/me";
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    common::init_tracing();
+    let _telemetry = common::init_tracing();
     common::exit_code(run().await)
 }
 

@@ -46,7 +46,7 @@ use botbuilder::teams::mention::RemoveMentionMiddleware;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    common::init_tracing();
+    let _telemetry = common::init_tracing();
     common::exit_code(run().await)
 }
 

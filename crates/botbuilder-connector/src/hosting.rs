@@ -106,6 +106,7 @@ use hyper_util::service::TowerToHyperService;
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use crate::ConnectorError;
 use crate::adapter::{AdapterResponse, CloudAdapter};
@@ -180,6 +181,8 @@ struct Endpoint {
     bot: Arc<dyn Bot>,
     body_limit: usize,
     body_read_timeout: Duration,
+    /// The route, for the server span.
+    route: Arc<str>,
 }
 
 /// The bot's routes with the default [`HostingOptions`]: `POST /api/messages`. Merge them
@@ -237,6 +240,7 @@ where
         bot,
         body_limit: options.body_limit,
         body_read_timeout: options.body_read_timeout,
+        route: Arc::from(options.messages_path.as_str()),
     };
     // The handler's state is given here, so the router fits into an app of any state.
     Router::new().route(
@@ -285,7 +289,39 @@ fn is_json(headers: &HeaderMap) -> bool {
                 && subtype[subtype.len() - "+json".len()..].eq_ignore_ascii_case("+json")))
 }
 
+/// The messaging endpoint: one server span per request, continuing the caller's trace
+/// (`traceparent`), around the turn.
 async fn messages(State(endpoint): State<Endpoint>, request: Request) -> Response {
+    let span = tracing::info_span!(
+        "botbuilder.http.request",
+        otel.name = %format_args!("POST {}", endpoint.route),
+        otel.kind = "server",
+        http.request.method = "POST",
+        http.route = &*endpoint.route,
+        http.response.status_code = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+    );
+    let headers = request.headers();
+    botbuilder_core::telemetry::continue_trace(&span, &|name| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    });
+    let response = handle_messages(endpoint, request)
+        .instrument(span.clone())
+        .await;
+    if !span.is_disabled() {
+        let status = response.status();
+        span.record("http.response.status_code", status.as_u16());
+        if status.is_server_error() {
+            span.record("otel.status_code", "ERROR");
+        }
+    }
+    response
+}
+
+async fn handle_messages(endpoint: Endpoint, request: Request) -> Response {
     let headers = request.headers();
     if !is_json(headers) {
         return IntoResponse::into_response(AdapterResponse::error(

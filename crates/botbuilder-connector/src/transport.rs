@@ -7,6 +7,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
+use tracing::Instrument;
 
 use crate::ConnectorError;
 use crate::auth::secret::redact;
@@ -37,18 +38,94 @@ impl Transport<'_> {
     ///
     /// Returns the last answer, whatever its status, once it is not retryable or the retries
     /// are spent; transport failures that are not retried (or are the last) are errors.
+    /// `route` names the call in its span and metrics: the method and the route template
+    /// (`POST /v3/conversations/{conversationId}/activities`), never an id or a secret.
     /// `what` names the request in logs and errors (method and URL; never a secret); it is
-    /// written out only when a log line or an error needs it.
+    /// written out only when a log line or an error needs it. The request carries the
+    /// trace context of its span (`traceparent`) when a trace propagation is installed.
     pub(crate) async fn send(
         &self,
+        route: &'static str,
         what: &(dyn std::fmt::Display + Sync),
         replay: Replay,
         build: &(dyn Fn() -> reqwest::RequestBuilder + Send + Sync),
     ) -> Result<Answer, ConnectorError> {
+        let (method, template) = route.split_once(' ').unwrap_or(("", route));
+        let span = tracing::info_span!(
+            "botbuilder.connector.request",
+            otel.name = route,
+            otel.kind = "client",
+            http.request.method = method,
+            url.template = template,
+            http.response.status_code = tracing::field::Empty,
+            http.request.resend_count = tracing::field::Empty,
+            botbuilder.retry.wait_ms = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+        );
+        let mut trace_headers = Vec::new();
+        botbuilder_core::telemetry::inject_trace(&span, &mut |name, value| {
+            trace_headers.push((name.to_owned(), value));
+        });
+        let started = std::time::Instant::now();
+        let mut stats = Stats::default();
+        let result = self
+            .attempts(route, what, replay, build, &trace_headers, &mut stats)
+            .instrument(span.clone())
+            .await;
+        let status = match &result {
+            Ok(answer) => answer.status.as_u16(),
+            Err(_) => 0,
+        };
+        if !span.is_disabled() {
+            if status != 0 {
+                span.record("http.response.status_code", status);
+            }
+            if stats.retries > 0 {
+                span.record("http.request.resend_count", stats.retries);
+                span.record(
+                    "botbuilder.retry.wait_ms",
+                    u64::try_from(stats.waited.as_millis()).unwrap_or(u64::MAX),
+                );
+            }
+            if status == 0 || status >= 400 {
+                span.record("otel.status_code", "ERROR");
+                match &result {
+                    Ok(answer) => span.record("error.type", answer.status.as_str()),
+                    Err(_) => span.record("error.type", "transport"),
+                };
+            }
+        }
+        tracing::event!(
+            target: "botbuilder::metrics",
+            tracing::Level::TRACE,
+            monotonic_counter.botbuilder.connector.requests = 1_u64,
+            histogram.botbuilder.connector.request.duration = started.elapsed().as_secs_f64(),
+            http.request.method = method,
+            url.template = template,
+            http.response.status_code = status
+        );
+        result
+    }
+
+    async fn attempts(
+        &self,
+        route: &'static str,
+        what: &(dyn std::fmt::Display + Sync),
+        replay: Replay,
+        build: &(dyn Fn() -> reqwest::RequestBuilder + Send + Sync),
+        trace_headers: &[(String, String)],
+        stats: &mut Stats,
+    ) -> Result<Answer, ConnectorError> {
+        let (method, template) = route.split_once(' ').unwrap_or(("", route));
         let mut retry = 0u32;
         loop {
             tracing::debug!(request = %what, attempt = retry + 1, "sending");
-            let outcome = match build().send().await {
+            let mut request = build();
+            for (name, value) in trace_headers {
+                request = request.header(name.as_str(), value.as_str());
+            }
+            let outcome = match request.send().await {
                 Ok(response) => read(response).await,
                 Err(e) => Err(ReadError::Http(e)),
             };
@@ -56,6 +133,15 @@ impl Transport<'_> {
                 Ok(mut answer) => {
                     answer.retry_after = self.retry_after_of(&answer.headers);
                     tracing::debug!(request = %what, status = answer.status.as_u16(), "answered");
+                    if answer.status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                        tracing::event!(
+                            target: "botbuilder::metrics",
+                            tracing::Level::TRACE,
+                            monotonic_counter.botbuilder.connector.throttled = 1_u64,
+                            http.request.method = method,
+                            url.template = template
+                        );
+                    }
                     if !replay.retries_status(answer.status, answer.retry_after.is_some())
                         || retry >= self.retry.max_retries
                     {
@@ -81,6 +167,7 @@ impl Transport<'_> {
                         wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
                         "retrying"
                     );
+                    stats.retried(wait, answer.status.as_u16(), method, template);
                     self.clock.sleep(wait).await;
                 }
                 Err(ReadError::Http(e)) => {
@@ -98,6 +185,7 @@ impl Transport<'_> {
                         wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
                         "retrying after a transport failure"
                     );
+                    stats.retried(wait, 0, method, template);
                     self.clock.sleep(wait).await;
                 }
                 Err(ReadError::TooLarge) => {
@@ -114,6 +202,28 @@ impl Transport<'_> {
     /// The wall clock, for `Retry-After` dates.
     fn now(&self) -> std::time::SystemTime {
         self.clock.now()
+    }
+}
+
+/// What the retries of one call cost, for its span.
+#[derive(Default)]
+struct Stats {
+    retries: u32,
+    waited: Duration,
+}
+
+impl Stats {
+    fn retried(&mut self, wait: Duration, status: u16, method: &str, template: &str) {
+        self.retries += 1;
+        self.waited += wait;
+        tracing::event!(
+            target: "botbuilder::metrics",
+            tracing::Level::TRACE,
+            monotonic_counter.botbuilder.connector.retries = 1_u64,
+            http.request.method = method,
+            url.template = template,
+            http.response.status_code = status
+        );
     }
 }
 

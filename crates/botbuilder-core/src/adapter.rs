@@ -84,12 +84,14 @@ use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Instant;
 
 use async_trait::async_trait;
 use botbuilder_schema::{
     Activity, ConversationParameters, ConversationReference, ResourceResponse,
 };
 use futures::FutureExt;
+use tracing::Instrument;
 
 use crate::callback::{Call1, Call2};
 use crate::error::report;
@@ -456,6 +458,8 @@ pub struct TurnPipeline {
     ordering: Option<ConversationLocks>,
     /// Turn ordering across instances, with `ordering` (never without it).
     leases: Option<TurnLeases>,
+    /// The bot's app id, for the turn span.
+    bot_app_id: Option<Arc<str>>,
 }
 
 impl Default for TurnPipeline {
@@ -477,6 +481,7 @@ impl fmt::Debug for TurnPipeline {
                     (Some(_), Some(_)) => "distributed",
                 },
             )
+            .field("bot_app_id", &self.bot_app_id)
             .finish()
     }
 }
@@ -491,7 +496,16 @@ impl TurnPipeline {
             on_turn_error: None,
             ordering: Some(ConversationLocks::new()),
             leases: None,
+            bot_app_id: None,
         }
+    }
+
+    /// Names the bot's app id in every turn's span (`botbuilder.bot.app_id`); adapters that
+    /// know it (`CloudAdapter`) set it.
+    #[must_use]
+    pub fn with_bot_app_id(mut self, app_id: Option<&str>) -> Self {
+        self.bot_app_id = app_id.filter(|id| !id.is_empty()).map(Arc::from);
+        self
     }
 
     /// Adds a middleware to every turn (after those already added).
@@ -596,25 +610,80 @@ impl TurnPipeline {
     }
 
     async fn run(&self, ctx: &mut TurnContext, terminal: Terminal<'_>) -> Result<(), Error> {
-        match &self.ordering {
-            Some(locks) => {
-                let key = ConversationLocks::key_of_activity(ctx.activity());
-                match (&self.leases, key) {
-                    // Not inside a turn of this conversation already: take its lease too.
-                    // Boxed: the default (in-process) turn's future stays as small as it was.
-                    (Some(leases), Some(key)) if !locks.holds(&key) => {
-                        let leased = Box::pin(leases.run(&key, self.run_unordered(ctx, terminal)));
-                        locks.run(Some(&key), leased).await?
-                    }
-                    (_, key) => {
-                        locks
-                            .run_owned(key, self.run_unordered(ctx, terminal))
-                            .await
+        let started = Instant::now();
+        let span = self.turn_span(ctx);
+        let turn = async {
+            match &self.ordering {
+                Some(locks) => {
+                    let key = ConversationLocks::key_of_activity(ctx.activity());
+                    match (&self.leases, key) {
+                        // Not inside a turn of this conversation already: take its lease too.
+                        // Boxed: the default (in-process) turn's future stays as small as it was.
+                        (Some(leases), Some(key)) if !locks.holds(&key) => {
+                            let leased =
+                                Box::pin(leases.run(&key, self.run_unordered(ctx, terminal)));
+                            locks.run(Some(&key), leased).await?
+                        }
+                        (_, key) => {
+                            locks
+                                .run_owned(key, self.run_unordered(ctx, terminal))
+                                .await
+                        }
                     }
                 }
+                None => self.run_unordered(ctx, terminal).await,
             }
-            None => self.run_unordered(ctx, terminal).await,
+        };
+        let result = turn.instrument(span.clone()).await;
+        let outcome = match &result {
+            Ok(()) => "ok",
+            Err(Error::Turn { source })
+                if matches!(source.downcast_ref(), Some(Error::Panic { .. })) =>
+            {
+                "panic"
+            }
+            Err(_) => "error",
+        };
+        if !span.is_disabled() {
+            span.record("botbuilder.turn.outcome", outcome);
+            if outcome != "ok" {
+                span.record("otel.status_code", "ERROR");
+            }
         }
+        let activity = ctx.activity();
+        tracing::event!(
+                    target: "botbuilder::metrics",
+        tracing::Level::TRACE,
+                    monotonic_counter.botbuilder.turns = 1_u64,
+                    histogram.botbuilder.turn.duration = started.elapsed().as_secs_f64(),
+                    botbuilder.activity.type = activity.activity_type.as_str(),
+                    botbuilder.channel = activity.channel_id.as_ref().map_or("", |c| c.as_str()),
+                    botbuilder.turn.outcome = outcome
+                );
+        result
+    }
+
+    /// The span of one turn; personal information only when logging it is on.
+    fn turn_span(&self, ctx: &TurnContext) -> tracing::Span {
+        let activity = ctx.activity();
+        let span = tracing::info_span!(
+            "botbuilder.turn",
+            botbuilder.activity.type = activity.activity_type.as_str(),
+            botbuilder.channel = activity.channel_id.as_ref().map_or("", |c| c.as_str()),
+            botbuilder.conversation.id = activity.conversation_id().unwrap_or(""),
+            botbuilder.bot.app_id = self.bot_app_id.as_deref(),
+            botbuilder.turn.proactive = ctx.is_proactive(),
+            botbuilder.turn.outcome = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            enduser.id = tracing::field::Empty,
+        );
+        if !span.is_disabled()
+            && crate::telemetry::log_personal_information()
+            && let Some(from) = &activity.from
+        {
+            span.record("enduser.id", from.id.as_str());
+        }
+        span
     }
 
     async fn run_unordered(

@@ -67,6 +67,7 @@ pub mod outbox;
 pub mod state;
 pub mod storage;
 pub mod streaming;
+pub mod telemetry;
 pub mod testing;
 mod turn_context;
 mod turn_state;

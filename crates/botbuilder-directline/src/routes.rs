@@ -690,6 +690,30 @@ async fn stream(
     upgrade.on_upgrade(move |socket| run_stream(socket, shared, id, changes, from))
 }
 
+/// Counts an open WebSocket in the `botbuilder.directline.connections` metric while it lives.
+struct OpenConnection;
+
+impl OpenConnection {
+    fn new() -> Self {
+        tracing::event!(
+            target: "botbuilder::metrics",
+            tracing::Level::TRACE,
+            counter.botbuilder.directline.connections = 1_i64
+        );
+        Self
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        tracing::event!(
+            target: "botbuilder::metrics",
+            tracing::Level::TRACE,
+            counter.botbuilder.directline.connections = -1_i64
+        );
+    }
+}
+
 async fn run_stream(
     mut socket: WebSocket,
     shared: Arc<Shared>,
@@ -697,6 +721,7 @@ async fn run_stream(
     mut changes: watch::Receiver<u64>,
     from: Option<u64>,
 ) {
+    let _open = OpenConnection::new();
     let mut sent = from.unwrap_or(0);
     let period = shared.options.keep_alive.max(Duration::from_millis(10));
     let mut keep_alive = tokio::time::interval_at(tokio::time::Instant::now() + period, period);

@@ -26,6 +26,7 @@ use botbuilder_schema::{
     ExpectedReplies, ResourceResponse, SchemaError,
 };
 use serde_json::{Value, json};
+use tracing::Instrument;
 
 use crate::auth::incoming::{
     ClaimsIdentity, IdentitySource, IncomingAuthSettings, RequestAuthenticator,
@@ -387,7 +388,7 @@ impl CloudAdapterBuilder {
                 outbound: Outbound::new(factory),
                 user_tokens,
             }),
-            pipeline: self.pipeline,
+            pipeline: self.pipeline.with_bot_app_id(config.effective_app_id()),
         })
     }
 }
@@ -578,14 +579,21 @@ impl CloudAdapter {
                 return AdapterResponse::error(400, "BadRequest", message);
             }
         };
+        let span = tracing::info_span!(
+            "botbuilder.authenticate",
+            botbuilder.channel = activity.channel_id.as_ref().map_or("", |c| c.as_str()),
+            otel.status_code = tracing::field::Empty,
+        );
         let identity = match self
             .inner
             .authenticator
             .authenticate(authorization, &activity)
+            .instrument(span.clone())
             .await
         {
             Ok(identity) => identity,
             Err(error) => {
+                span.record("otel.status_code", "ERROR");
                 tracing::warn!(
                     error = %report(&error),
                     channel = activity.channel_id.as_ref().map_or("", |c| c.as_str()),

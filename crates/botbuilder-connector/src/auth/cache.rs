@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
+use tracing::Instrument;
 
 use crate::ConnectorError;
 use crate::auth::AccessToken;
@@ -62,7 +63,23 @@ impl TokenCache {
         {
             return Ok(c.token.clone());
         }
-        match fetch().await {
+        let span = tracing::info_span!(
+            "botbuilder.token.acquire",
+            botbuilder.token.scope = scope,
+            botbuilder.token.refresh = cached.is_some(),
+            otel.status_code = tracing::field::Empty,
+        );
+        let fetched = fetch().instrument(span.clone()).await;
+        tracing::event!(
+            target: "botbuilder::metrics",
+            tracing::Level::TRACE,
+            monotonic_counter.botbuilder.token.refreshes = 1_u64,
+            botbuilder.token.outcome = if fetched.is_ok() { "ok" } else { "error" }
+        );
+        if fetched.is_err() {
+            span.record("otel.status_code", "ERROR");
+        }
+        match fetched {
             Ok(token) => {
                 let fetched_at = clock.now();
                 let lifetime = token
@@ -170,9 +187,12 @@ pub(crate) async fn post_token_form(
     let shown = endpoint.as_str();
     let what = format!("POST {shown}");
     let answer = transport
-        .send(&what, Replay::Idempotent, &|| {
-            http.post(endpoint.clone()).form(form)
-        })
+        .send(
+            "POST /{tenant}/oauth2/v2.0/token",
+            &what,
+            Replay::Idempotent,
+            &|| http.post(endpoint.clone()).form(form),
+        )
         .await
         .map_err(|e| {
             unreachable_token_endpoint(e, shown, "the token endpoint could not be reached")

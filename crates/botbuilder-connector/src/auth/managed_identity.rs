@@ -210,13 +210,18 @@ impl ManagedIdentityCredentials {
             "requesting a managed identity token"
         );
         let answer = transport
-            .send(&what, Replay::Idempotent, &|| {
-                let request = self.http.get(url.clone());
-                match &self.identity_header {
-                    Some(header) => request.header("X-IDENTITY-HEADER", header.expose()),
-                    None => request.header("Metadata", "true"),
-                }
-            })
+            .send(
+                "GET {managedIdentityEndpoint}",
+                &what,
+                Replay::Idempotent,
+                &|| {
+                    let request = self.http.get(url.clone());
+                    match &self.identity_header {
+                        Some(header) => request.header("X-IDENTITY-HEADER", header.expose()),
+                        None => request.header("Metadata", "true"),
+                    }
+                },
+            )
             .await
             .map_err(|e| {
                 unreachable_token_endpoint(

@@ -142,9 +142,12 @@ pub(crate) async fn post_on_behalf_of(
     tracing::debug!(client_id, endpoint = shown, scope = %scope, "requesting a token on behalf of a user");
     let what = format!("POST {shown}");
     let answer = transport
-        .send(&what, Replay::Idempotent, &|| {
-            http.post(endpoint.clone()).form(&form)
-        })
+        .send(
+            "POST /{tenant}/oauth2/v2.0/token",
+            &what,
+            Replay::Idempotent,
+            &|| http.post(endpoint.clone()).form(&form),
+        )
         .await
         .map_err(|e| {
             unreachable_token_endpoint(e, shown, "the token endpoint could not be reached")

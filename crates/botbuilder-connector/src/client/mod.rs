@@ -296,7 +296,14 @@ impl ConnectorClient {
                 }
                 request
             };
-            let answer = transport.send(&what, call.replay, &build).await?;
+            let answer = transport
+                .send(
+                    route_of(&call.method, call.segments),
+                    &what,
+                    call.replay,
+                    &build,
+                )
+                .await?;
             if answer.status == StatusCode::UNAUTHORIZED
                 && !refreshed
                 && let Some(rejected) = &token
@@ -323,6 +330,63 @@ impl ConnectorClient {
 }
 
 /// `METHOD url`, the name of a request in logs and errors, written out only when needed.
+/// The method and route template of a Bot Connector call, for its span and metrics: ids are
+/// placeholders, so that the name never carries one and calls group by operation.
+fn route_of(method: &Method, segments: &[&str]) -> &'static str {
+    match (method.as_str(), segments) {
+        ("GET", ["v3", "conversations"]) => "GET /v3/conversations",
+        ("POST", ["v3", "conversations"]) => "POST /v3/conversations",
+        ("POST", ["v3", "conversations", _, "activities"]) => {
+            "POST /v3/conversations/{conversationId}/activities"
+        }
+        ("POST", ["v3", "conversations", _, "activities", "history"]) => {
+            "POST /v3/conversations/{conversationId}/activities/history"
+        }
+        ("POST", ["v3", "conversations", _, "activities", _]) => {
+            "POST /v3/conversations/{conversationId}/activities/{activityId}"
+        }
+        ("PUT", ["v3", "conversations", _, "activities", _]) => {
+            "PUT /v3/conversations/{conversationId}/activities/{activityId}"
+        }
+        ("DELETE", ["v3", "conversations", _, "activities", _]) => {
+            "DELETE /v3/conversations/{conversationId}/activities/{activityId}"
+        }
+        ("GET", ["v3", "conversations", _, "activities", _, "members"]) => {
+            "GET /v3/conversations/{conversationId}/activities/{activityId}/members"
+        }
+        ("GET", ["v3", "conversations", _, "members"]) => {
+            "GET /v3/conversations/{conversationId}/members"
+        }
+        ("GET", ["v3", "conversations", _, "members", _]) => {
+            "GET /v3/conversations/{conversationId}/members/{memberId}"
+        }
+        ("DELETE", ["v3", "conversations", _, "members", _]) => {
+            "DELETE /v3/conversations/{conversationId}/members/{memberId}"
+        }
+        ("GET", ["v3", "conversations", _, "pagedmembers"]) => {
+            "GET /v3/conversations/{conversationId}/pagedmembers"
+        }
+        ("POST", ["v3", "conversations", _, "attachments"]) => {
+            "POST /v3/conversations/{conversationId}/attachments"
+        }
+        ("GET", ["v3", "attachments", _]) => "GET /v3/attachments/{attachmentId}",
+        ("GET", ["v3", "attachments", _, "views", _]) => {
+            "GET /v3/attachments/{attachmentId}/views/{viewId}"
+        }
+        ("GET", ["api", "usertoken", "GetToken"]) => "GET /api/usertoken/GetToken",
+        ("GET", ["api", "usertoken", "GetTokenStatus"]) => "GET /api/usertoken/GetTokenStatus",
+        ("DELETE", ["api", "usertoken", "SignOut"]) => "DELETE /api/usertoken/SignOut",
+        ("GET", ["api", "botsignin", "GetSignInResource"]) => {
+            "GET /api/botsignin/GetSignInResource"
+        }
+        ("GET", _) => "GET",
+        ("POST", _) => "POST",
+        ("PUT", _) => "PUT",
+        ("DELETE", _) => "DELETE",
+        _ => "HTTP",
+    }
+}
+
 struct RequestName<'a> {
     method: &'a Method,
     url: &'a Url,

@@ -17,6 +17,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use tracing::Instrument;
 
 use crate::adapter::ContinueLogic;
 use crate::{Bot, TurnContext, TurnResult};
@@ -43,6 +44,12 @@ use crate::{Bot, TurnContext, TurnResult};
 pub trait Middleware: Send + Sync {
     /// Handles a turn. Call `next.run(ctx)` to continue the pipeline; skip it to end the turn.
     async fn on_turn(&self, ctx: &mut TurnContext, next: Next<'_>) -> TurnResult;
+
+    /// The name in this middleware's span (`botbuilder.middleware.name`); its type's name
+    /// unless overridden.
+    fn name(&self) -> &'static str {
+        crate::telemetry::short_type_name(std::any::type_name::<Self>())
+    }
 }
 
 /// What runs at the end of the pipeline.
@@ -66,6 +73,13 @@ impl Next<'_> {
     pub async fn run(self, ctx: &mut TurnContext) -> TurnResult {
         match self.middleware.split_first() {
             Some((first, rest)) => {
+                let span = tracing::info_span!(
+                    "botbuilder.middleware",
+                    botbuilder.middleware.name = tracing::field::Empty,
+                );
+                if !span.is_disabled() {
+                    span.record("botbuilder.middleware.name", first.name());
+                }
                 first
                     .on_turn(
                         ctx,
@@ -74,6 +88,7 @@ impl Next<'_> {
                             terminal: self.terminal,
                         },
                     )
+                    .instrument(span)
                     .await
             }
             None => match self.terminal {
@@ -195,11 +210,13 @@ impl fmt::Debug for MiddlewareSet {
 mod dedup;
 mod show_typing;
 mod teams_sso;
+mod telemetry_logger;
 mod transcript;
 
 pub use dedup::{DEDUP_KEY_PREFIX, DeduplicationMiddleware};
 pub use show_typing::ShowTypingMiddleware;
 pub use teams_sso::{SSO_KEY_PREFIX, TeamsSsoTokenExchangeMiddleware};
+pub use telemetry_logger::{TelemetryLoggerMiddleware, activity_event};
 pub use transcript::{
     MemoryTranscriptStore, PagedResult, TRANSCRIPT_PAGE_SIZE, TranscriptInfo,
     TranscriptLoggerMiddleware, TranscriptStore,

@@ -61,6 +61,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use botbuilder_schema::{Activity, SchemaError};
 use serde_json::{Map, Value};
+use tracing::Instrument;
 
 use crate::storage::backend::document_with_e_tag;
 use crate::storage::{ETAG_ANY, ETAG_FIELD, ETAG_NEW, Storage, StoreItems};
@@ -270,11 +271,28 @@ impl BotState {
         let key = cached.key.clone();
         let document = document_with_e_tag(cached.state.clone(), cached.e_tag.clone());
         tracing::debug!(scope = %self.inner.name, %key, "saving state");
-        let mut e_tags = self
+        let span = tracing::info_span!(
+            "botbuilder.state.save",
+            botbuilder.state.scope = &*self.inner.name,
+            db.operation.name = "write",
+        );
+        let written = self
             .inner
             .storage
             .write(StoreItems::from([(key.clone(), document)]))
-            .await?;
+            .instrument(span)
+            .await;
+        if let Err(error) = &written
+            && error.is_conflict()
+        {
+            tracing::event!(
+                            target: "botbuilder::metrics",
+            tracing::Level::TRACE,
+                            monotonic_counter.botbuilder.storage.conflicts = 1_u64,
+                            botbuilder.state.scope = &*self.inner.name
+                        );
+        }
+        let mut e_tags = written?;
         let e_tag = e_tags.remove(&key).ok_or_else(|| {
             Error::storage(format!("writing {key:?}"), "the storage returned no eTag")
         })?;
@@ -352,7 +370,18 @@ impl BotState {
 
     async fn read(&self, key: String) -> Result<CachedState, Error> {
         tracing::debug!(scope = %self.inner.name, %key, "loading state");
-        let document = self.inner.storage.read(&[key.as_str()]).await?.remove(&key);
+        let span = tracing::info_span!(
+            "botbuilder.state.load",
+            botbuilder.state.scope = &*self.inner.name,
+            db.operation.name = "read",
+        );
+        let document = self
+            .inner
+            .storage
+            .read(&[key.as_str()])
+            .instrument(span)
+            .await?
+            .remove(&key);
         match document {
             None => Ok(CachedState::missing(key)),
             Some(Value::Object(mut state)) => {

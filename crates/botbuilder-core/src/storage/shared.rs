@@ -342,7 +342,17 @@ where
                 self.key.to_string(),
                 document_with_e_tag(document.clone(), e_tag),
             )]))
-            .await?;
+            .await
+            .inspect_err(|error| {
+                if error.is_conflict() {
+                    tracing::event!(
+                                            target: "botbuilder::metrics",
+                    tracing::Level::TRACE,
+                                            monotonic_counter.botbuilder.storage.conflicts = 1_u64,
+                                            botbuilder.state.scope = "SharedDocument"
+                                        );
+                }
+            })?;
         if let Some(e_tag) = e_tags.remove(&*self.key) {
             self.remember(document, e_tag, value);
         }
