@@ -1140,6 +1140,27 @@ mod tests {
         assert_eq!(activities.len(), 3);
         assert_eq!(activities[2].activity_type, ActivityTypes::Message);
         assert_eq!(activities[2].text.as_deref(), Some("edited"));
+
+        // An id a header cannot carry has no `Id` metadata: the blob name still finds it.
+        let accented = message(
+            "msteams",
+            "c1",
+            "réponse-1",
+            "2026-12-08T08:00:00Z",
+            "draft",
+        );
+        store.log_activity(&accented).await.unwrap();
+        let blobs = listed(&store, "msteams/c1/").await;
+        let blob = blobs.last().unwrap();
+        assert!(blob.name.ends_with("-r%C3%A9ponse-1.json"), "{}", blob.name);
+        assert_eq!(blob.meta("id"), None);
+        let mut edit = accented.clone();
+        edit.activity_type = ActivityTypes::MessageUpdate;
+        edit.text = Some("sent".to_owned());
+        store.log_activity(&edit).await.unwrap();
+        let activities = all_activities(&store, "msteams", "c1").await;
+        assert_eq!(activities.len(), 4);
+        assert_eq!(activities[3].text.as_deref(), Some("sent"));
     }
 
     /// The logger middleware, end to end: a turn's activities, an update and a delete land
