@@ -73,8 +73,10 @@ pub struct LocalUser {
     pub connection_name: String,
 }
 
-/// The development stand-in for the token service; see the [module docs](self). Cheap to
-/// clone (a handle); every clone sees the same links, codes and tokens.
+/// The development stand-in for the token service, turned on by
+/// [`DirectLineBuilder::local_sign_in`](crate::DirectLineBuilder::local_sign_in): sign-in cards
+/// link to a page on the bot's server that gives a magic code, and the code gives a test token
+/// (`docs/sign-in.md`). Cheap to clone (a handle); every clone sees the same links, codes and tokens.
 #[derive(Clone)]
 pub struct LocalSignIn {
     inner: Arc<Inner>,
