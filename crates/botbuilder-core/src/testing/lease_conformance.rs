@@ -24,7 +24,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::{ConversationLock, TurnLeases};
 
 /// A lease time long enough for a check's steps, short enough to wait out.
-const TTL: Duration = Duration::from_millis(300);
+const TTL: Duration = Duration::from_millis(1000);
 const LONG: Duration = Duration::from_secs(30);
 
 /// A conversation key no other run uses.
