@@ -11,7 +11,7 @@ use serde::Deserialize;
 use tracing::Instrument;
 
 use crate::ConnectorError;
-use crate::auth::AccessToken;
+use crate::auth::{AccessToken, default_scope_for};
 use crate::clock::Clock;
 use crate::error::one_line;
 use crate::retry::Replay;
@@ -102,6 +102,31 @@ impl TokenCache {
                 _ => Err(e),
             },
         }
+    }
+
+    /// What `AppCredentials::token` answers for `scope` (a resource, or a scope ending in
+    /// `/.default`): the cached token of its `/.default` scope, or a new one from `fetch`,
+    /// which is given that scope.
+    pub(crate) async fn app_token<F, Fut>(
+        &self,
+        scope: &str,
+        clock: &dyn Clock,
+        fetch: F,
+    ) -> Result<Option<AccessToken>, ConnectorError>
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: Future<Output = Result<AccessToken, ConnectorError>>,
+    {
+        let scope = default_scope_for(scope);
+        self.get_or_fetch(&scope, clock, || fetch(scope.clone()))
+            .await
+            .map(Some)
+    }
+
+    /// What `AppCredentials::invalidate` does for `scope` (a resource or a `/.default`
+    /// scope): drops the cached token of its `/.default` scope if it is `rejected`.
+    pub(crate) async fn invalidate_app_token(&self, scope: &str, rejected: &AccessToken) {
+        self.invalidate(&default_scope_for(scope), rejected).await;
     }
 
     /// Drops the cached token for `scope` if it is `rejected` (a newer one is kept).

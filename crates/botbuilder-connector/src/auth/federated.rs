@@ -11,7 +11,7 @@ use crate::auth::cache::{TokenCache, post_assertion_form};
 use crate::auth::on_behalf_of::post_on_behalf_of;
 use crate::auth::{
     AccessToken, AppCredentials, JWT_BEARER_ASSERTION_TYPE, ManagedIdentityCredentials,
-    OnBehalfOfRequest, OutgoingAuthSettings, default_scope_for,
+    OnBehalfOfRequest, OutgoingAuthSettings,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::retry::RetryPolicy;
@@ -183,18 +183,15 @@ impl AppCredentials for FederatedCredentials {
     }
 
     async fn token(&self, scope: &str) -> Result<Option<AccessToken>, ConnectorError> {
-        let scope = default_scope_for(scope);
-        let token = self
-            .cache
-            .get_or_fetch(&scope, self.clock.as_ref(), || self.fetch(&scope))
-            .await?;
-        Ok(Some(token))
+        self.cache
+            .app_token(scope, self.clock.as_ref(), |scope| async move {
+                self.fetch(&scope).await
+            })
+            .await
     }
 
     async fn invalidate(&self, scope: &str, rejected: &AccessToken) {
-        self.cache
-            .invalidate(&default_scope_for(scope), rejected)
-            .await;
+        self.cache.invalidate_app_token(scope, rejected).await;
     }
 
     async fn on_behalf_of(

@@ -11,7 +11,7 @@ use reqwest::Url;
 
 use crate::auth::cache::{TokenCache, read_token_answer, unreachable_token_endpoint};
 use crate::auth::settings::resource_of;
-use crate::auth::{AccessToken, AppCredentials, Secret, default_scope_for};
+use crate::auth::{AccessToken, AppCredentials, Secret};
 use crate::clock::{Clock, SystemClock};
 use crate::retry::{Replay, RetryPolicy};
 use crate::transport::Transport;
@@ -279,19 +279,15 @@ impl AppCredentials for ManagedIdentityCredentials {
     }
 
     async fn token(&self, scope: &str) -> Result<Option<AccessToken>, ConnectorError> {
-        let key = default_scope_for(scope);
+        // Managed identity asks for a resource, not a scope.
         let resource = resource_of(scope);
-        let token = self
-            .cache
-            .get_or_fetch(&key, self.clock.as_ref(), || self.fetch(resource))
-            .await?;
-        Ok(Some(token))
+        self.cache
+            .app_token(scope, self.clock.as_ref(), |_| self.fetch(resource))
+            .await
     }
 
     async fn invalidate(&self, scope: &str, rejected: &AccessToken) {
-        self.cache
-            .invalidate(&default_scope_for(scope), rejected)
-            .await;
+        self.cache.invalidate_app_token(scope, rejected).await;
     }
 }
 

@@ -8,9 +8,7 @@ use reqwest::Url;
 
 use crate::auth::cache::{TokenCache, post_token_form};
 use crate::auth::on_behalf_of::post_on_behalf_of;
-use crate::auth::{
-    AccessToken, AppCredentials, OnBehalfOfRequest, OutgoingAuthSettings, Secret, default_scope_for,
-};
+use crate::auth::{AccessToken, AppCredentials, OnBehalfOfRequest, OutgoingAuthSettings, Secret};
 use crate::clock::{Clock, SystemClock};
 use crate::retry::RetryPolicy;
 use crate::transport::Transport;
@@ -156,18 +154,15 @@ impl AppCredentials for MicrosoftAppCredentials {
     }
 
     async fn token(&self, scope: &str) -> Result<Option<AccessToken>, ConnectorError> {
-        let scope = default_scope_for(scope);
-        let token = self
-            .cache
-            .get_or_fetch(&scope, self.clock.as_ref(), || self.fetch(&scope))
-            .await?;
-        Ok(Some(token))
+        self.cache
+            .app_token(scope, self.clock.as_ref(), |scope| async move {
+                self.fetch(&scope).await
+            })
+            .await
     }
 
     async fn invalidate(&self, scope: &str, rejected: &AccessToken) {
-        self.cache
-            .invalidate(&default_scope_for(scope), rejected)
-            .await;
+        self.cache.invalidate_app_token(scope, rejected).await;
     }
 
     async fn on_behalf_of(
