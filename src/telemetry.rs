@@ -25,36 +25,59 @@
 //! | `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` | the resource that names the bot |
 //! | `OTEL_TRACES_EXPORTER`, `OTEL_METRICS_EXPORTER` | `none` turns one signal off |
 //! | `OTEL_METRIC_EXPORT_INTERVAL` | milliseconds between metric exports (default 60000) |
-//! | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | head sampling, e.g. `parentbased_traceidratio` and `0.1` (default: every trace) |
+//! | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | head sampling: the standard values (`parentbased_always_on` records every trace, `parentbased_traceidratio` with `0.1` one in ten), or Azure Monitor's `microsoft.rate_limited` (argument: traces a second) and `microsoft.fixed_percentage` (argument: a ratio); unset: the rate limit below |
+//! | `BOTBUILDER_TRACES_PER_SECOND` | without `OTEL_TRACES_SAMPLER`: new traces recorded per second at most (default 5, as Azure Monitor's distribution; a trace the caller sampled is always continued) |
 //! | `OTEL_SDK_DISABLED` | `true` turns export off |
 //! | `BOTBUILDER_LOG_PERSONAL_INFORMATION` | `true` lets user ids and message text into spans and activity-log events |
 //!
 //! Export runs on a thread of its own, so it works under any Tokio runtime flavour and drops
 //! cleanly at the end of `main`.
+//!
+//! Cost: metrics go straight to OpenTelemetry instruments, and the sampling decision of each
+//! request is made before any of its spans exists, so a turn whose trace is not sampled makes
+//! no span for the exporter (none at all when no log output wants them). By default every
+//! trace is recorded up to 5 new traces a second (a quiet bot keeps them all, a busy one a
+//! steady sample beside complete metrics); `OTEL_TRACES_SAMPLER=parentbased_always_on`
+//! records all of them, at a cost per turn that docs/performance.md measures.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
+use opentelemetry::KeyValue;
+use opentelemetry::metrics::{Counter, Histogram, Meter, MeterProvider as _, UpDownCounter};
 use opentelemetry::propagation::TextMapPropagator;
-use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::trace::{
+    Link, SpanKind, TraceContextExt as _, TraceId, TraceState, TracerProvider as _,
+};
 use opentelemetry_http::{Bytes, HttpClient, HttpError, Request, Response};
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::metrics::{
-    Aggregation, Instrument, PeriodicReader, SdkMeterProvider, Stream,
-};
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::SdkTracerProvider;
-use tracing_opentelemetry::{MetricsLayer, OpenTelemetrySpanExt};
+use opentelemetry_sdk::trace::{
+    IdGenerator, RandomIdGenerator, Sampler, SamplingDecision, SamplingResult, SdkTracerProvider,
+    ShouldSample,
+};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::Layer;
-use tracing_subscriber::filter::{LevelFilter, Targets};
-use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::filter::{FilterExt, LevelFilter, Targets};
+use tracing_subscriber::layer::{Context, Filter, SubscriberExt};
+use tracing_subscriber::registry::Registry;
 
-use botbuilder_core::telemetry::{METRICS_TARGET, TracePropagation, metric};
+use botbuilder_core::telemetry::{
+    METRICS_TARGET, Measurement, MetricsRecorder, TracePropagation, attr, metric,
+};
 
 /// The environment variable that lets personal information into spans and activity logs.
 pub const LOG_PERSONAL_INFORMATION_VAR: &str = "BOTBUILDER_LOG_PERSONAL_INFORMATION";
+
+/// The environment variable that sets [`TelemetryOptions::traces_per_second`].
+pub const TRACES_PER_SECOND_VAR: &str = "BOTBUILDER_TRACES_PER_SECOND";
+
+/// New traces recorded per second at most when no `OTEL_TRACES_SAMPLER` is set.
+pub const DEFAULT_TRACES_PER_SECOND: f64 = 5.0;
 
 /// Why telemetry could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +141,9 @@ pub struct TelemetryOptions {
     pub log_filter: Option<String>,
     /// Let user ids and message text into spans and activity-log events.
     pub log_personal_information: bool,
+    /// Without `OTEL_TRACES_SAMPLER`: how many new traces a second are recorded at most
+    /// (traces the caller sampled are always continued); `None` records every trace.
+    pub traces_per_second: Option<f64>,
 }
 
 impl TelemetryOptions {
@@ -160,6 +186,12 @@ impl TelemetryOptions {
             trace_filter: "info".to_owned(),
             log_filter: Some(var("RUST_LOG").unwrap_or_else(|| "info".to_owned())),
             log_personal_information: is(LOG_PERSONAL_INFORMATION_VAR, "true"),
+            traces_per_second: Some(
+                var(TRACES_PER_SECOND_VAR)
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .filter(|rate| rate.is_finite() && *rate >= 0.0)
+                    .unwrap_or(DEFAULT_TRACES_PER_SECOND),
+            ),
         })
     }
 
@@ -178,6 +210,7 @@ impl TelemetryOptions {
             trace_filter: "info".to_owned(),
             log_filter: None,
             log_personal_information: false,
+            traces_per_second: Some(DEFAULT_TRACES_PER_SECOND),
         }
     }
 }
@@ -202,6 +235,7 @@ pub fn init_with(options: TelemetryOptions) -> Result<Telemetry, TelemetryError>
         meter_provider: None,
         runtime: None,
     };
+    let mut sampler = None;
     if options.export {
         let runtime = ExportRuntime::start().map_err(TelemetryError::Runtime)?;
         let resource = match &options.service_name {
@@ -210,8 +244,11 @@ pub fn init_with(options: TelemetryOptions) -> Result<Telemetry, TelemetryError>
         };
         if options.traces {
             let exporter = span_exporter(&options, &runtime)?;
+            let configured = configured_sampler(&options);
+            sampler = Some(configured.clone());
             telemetry.tracer_provider = Some(
                 SdkTracerProvider::builder()
+                    .with_sampler(DecidedSampler { inner: configured })
                     .with_batch_exporter(exporter)
                     .with_resource(resource.clone())
                     .build(),
@@ -227,46 +264,62 @@ pub fn init_with(options: TelemetryOptions) -> Result<Telemetry, TelemetryError>
                 SdkMeterProvider::builder()
                     .with_reader(reader.build())
                     .with_resource(resource)
-                    .with_view(describe)
                     .build(),
             );
         }
         telemetry.runtime = Some(runtime);
     }
 
-    let log_layer = options.log_filter.as_deref().map(|filter| {
-        tracing_subscriber::fmt::layer()
-            .with_filter(parse_targets(filter).with_target(METRICS_TARGET, LevelFilter::OFF))
+    // A `Vec` of boxed layers rather than `Option` layers: an absent `Option` layer declares
+    // an interest in every callsite, which would make every span and event of the process live.
+    let mut layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = Vec::new();
+    if let Some(filter) = options.log_filter.as_deref() {
+        layers.push(Box::new(tracing_subscriber::fmt::layer().with_filter(
+            parse_targets(filter).with_target(METRICS_TARGET, LevelFilter::OFF),
+        )));
+    }
+    if let Some(provider) = &telemetry.tracer_provider {
+        layers.push(Box::new(
+            tracing_opentelemetry::layer()
+                .with_tracer(provider.tracer("botbuilder"))
+                .with_location(false)
+                .with_threads(false)
+                .with_target(false)
+                .with_tracked_inactivity(false)
+                // Spans carry their own context (propagation reads it from the span);
+                // attaching an OpenTelemetry context on every poll of every span costs for
+                // nothing.
+                .with_context_activation(false)
+                .with_filter(
+                    parse_targets(&options.trace_filter)
+                        .with_target(METRICS_TARGET, LevelFilter::OFF)
+                        .and(SampledTraces),
+                ),
+        ));
+    }
+    // Spans of unsampled turns that no log output wants are not made at all (a per-layer
+    // filter alone cannot do that: the registry still makes a span every filter refused).
+    let skip = telemetry.tracer_provider.as_ref().map(|_| SkipUnsampled {
+        logs: options
+            .log_filter
+            .as_deref()
+            .map(|filter| parse_targets(filter).with_target(METRICS_TARGET, LevelFilter::OFF)),
     });
-    let trace_layer = telemetry.tracer_provider.as_ref().map(|provider| {
-        tracing_opentelemetry::layer()
-            .with_tracer(provider.tracer("botbuilder"))
-            .with_location(false)
-            .with_threads(false)
-            .with_target(false)
-            .with_tracked_inactivity(false)
-            // Spans carry their own context (propagation reads it from the span); attaching
-            // an OpenTelemetry context on every poll of every span costs for nothing.
-            .with_context_activation(false)
-            .with_filter(
-                parse_targets(&options.trace_filter).with_target(METRICS_TARGET, LevelFilter::OFF),
-            )
-    });
-    let metrics_layer = telemetry
-        .meter_provider
-        .as_ref()
-        .map(|provider| MetricsLayer::new(provider.clone()));
-    let subscriber = tracing_subscriber::registry()
-        .with(log_layer)
-        .with(trace_layer)
-        .with(metrics_layer);
+    let subscriber = tracing_subscriber::registry().with(layers).with(skip);
     tracing::subscriber::set_global_default(subscriber)
         .map_err(|_| TelemetryError::AlreadyInitialized)?;
-    if telemetry.tracer_provider.is_some() {
+    if let Some(sampler) = sampler {
         opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-        // Installed once per process; a second `init` keeps the first (it is the same).
-        let _ = botbuilder_core::telemetry::set_trace_propagation(W3cPropagation(
-            TraceContextPropagator::new(),
+        // Installed once per process; a second `init` keeps the first.
+        let _ = botbuilder_core::telemetry::set_trace_propagation(W3cPropagation {
+            propagator: TraceContextPropagator::new(),
+            sampler,
+            ids: RandomIdGenerator::default(),
+        });
+    }
+    if let Some(provider) = &telemetry.meter_provider {
+        let _ = botbuilder_core::telemetry::set_metrics_recorder(OtelMetrics::new(
+            &provider.meter("botbuilder"),
         ));
     }
     Ok(telemetry)
@@ -329,51 +382,410 @@ impl Drop for Telemetry {
     }
 }
 
-/// Units, descriptions and buckets of the SDK's instruments (the metrics layer makes them
-/// with names only).
-fn describe(instrument: &Instrument) -> Option<Stream> {
-    const SECONDS: &[f64] = &[
-        0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
-    ];
-    let (description, unit, histogram) = match instrument.name() {
-        metric::TURNS => (
-            "Turns, by activity type, channel and outcome",
-            "{turn}",
-            false,
-        ),
-        metric::TURN_DURATION => ("Duration of turns", "s", true),
-        metric::CONNECTOR_REQUESTS => ("Bot Connector and token requests", "{request}", false),
-        metric::CONNECTOR_DURATION => (
-            "Duration of connector requests, retries included",
-            "s",
-            true,
-        ),
-        metric::CONNECTOR_RETRIES => ("Retries of connector requests", "{retry}", false),
-        metric::CONNECTOR_THROTTLED => ("429 answers to connector requests", "{response}", false),
-        metric::TOKEN_REFRESHES => ("App tokens acquired", "{token}", false),
-        metric::STORAGE_CONFLICTS => ("Storage writes refused by eTag", "{conflict}", false),
-        metric::ACTIVE_CONVERSATIONS => (
-            "Conversations with a turn running or waiting",
-            "{conversation}",
-            false,
-        ),
-        metric::DIRECTLINE_CONNECTIONS => (
-            "Open Direct Line WebSocket connections",
-            "{connection}",
-            false,
-        ),
-        _ => return None,
-    };
-    let mut stream = Stream::builder()
-        .with_description(description)
-        .with_unit(unit);
-    if histogram {
-        stream = stream.with_aggregation(Aggregation::ExplicitBucketHistogram {
-            boundaries: SECONDS.to_vec(),
-            record_min_max: true,
-        });
+/// The SDK's instruments, fed directly by its [`Measurement`]s.
+struct OtelMetrics {
+    turns: Counter<u64>,
+    turn_duration: Histogram<f64>,
+    requests: Counter<u64>,
+    request_duration: Histogram<f64>,
+    retries: Counter<u64>,
+    throttled: Counter<u64>,
+    token_refreshes: Counter<u64>,
+    storage_conflicts: Counter<u64>,
+    active_conversations: UpDownCounter<i64>,
+    directline_connections: UpDownCounter<i64>,
+}
+
+impl OtelMetrics {
+    fn new(meter: &Meter) -> Self {
+        const SECONDS: &[f64] = &[
+            0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+        ];
+        let counter = |name: &'static str, description: &'static str, unit: &'static str| {
+            meter
+                .u64_counter(name)
+                .with_description(description)
+                .with_unit(unit)
+                .build()
+        };
+        let histogram = |name: &'static str, description: &'static str| {
+            meter
+                .f64_histogram(name)
+                .with_description(description)
+                .with_unit("s")
+                .with_boundaries(SECONDS.to_vec())
+                .build()
+        };
+        let up_down = |name: &'static str, description: &'static str, unit: &'static str| {
+            meter
+                .i64_up_down_counter(name)
+                .with_description(description)
+                .with_unit(unit)
+                .build()
+        };
+        Self {
+            turns: counter(
+                metric::TURNS,
+                "Turns, by activity type, channel and outcome",
+                "{turn}",
+            ),
+            turn_duration: histogram(metric::TURN_DURATION, "Duration of turns"),
+            requests: counter(
+                metric::CONNECTOR_REQUESTS,
+                "Bot Connector and token requests",
+                "{request}",
+            ),
+            request_duration: histogram(
+                metric::CONNECTOR_DURATION,
+                "Duration of connector requests, retries included",
+            ),
+            retries: counter(
+                metric::CONNECTOR_RETRIES,
+                "Retries of connector requests",
+                "{retry}",
+            ),
+            throttled: counter(
+                metric::CONNECTOR_THROTTLED,
+                "429 answers to connector requests",
+                "{response}",
+            ),
+            token_refreshes: counter(metric::TOKEN_REFRESHES, "App tokens acquired", "{token}"),
+            storage_conflicts: counter(
+                metric::STORAGE_CONFLICTS,
+                "Storage writes refused by eTag",
+                "{conflict}",
+            ),
+            active_conversations: up_down(
+                metric::ACTIVE_CONVERSATIONS,
+                "Conversations with a turn running or waiting",
+                "{conversation}",
+            ),
+            directline_connections: up_down(
+                metric::DIRECTLINE_CONNECTIONS,
+                "Open Direct Line WebSocket connections",
+                "{connection}",
+            ),
+        }
     }
-    stream.build().ok()
+}
+
+impl MetricsRecorder for OtelMetrics {
+    fn record(&self, measurement: &Measurement<'_>) {
+        match *measurement {
+            Measurement::Turn {
+                activity_type,
+                channel,
+                outcome,
+                duration,
+            } => {
+                let attributes = [
+                    KeyValue::new(attr::ACTIVITY_TYPE, known(activity_type, ACTIVITY_TYPES)),
+                    KeyValue::new(attr::CHANNEL, known(channel, CHANNELS)),
+                    KeyValue::new(attr::OUTCOME, outcome),
+                ];
+                self.turns.add(1, &attributes);
+                self.turn_duration
+                    .record(duration.as_secs_f64(), &attributes);
+            }
+            Measurement::ConnectorRequest {
+                method,
+                route,
+                status,
+                duration,
+            } => {
+                let attributes = [
+                    KeyValue::new("http.request.method", method),
+                    KeyValue::new("url.template", route),
+                    KeyValue::new("http.response.status_code", i64::from(status)),
+                ];
+                self.requests.add(1, &attributes);
+                self.request_duration
+                    .record(duration.as_secs_f64(), &attributes);
+            }
+            Measurement::ConnectorRetry {
+                method,
+                route,
+                status,
+            } => self.retries.add(
+                1,
+                &[
+                    KeyValue::new("http.request.method", method),
+                    KeyValue::new("url.template", route),
+                    KeyValue::new("http.response.status_code", i64::from(status)),
+                ],
+            ),
+            Measurement::ConnectorThrottled { method, route } => self.throttled.add(
+                1,
+                &[
+                    KeyValue::new("http.request.method", method),
+                    KeyValue::new("url.template", route),
+                ],
+            ),
+            Measurement::TokenRefresh { outcome } => self
+                .token_refreshes
+                .add(1, &[KeyValue::new("botbuilder.token.outcome", outcome)]),
+            Measurement::StorageConflict { scope } => self
+                .storage_conflicts
+                .add(1, &[KeyValue::new(attr::STATE_SCOPE, scope.to_owned())]),
+            Measurement::ActiveConversations(change) => {
+                self.active_conversations.add(change, &[]);
+            }
+            Measurement::DirectLineConnections(change) => {
+                self.directline_connections.add(change, &[]);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Activity types and channel ids common enough to be worth a static string: their metric
+/// attributes then allocate nothing (any other value is copied).
+const ACTIVITY_TYPES: &[&str] = &[
+    "message",
+    "conversationUpdate",
+    "invoke",
+    "event",
+    "typing",
+    "installationUpdate",
+    "messageReaction",
+    "messageUpdate",
+    "messageDelete",
+    "endOfConversation",
+];
+const CHANNELS: &[&str] = &[
+    "msteams",
+    "webchat",
+    "directline",
+    "emulator",
+    "slack",
+    "facebook",
+    "telegram",
+    "test",
+];
+
+fn known(value: &str, common: &[&'static str]) -> opentelemetry::Value {
+    match common.iter().find(|c| **c == value) {
+        Some(common) => opentelemetry::Value::from(*common),
+        None => opentelemetry::Value::from(value.to_owned()),
+    }
+}
+
+/// The sampler the operator asked for: `OTEL_TRACES_SAMPLER` when set (the standard values
+/// are read by the SDK; Azure Monitor's `microsoft.rate_limited` and
+/// `microsoft.fixed_percentage` here), else parent-based with at most `traces_per_second`
+/// new traces a second.
+fn configured_sampler(options: &TelemetryOptions) -> Box<dyn ShouldSample> {
+    sampler_from(options, &|name| std::env::var(name).ok())
+}
+
+fn sampler_from(
+    options: &TelemetryOptions,
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Box<dyn ShouldSample> {
+    let env = |name: &str| {
+        var(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let argument = || {
+        env("OTEL_TRACES_SAMPLER_ARG")
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|v| v.is_finite() && *v >= 0.0)
+    };
+    match env("OTEL_TRACES_SAMPLER").as_deref() {
+        Some("microsoft.rate_limited") => Box::new(Sampler::ParentBased(Box::new(
+            RateLimited::new(argument().unwrap_or(DEFAULT_TRACES_PER_SECOND)),
+        ))),
+        Some("microsoft.fixed_percentage") => Box::new(Sampler::ParentBased(Box::new(
+            Sampler::TraceIdRatioBased(argument().unwrap_or(1.0).min(1.0)),
+        ))),
+        Some(_) => opentelemetry_sdk::trace::Config::default().sampler,
+        None => match options.traces_per_second {
+            Some(rate) => Box::new(Sampler::ParentBased(Box::new(RateLimited::new(rate)))),
+            None => Box::new(Sampler::ParentBased(Box::new(Sampler::AlwaysOn))),
+        },
+    }
+}
+
+/// Samples at most `rate` new traces a second, with bursts of up to a second's worth: the
+/// generic cell rate algorithm on one atomic (the theoretical arrival time, in nanoseconds
+/// since the sampler was made).
+#[derive(Clone, Debug)]
+struct RateLimited {
+    start: Instant,
+    /// Nanoseconds between two traces; 0 samples nothing.
+    interval: u64,
+    /// How far ahead of now the arrival time may run (one second's burst).
+    burst: u64,
+    arrival: std::sync::Arc<AtomicU64>,
+}
+
+impl RateLimited {
+    fn new(per_second: f64) -> Self {
+        let interval = if per_second > 0.0 {
+            // At least one nanosecond; rates beyond 1e9 a second sample everything anyway.
+            ((1e9 / per_second) as u64).max(1)
+        } else {
+            0
+        };
+        Self {
+            start: Instant::now(),
+            interval,
+            burst: 1_000_000_000u64.max(interval),
+            arrival: std::sync::Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    fn admit(&self) -> bool {
+        if self.interval == 0 {
+            return false;
+        }
+        let now = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let mut arrival = self.arrival.load(Ordering::Relaxed);
+        loop {
+            let next = arrival.max(now).saturating_add(self.interval);
+            if next - now > self.burst {
+                return false;
+            }
+            match self.arrival.compare_exchange_weak(
+                arrival,
+                next,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(current) => arrival = current,
+            }
+        }
+    }
+}
+
+impl ShouldSample for RateLimited {
+    fn should_sample(
+        &self,
+        parent_context: Option<&opentelemetry::Context>,
+        _trace_id: TraceId,
+        _name: &str,
+        _span_kind: &SpanKind,
+        _attributes: &[KeyValue],
+        _links: &[Link],
+    ) -> SamplingResult {
+        SamplingResult {
+            decision: if self.admit() {
+                SamplingDecision::RecordAndSample
+            } else {
+                SamplingDecision::Drop
+            },
+            attributes: Vec::new(),
+            trace_state: parent_trace_state(parent_context),
+        }
+    }
+}
+
+fn parent_trace_state(parent_context: Option<&opentelemetry::Context>) -> TraceState {
+    parent_context
+        .filter(|cx| cx.has_active_span())
+        .map_or_else(TraceState::default, |cx| {
+            cx.span().span_context().trace_state().clone()
+        })
+}
+
+/// The tracer's sampler: a span that starts a trace in this process (no parent, or a remote
+/// one) follows the decision its request or turn already made (see
+/// [`botbuilder_core::telemetry::decide_trace`]), so that the decision is made once and
+/// before the spans exist; every other span asks the configured sampler.
+#[derive(Clone, Debug)]
+struct DecidedSampler {
+    inner: Box<dyn ShouldSample>,
+}
+
+impl ShouldSample for DecidedSampler {
+    fn should_sample(
+        &self,
+        parent_context: Option<&opentelemetry::Context>,
+        trace_id: TraceId,
+        name: &str,
+        span_kind: &SpanKind,
+        attributes: &[KeyValue],
+        links: &[Link],
+    ) -> SamplingResult {
+        let local_parent = parent_context.is_some_and(|cx| {
+            cx.has_active_span() && {
+                let span = cx.span();
+                let context = span.span_context();
+                context.is_valid() && !context.is_remote()
+            }
+        });
+        if !local_parent && let Some(sampled) = botbuilder_core::telemetry::trace_sampled() {
+            return SamplingResult {
+                decision: if sampled {
+                    SamplingDecision::RecordAndSample
+                } else {
+                    SamplingDecision::Drop
+                },
+                attributes: Vec::new(),
+                trace_state: parent_trace_state(parent_context),
+            };
+        }
+        self.inner
+            .should_sample(parent_context, trace_id, name, span_kind, attributes, links)
+    }
+}
+
+/// Leaves out the spans of a request or turn whose trace was not sampled, unless the log
+/// output wants them.
+struct SkipUnsampled {
+    logs: Option<Targets>,
+}
+
+impl<S: tracing::Subscriber> Layer<S> for SkipUnsampled {
+    fn register_callsite(
+        &self,
+        meta: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        if meta.is_span() {
+            tracing::subscriber::Interest::sometimes()
+        } else {
+            tracing::subscriber::Interest::always()
+        }
+    }
+
+    fn enabled(&self, meta: &tracing::Metadata<'_>, _cx: Context<'_, S>) -> bool {
+        !meta.is_span()
+            || botbuilder_core::telemetry::trace_sampled() != Some(false)
+            || self
+                .logs
+                .as_ref()
+                .is_some_and(|logs| logs.would_enable(meta.target(), meta.level()))
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        // Enables nothing of its own.
+        Some(LevelFilter::OFF)
+    }
+}
+
+/// Keeps the spans and events of a request or turn whose trace was not sampled away from
+/// the OpenTelemetry layer: with no other layer wanting them, they are never made.
+struct SampledTraces;
+
+impl<S> Filter<S> for SampledTraces {
+    fn enabled(&self, _meta: &tracing::Metadata<'_>, _cx: &Context<'_, S>) -> bool {
+        botbuilder_core::telemetry::trace_sampled() != Some(false)
+    }
+
+    fn callsite_enabled(
+        &self,
+        _meta: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        // No limit of its own; without a hint, the layer's whole filter would have none, and
+        // every `trace!` callsite of the process would be live.
+        Some(LevelFilter::TRACE)
+    }
 }
 
 fn span_exporter(
@@ -567,29 +979,155 @@ impl HttpClient for ExportClient {
     }
 }
 
-/// W3C Trace Context (`traceparent`, `tracestate`) for the SDK's spans.
-struct W3cPropagation(TraceContextPropagator);
+/// W3C Trace Context (`traceparent`, `tracestate`) for the SDK's spans, and the head-sampling
+/// decision of incoming requests.
+struct W3cPropagation {
+    propagator: TraceContextPropagator,
+    sampler: Box<dyn ShouldSample>,
+    ids: RandomIdGenerator,
+}
 
-impl TracePropagation for W3cPropagation {
-    fn extract(&self, span: &tracing::Span, get: &dyn Fn(&str) -> Option<String>) {
+impl W3cPropagation {
+    fn incoming(&self, get: &dyn Fn(&str) -> Option<String>) -> Option<opentelemetry::Context> {
         let carrier: HashMap<String, String> = self
-            .0
+            .propagator
             .fields()
             .filter_map(|name| get(name).map(|value| (name.to_owned(), value)))
             .collect();
-        if carrier.is_empty() {
-            return;
+        (!carrier.is_empty()).then(|| self.propagator.extract(&carrier))
+    }
+}
+
+impl TracePropagation for W3cPropagation {
+    fn extract(&self, span: &tracing::Span, get: &dyn Fn(&str) -> Option<String>) {
+        if let Some(parent) = self.incoming(get) {
+            // Fails only for a span already started elsewhere; it then keeps its own parent.
+            let _ = span.set_parent(parent);
         }
-        let parent = self.0.extract(&carrier);
-        // Fails only for a span already started elsewhere; it then keeps its own parent.
-        let _ = span.set_parent(parent);
     }
 
     fn inject(&self, span: &tracing::Span, set: &mut dyn FnMut(&str, String)) {
         let mut carrier = HashMap::new();
-        self.0.inject_context(&span.context(), &mut carrier);
+        self.propagator
+            .inject_context(&span.context(), &mut carrier);
         for (name, value) in carrier {
             set(&name, value);
         }
+    }
+
+    fn sample(&self, get: &dyn Fn(&str) -> Option<String>) -> bool {
+        let parent = self.incoming(get);
+        let remote = parent
+            .as_ref()
+            .filter(|cx| cx.has_active_span())
+            .map(|cx| cx.span().span_context().trace_id())
+            .filter(|id| *id != TraceId::INVALID);
+        let trace_id = remote.unwrap_or_else(|| self.ids.new_trace_id());
+        let result = self.sampler.should_sample(
+            parent.as_ref(),
+            trace_id,
+            "botbuilder.http.request",
+            &SpanKind::Server,
+            &[],
+            &[],
+        );
+        result.decision != SamplingDecision::Drop
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root_decision(sampler: &dyn ShouldSample) -> SamplingDecision {
+        sampler
+            .should_sample(
+                None,
+                RandomIdGenerator::default().new_trace_id(),
+                "root",
+                &SpanKind::Server,
+                &[],
+                &[],
+            )
+            .decision
+    }
+
+    #[test]
+    fn the_rate_limit_admits_a_seconds_burst_then_refuses() {
+        let limited = RateLimited::new(3.0);
+        let admitted: Vec<bool> = (0..5).map(|_| limited.admit()).collect();
+        assert_eq!(admitted, [true, true, true, false, false]);
+        assert!(!RateLimited::new(0.0).admit(), "0 a second samples nothing");
+        let unlimited = RateLimited::new(1e12);
+        assert!((0..10_000).all(|_| unlimited.admit()));
+    }
+
+    #[test]
+    fn the_sampler_comes_from_the_environment_or_the_options() {
+        let options = TelemetryOptions::exporting_to("http://127.0.0.1:9", OtlpProtocol::Grpc);
+        let decisions = |sampler: Box<dyn ShouldSample>| -> Vec<SamplingDecision> {
+            (0..4).map(|_| root_decision(&*sampler)).collect()
+        };
+        let keep = SamplingDecision::RecordAndSample;
+        let drop = SamplingDecision::Drop;
+        // Azure Monitor's rate-limited sampler: two a second, so two of four at once.
+        let env = |name: &str| match name {
+            "OTEL_TRACES_SAMPLER" => Some("microsoft.rate_limited".to_owned()),
+            "OTEL_TRACES_SAMPLER_ARG" => Some("2".to_owned()),
+            _ => None,
+        };
+        assert_eq!(
+            decisions(sampler_from(&options, &env)),
+            [keep.clone(), keep.clone(), drop.clone(), drop.clone()]
+        );
+        let env = |name: &str| match name {
+            "OTEL_TRACES_SAMPLER" => Some("microsoft.fixed_percentage".to_owned()),
+            "OTEL_TRACES_SAMPLER_ARG" => Some("0".to_owned()),
+            _ => None,
+        };
+        assert_eq!(
+            decisions(sampler_from(&options, &env)),
+            vec![drop.clone(); 4]
+        );
+        // Unset: the options' rate (5 a second by default), or every trace with none.
+        let unset = |_: &str| None;
+        assert_eq!(
+            decisions(sampler_from(&options, &unset)),
+            vec![keep.clone(); 4]
+        );
+        let limited = TelemetryOptions {
+            traces_per_second: Some(1.0),
+            ..options.clone()
+        };
+        assert_eq!(
+            decisions(sampler_from(&limited, &unset)),
+            [keep.clone(), drop.clone(), drop.clone(), drop.clone()]
+        );
+        let every = TelemetryOptions {
+            traces_per_second: None,
+            ..options
+        };
+        assert_eq!(decisions(sampler_from(&every, &unset)), vec![keep; 4]);
+    }
+
+    #[tokio::test]
+    async fn roots_follow_the_decision_in_scope_and_the_sampler_outside() {
+        let sampler = DecidedSampler {
+            inner: Box::new(Sampler::AlwaysOff),
+        };
+        assert_eq!(root_decision(&sampler), SamplingDecision::Drop);
+        let sampled = botbuilder_core::telemetry::with_trace_decision(true, async {
+            root_decision(&sampler)
+        })
+        .await;
+        assert_eq!(sampled, SamplingDecision::RecordAndSample);
+        let sampler = DecidedSampler {
+            inner: Box::new(Sampler::AlwaysOn),
+        };
+        let unsampled = botbuilder_core::telemetry::with_trace_decision(false, async {
+            root_decision(&sampler)
+        })
+        .await;
+        assert_eq!(unsampled, SamplingDecision::Drop);
     }
 }

@@ -289,9 +289,28 @@ fn is_json(headers: &HeaderMap) -> bool {
                 && subtype[subtype.len() - "+json".len()..].eq_ignore_ascii_case("+json")))
 }
 
-/// The messaging endpoint: one server span per request, continuing the caller's trace
-/// (`traceparent`), around the turn.
+/// The messaging endpoint: the request's trace is sampled (or not) once, before any of its
+/// spans exists, then served under that decision.
 async fn messages(State(endpoint): State<Endpoint>, request: Request) -> Response {
+    let headers = request.headers();
+    let decision = botbuilder_core::telemetry::decide_trace(&|name| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    });
+    match decision {
+        Some(sampled) => {
+            botbuilder_core::telemetry::with_trace_decision(sampled, traced(endpoint, request))
+                .await
+        }
+        None => traced(endpoint, request).await,
+    }
+}
+
+/// One server span per request, continuing the caller's trace (`traceparent`), around the
+/// turn.
+async fn traced(endpoint: Endpoint, request: Request) -> Response {
     let span = tracing::info_span!(
         "botbuilder.http.request",
         otel.name = %format_args!("POST {}", endpoint.route),

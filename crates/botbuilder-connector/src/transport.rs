@@ -96,14 +96,13 @@ impl Transport<'_> {
                 };
             }
         }
-        tracing::event!(
-            target: "botbuilder::metrics",
-            tracing::Level::TRACE,
-            monotonic_counter.botbuilder.connector.requests = 1_u64,
-            histogram.botbuilder.connector.request.duration = started.elapsed().as_secs_f64(),
-            http.request.method = method,
-            url.template = template,
-            http.response.status_code = status
+        botbuilder_core::telemetry::record(
+            botbuilder_core::telemetry::Measurement::ConnectorRequest {
+                method,
+                route: template,
+                status,
+                duration: started.elapsed(),
+            },
         );
         result
     }
@@ -134,12 +133,11 @@ impl Transport<'_> {
                     answer.retry_after = self.retry_after_of(&answer.headers);
                     tracing::debug!(request = %what, status = answer.status.as_u16(), "answered");
                     if answer.status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-                        tracing::event!(
-                            target: "botbuilder::metrics",
-                            tracing::Level::TRACE,
-                            monotonic_counter.botbuilder.connector.throttled = 1_u64,
-                            http.request.method = method,
-                            url.template = template
+                        botbuilder_core::telemetry::record(
+                            botbuilder_core::telemetry::Measurement::ConnectorThrottled {
+                                method,
+                                route: template,
+                            },
                         );
                     }
                     if !replay.retries_status(answer.status, answer.retry_after.is_some())
@@ -213,16 +211,21 @@ struct Stats {
 }
 
 impl Stats {
-    fn retried(&mut self, wait: Duration, status: u16, method: &str, template: &str) {
+    fn retried(
+        &mut self,
+        wait: Duration,
+        status: u16,
+        method: &'static str,
+        template: &'static str,
+    ) {
         self.retries += 1;
         self.waited += wait;
-        tracing::event!(
-            target: "botbuilder::metrics",
-            tracing::Level::TRACE,
-            monotonic_counter.botbuilder.connector.retries = 1_u64,
-            http.request.method = method,
-            url.template = template,
-            http.response.status_code = status
+        botbuilder_core::telemetry::record(
+            botbuilder_core::telemetry::Measurement::ConnectorRetry {
+                method,
+                route: template,
+                status,
+            },
         );
     }
 }

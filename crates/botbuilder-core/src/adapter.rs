@@ -610,6 +610,21 @@ impl TurnPipeline {
     }
 
     async fn run(&self, ctx: &mut TurnContext, terminal: Terminal<'_>) -> Result<(), Error> {
+        // A turn outside any request (proactive, or started by the application) makes the
+        // head-sampling decision of its own trace; boxed, as only such turns pay for it.
+        if crate::telemetry::trace_sampled().is_none()
+            && let Some(sampled) = crate::telemetry::decide_trace(&|_| None)
+        {
+            return Box::pin(crate::telemetry::with_trace_decision(
+                sampled,
+                self.run_traced(ctx, terminal),
+            ))
+            .await;
+        }
+        self.run_traced(ctx, terminal).await
+    }
+
+    async fn run_traced(&self, ctx: &mut TurnContext, terminal: Terminal<'_>) -> Result<(), Error> {
         let started = Instant::now();
         let span = self.turn_span(ctx);
         let turn = async {
@@ -651,15 +666,12 @@ impl TurnPipeline {
             }
         }
         let activity = ctx.activity();
-        tracing::event!(
-                    target: "botbuilder::metrics",
-        tracing::Level::TRACE,
-                    monotonic_counter.botbuilder.turns = 1_u64,
-                    histogram.botbuilder.turn.duration = started.elapsed().as_secs_f64(),
-                    botbuilder.activity.type = activity.activity_type.as_str(),
-                    botbuilder.channel = activity.channel_id.as_ref().map_or("", |c| c.as_str()),
-                    botbuilder.turn.outcome = outcome
-                );
+        crate::telemetry::record(crate::telemetry::Measurement::Turn {
+            activity_type: activity.activity_type.as_str(),
+            channel: activity.channel_id.as_ref().map_or("", |c| c.as_str()),
+            outcome,
+            duration: started.elapsed(),
+        });
         result
     }
 

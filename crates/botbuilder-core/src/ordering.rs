@@ -247,11 +247,7 @@ impl ConversationLocks {
                     users: AtomicUsize::new(1),
                 });
                 slots.insert(SlotKey(Arc::clone(&slot)));
-                tracing::event!(
-                                    target: "botbuilder::metrics",
-                tracing::Level::TRACE,
-                                    counter.botbuilder.ordering.active_conversations = 1_i64
-                                );
+                crate::telemetry::record(crate::telemetry::Measurement::ActiveConversations(1));
                 slot
             }
         };
@@ -290,11 +286,7 @@ impl Drop for Registration<'_> {
         let mut slots = self.locks.slots();
         if self.slot.users.fetch_sub(1, Ordering::Relaxed) == 1 {
             slots.remove(&*self.slot.key);
-            tracing::event!(
-                            target: "botbuilder::metrics",
-            tracing::Level::TRACE,
-                            counter.botbuilder.ordering.active_conversations = -1_i64
-                        );
+            crate::telemetry::record(crate::telemetry::Measurement::ActiveConversations(-1));
         }
     }
 }

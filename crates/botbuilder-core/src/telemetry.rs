@@ -9,10 +9,16 @@
 //!   `botbuilder.middleware`, `botbuilder.state.load`, `botbuilder.state.save` here, and in
 //!   `botbuilder-connector` the HTTP server span, authentication, every connector call and
 //!   token acquisition. Attribute names are in [`attr`].
-//! - **Metrics** are `TRACE` events of target [`METRICS_TARGET`] whose fields follow the
-//!   `tracing-opentelemetry` convention (`monotonic_counter.NAME`, `counter.NAME`,
-//!   `histogram.NAME`); the other fields of the event are the metric's attributes. Names are
-//!   in [`metric`].
+//! - **Metrics** are typed [`Measurement`]s handed to [`record`]. With a [`MetricsRecorder`]
+//!   installed (the facade's `telemetry::init` installs one that feeds OpenTelemetry
+//!   instruments directly), they go to it; without one they become `TRACE` events of target
+//!   [`METRICS_TARGET`] whose fields follow the `tracing-opentelemetry` convention
+//!   (`monotonic_counter.NAME`, `counter.NAME`, `histogram.NAME`; the other fields are the
+//!   metric's attributes), for any `tracing` subscriber. Names are in [`metric`].
+//! - **Sampling**: an adapter asks [`decide_trace`] once per incoming request whether its
+//!   trace is recorded, and runs the request inside [`with_trace_decision`]; spans made inside
+//!   can then be left out cheaply by a subscriber that reads [`trace_sampled`]. Proactive turns
+//!   decide for themselves.
 //! - **Personal information** (message text, user names and ids) stays out of spans and events
 //!   unless [`set_log_personal_information`] turned it on.
 //! - **Trace context**: an adapter calls [`continue_trace`] with an incoming request's headers
@@ -34,8 +40,10 @@
 //! ```
 
 use std::fmt;
+use std::future::Future;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 /// The target of the events that carry metrics (level `TRACE`, so that a log subscriber at
 /// the usual levels never prints them).
@@ -128,6 +136,14 @@ pub trait TracePropagation: Send + Sync {
 
     /// Writes the headers that carry `span`'s trace context (`traceparent`, `tracestate`).
     fn inject(&self, span: &tracing::Span, set: &mut dyn FnMut(&str, String));
+
+    /// Whether the trace of a request with these headers (or, with no trace context in them,
+    /// a new trace) is recorded: the head-sampling decision, made once before any span of the
+    /// request exists. Records everything unless overridden.
+    fn sample(&self, get: &dyn Fn(&str) -> Option<String>) -> bool {
+        let _ = get;
+        true
+    }
 }
 
 static PROPAGATION: OnceLock<Box<dyn TracePropagation>> = OnceLock::new();
@@ -174,6 +190,204 @@ pub fn inject_trace(span: &tracing::Span, set: &mut dyn FnMut(&str, String)) {
         && !span.is_disabled()
     {
         propagation.inject(span, set);
+    }
+}
+
+/// The head-sampling decision for a request with these headers (see
+/// [`TracePropagation::sample`]); `None` when no propagation is installed (nothing to decide).
+#[must_use]
+pub fn decide_trace(get: &dyn Fn(&str) -> Option<String>) -> Option<bool> {
+    PROPAGATION.get().map(|propagation| propagation.sample(get))
+}
+
+tokio::task_local! {
+    static TRACE_SAMPLED: bool;
+}
+
+/// Runs `work` with the sampling decision of its trace in scope (see [`trace_sampled`]).
+pub fn with_trace_decision<F: Future>(sampled: bool, work: F) -> impl Future<Output = F::Output> {
+    TRACE_SAMPLED.scope(sampled, work)
+}
+
+/// Whether the trace the current task works for is recorded: `Some(false)` inside a request
+/// or turn whose trace was not sampled, `None` outside any decision. A `tracing` layer that
+/// exports traces reads it to leave the spans of unsampled turns out before they are made.
+#[must_use]
+pub fn trace_sampled() -> Option<bool> {
+    TRACE_SAMPLED.try_with(|sampled| *sampled).ok()
+}
+
+/// One measurement of the SDK's metrics (see [`metric`] for the instruments).
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Measurement<'a> {
+    /// A turn ended ([`metric::TURNS`], [`metric::TURN_DURATION`]).
+    Turn {
+        /// The activity type.
+        activity_type: &'a str,
+        /// The channel id.
+        channel: &'a str,
+        /// `ok`, `error` or `panic`.
+        outcome: &'static str,
+        /// How long the turn took.
+        duration: Duration,
+    },
+    /// A connector request ended, retries included ([`metric::CONNECTOR_REQUESTS`],
+    /// [`metric::CONNECTOR_DURATION`]).
+    ConnectorRequest {
+        /// The HTTP method.
+        method: &'static str,
+        /// The route template (never an id).
+        route: &'static str,
+        /// The final status; 0 when no answer came.
+        status: u16,
+        /// How long the request took.
+        duration: Duration,
+    },
+    /// A connector request is retried ([`metric::CONNECTOR_RETRIES`]).
+    ConnectorRetry {
+        /// The HTTP method.
+        method: &'static str,
+        /// The route template.
+        route: &'static str,
+        /// The status that caused the retry; 0 for a transport failure.
+        status: u16,
+    },
+    /// A connector request was answered 429 ([`metric::CONNECTOR_THROTTLED`]).
+    ConnectorThrottled {
+        /// The HTTP method.
+        method: &'static str,
+        /// The route template.
+        route: &'static str,
+    },
+    /// An app token was fetched ([`metric::TOKEN_REFRESHES`]).
+    TokenRefresh {
+        /// `ok` or `error`.
+        outcome: &'static str,
+    },
+    /// A storage write was refused by eTag ([`metric::STORAGE_CONFLICTS`]).
+    StorageConflict {
+        /// The state scope that was written.
+        scope: &'a str,
+    },
+    /// Conversations in the ordering table went up or down by this much
+    /// ([`metric::ACTIVE_CONVERSATIONS`]).
+    ActiveConversations(i64),
+    /// Open Direct Line WebSocket connections went up or down by this much
+    /// ([`metric::DIRECTLINE_CONNECTIONS`]).
+    DirectLineConnections(i64),
+}
+
+/// Receives the SDK's [`Measurement`]s; installed once per process with
+/// [`set_metrics_recorder`]. It is called on the turn's path: keep it cheap.
+pub trait MetricsRecorder: Send + Sync {
+    /// Records one measurement.
+    fn record(&self, measurement: &Measurement<'_>);
+}
+
+static RECORDER: OnceLock<Box<dyn MetricsRecorder>> = OnceLock::new();
+
+/// The error of [`set_metrics_recorder`] when one is already installed.
+#[derive(Debug)]
+pub struct RecorderAlreadySet;
+
+impl fmt::Display for RecorderAlreadySet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a metrics recorder is already installed")
+    }
+}
+
+impl std::error::Error for RecorderAlreadySet {}
+
+/// Installs the process's metrics recorder (once).
+///
+/// # Errors
+/// [`RecorderAlreadySet`] when one was installed before.
+pub fn set_metrics_recorder(
+    recorder: impl MetricsRecorder + 'static,
+) -> Result<(), RecorderAlreadySet> {
+    RECORDER
+        .set(Box::new(recorder))
+        .map_err(|_| RecorderAlreadySet)
+}
+
+/// Records a measurement: to the installed [`MetricsRecorder`], or else as a `TRACE` event of
+/// target [`METRICS_TARGET`] (free when no subscriber listens at that level).
+pub fn record(measurement: Measurement<'_>) {
+    if let Some(recorder) = RECORDER.get() {
+        recorder.record(&measurement);
+        return;
+    }
+    match measurement {
+        Measurement::Turn {
+            activity_type,
+            channel,
+            outcome,
+            duration,
+        } => tracing::event!(
+            target: "botbuilder::metrics",
+            tracing::Level::TRACE,
+            monotonic_counter.botbuilder.turns = 1_u64,
+            histogram.botbuilder.turn.duration = duration.as_secs_f64(),
+            botbuilder.activity.type = activity_type,
+            botbuilder.channel = channel,
+            botbuilder.turn.outcome = outcome
+        ),
+        Measurement::ConnectorRequest {
+            method,
+            route,
+            status,
+            duration,
+        } => tracing::event!(
+            target: "botbuilder::metrics",
+            tracing::Level::TRACE,
+            monotonic_counter.botbuilder.connector.requests = 1_u64,
+            histogram.botbuilder.connector.request.duration = duration.as_secs_f64(),
+            http.request.method = method,
+            url.template = route,
+            http.response.status_code = status
+        ),
+        Measurement::ConnectorRetry {
+            method,
+            route,
+            status,
+        } => tracing::event!(
+            target: "botbuilder::metrics",
+            tracing::Level::TRACE,
+            monotonic_counter.botbuilder.connector.retries = 1_u64,
+            http.request.method = method,
+            url.template = route,
+            http.response.status_code = status
+        ),
+        Measurement::ConnectorThrottled { method, route } => tracing::event!(
+            target: "botbuilder::metrics",
+            tracing::Level::TRACE,
+            monotonic_counter.botbuilder.connector.throttled = 1_u64,
+            http.request.method = method,
+            url.template = route
+        ),
+        Measurement::TokenRefresh { outcome } => tracing::event!(
+            target: "botbuilder::metrics",
+            tracing::Level::TRACE,
+            monotonic_counter.botbuilder.token.refreshes = 1_u64,
+            botbuilder.token.outcome = outcome
+        ),
+        Measurement::StorageConflict { scope } => tracing::event!(
+            target: "botbuilder::metrics",
+            tracing::Level::TRACE,
+            monotonic_counter.botbuilder.storage.conflicts = 1_u64,
+            botbuilder.state.scope = scope
+        ),
+        Measurement::ActiveConversations(change) => tracing::event!(
+            target: "botbuilder::metrics",
+            tracing::Level::TRACE,
+            counter.botbuilder.ordering.active_conversations = change
+        ),
+        Measurement::DirectLineConnections(change) => tracing::event!(
+            target: "botbuilder::metrics",
+            tracing::Level::TRACE,
+            counter.botbuilder.directline.connections = change
+        ),
     }
 }
 

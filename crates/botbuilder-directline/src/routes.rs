@@ -695,10 +695,8 @@ struct OpenConnection;
 
 impl OpenConnection {
     fn new() -> Self {
-        tracing::event!(
-            target: "botbuilder::metrics",
-            tracing::Level::TRACE,
-            counter.botbuilder.directline.connections = 1_i64
+        botbuilder_core::telemetry::record(
+            botbuilder_core::telemetry::Measurement::DirectLineConnections(1),
         );
         Self
     }
@@ -706,10 +704,8 @@ impl OpenConnection {
 
 impl Drop for OpenConnection {
     fn drop(&mut self) {
-        tracing::event!(
-            target: "botbuilder::metrics",
-            tracing::Level::TRACE,
-            counter.botbuilder.directline.connections = -1_i64
+        botbuilder_core::telemetry::record(
+            botbuilder_core::telemetry::Measurement::DirectLineConnections(-1),
         );
     }
 }

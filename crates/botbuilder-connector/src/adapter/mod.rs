@@ -579,11 +579,16 @@ impl CloudAdapter {
                 return AdapterResponse::error(400, "BadRequest", message);
             }
         };
-        let span = tracing::info_span!(
-            "botbuilder.authenticate",
-            botbuilder.channel = activity.channel_id.as_ref().map_or("", |c| c.as_str()),
-            otel.status_code = tracing::field::Empty,
-        );
+        // An anonymous bot checks nothing worth a span (only that no token came).
+        let span = if self.inner.authenticator.is_anonymous() {
+            tracing::Span::none()
+        } else {
+            tracing::info_span!(
+                "botbuilder.authenticate",
+                botbuilder.channel = activity.channel_id.as_ref().map_or("", |c| c.as_str()),
+                otel.status_code = tracing::field::Empty,
+            )
+        };
         let identity = match self
             .inner
             .authenticator

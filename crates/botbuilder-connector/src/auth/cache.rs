@@ -70,12 +70,9 @@ impl TokenCache {
             otel.status_code = tracing::field::Empty,
         );
         let fetched = fetch().instrument(span.clone()).await;
-        tracing::event!(
-            target: "botbuilder::metrics",
-            tracing::Level::TRACE,
-            monotonic_counter.botbuilder.token.refreshes = 1_u64,
-            botbuilder.token.outcome = if fetched.is_ok() { "ok" } else { "error" }
-        );
+        botbuilder_core::telemetry::record(botbuilder_core::telemetry::Measurement::TokenRefresh {
+            outcome: if fetched.is_ok() { "ok" } else { "error" },
+        });
         if fetched.is_err() {
             span.record("otel.status_code", "ERROR");
         }

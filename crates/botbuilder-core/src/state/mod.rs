@@ -285,12 +285,9 @@ impl BotState {
         if let Err(error) = &written
             && error.is_conflict()
         {
-            tracing::event!(
-                            target: "botbuilder::metrics",
-            tracing::Level::TRACE,
-                            monotonic_counter.botbuilder.storage.conflicts = 1_u64,
-                            botbuilder.state.scope = &*self.inner.name
-                        );
+            crate::telemetry::record(crate::telemetry::Measurement::StorageConflict {
+                scope: &self.inner.name,
+            });
         }
         let mut e_tags = written?;
         let e_tag = e_tags.remove(&key).ok_or_else(|| {

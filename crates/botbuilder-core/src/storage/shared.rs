@@ -345,12 +345,9 @@ where
             .await
             .inspect_err(|error| {
                 if error.is_conflict() {
-                    tracing::event!(
-                                            target: "botbuilder::metrics",
-                    tracing::Level::TRACE,
-                                            monotonic_counter.botbuilder.storage.conflicts = 1_u64,
-                                            botbuilder.state.scope = "SharedDocument"
-                                        );
+                    crate::telemetry::record(crate::telemetry::Measurement::StorageConflict {
+                        scope: "SharedDocument",
+                    });
                 }
             })?;
         if let Some(e_tag) = e_tags.remove(&*self.key) {
