@@ -3,27 +3,21 @@
 
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
-use reqwest::Url;
 use serde::Serialize;
 use sha1::Digest as _;
 
-use crate::auth::cache::{TokenCache, post_assertion_form};
-use crate::auth::on_behalf_of::post_on_behalf_of;
+use crate::ConnectorError;
+use crate::auth::entra::{EntraClient, entra_credential_methods};
 use crate::auth::{
     AccessToken, AppCredentials, JWT_BEARER_ASSERTION_TYPE, OnBehalfOfRequest,
     OutgoingAuthSettings, Secret,
 };
-use crate::clock::{Clock, SystemClock};
-use crate::retry::RetryPolicy;
-use crate::transport::Transport;
-use crate::{ConnectorError, default_http_client};
 
 /// How long a client assertion is valid: ten minutes, as Entra ID recommends (5 to 10).
 pub const ASSERTION_LIFETIME: Duration = Duration::from_secs(10 * 60);
@@ -301,12 +295,7 @@ pub struct CertificateCredentials {
     certificate: ClientCertificate,
     algorithm: AssertionAlgorithm,
     send_x5c: bool,
-    settings: OutgoingAuthSettings,
-    token_endpoint: Url,
-    http: reqwest::Client,
-    clock: Arc<dyn Clock>,
-    retry: RetryPolicy,
-    cache: TokenCache,
+    entra: EntraClient,
 }
 
 impl CertificateCredentials {
@@ -328,20 +317,16 @@ impl CertificateCredentials {
                 "MicrosoftAppId is empty (certificate credentials need the app's id)",
             ));
         }
-        let token_endpoint = settings.token_endpoint()?;
         Ok(Self {
             app_id,
             certificate,
             algorithm: AssertionAlgorithm::default(),
             send_x5c: false,
-            settings,
-            token_endpoint,
-            http: default_http_client()?,
-            clock: Arc::new(SystemClock),
-            retry: RetryPolicy::default(),
-            cache: TokenCache::default(),
+            entra: EntraClient::new(settings)?,
         })
     }
+
+    entra_credential_methods!();
 
     /// Sends the certificate chain in the assertion's `x5c` header (`SendX5C`), for subject
     /// name and issuer authentication. Default: off.
@@ -358,33 +343,6 @@ impl CertificateCredentials {
         self
     }
 
-    /// Uses this HTTP client.
-    #[must_use]
-    pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = http;
-        self
-    }
-
-    /// Uses this clock for the assertions' times, token expiry and retry waits.
-    #[must_use]
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// Uses this retry policy for token requests.
-    #[must_use]
-    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// The token endpoint tokens are asked from (also the assertions' `aud`).
-    #[must_use]
-    pub fn token_endpoint(&self) -> &Url {
-        &self.token_endpoint
-    }
-
     /// The certificate.
     #[must_use]
     pub fn certificate(&self) -> &ClientCertificate {
@@ -394,32 +352,21 @@ impl CertificateCredentials {
     async fn fetch(&self, scope: &str) -> Result<AccessToken, ConnectorError> {
         let assertion = self.certificate.assertion(
             &self.app_id,
-            self.token_endpoint.as_str(),
-            self.clock.now(),
+            self.entra.token_endpoint.as_str(),
+            self.entra.clock.now(),
             self.algorithm,
             self.send_x5c,
         )?;
-        let transport = Transport {
-            retry: &self.retry,
-            clock: self.clock.as_ref(),
-        };
         tracing::debug!(
             app_id = %self.app_id,
-            endpoint = self.token_endpoint.as_str(),
+            endpoint = self.entra.token_endpoint.as_str(),
             thumbprint = %self.certificate.thumbprint(),
             scope,
             "requesting an app token with the certificate"
         );
-        post_assertion_form(
-            &self.http,
-            &transport,
-            &self.token_endpoint,
-            &self.app_id,
-            assertion.expose(),
-            scope,
-            self.clock.as_ref(),
-        )
-        .await
+        self.entra
+            .post_assertion(&self.app_id, assertion.expose(), scope)
+            .await
     }
 }
 
@@ -430,19 +377,17 @@ impl AppCredentials for CertificateCredentials {
     }
 
     fn oauth_scope(&self) -> &str {
-        self.settings.scope()
+        self.entra.settings.scope()
     }
 
     async fn token(&self, scope: &str) -> Result<Option<AccessToken>, ConnectorError> {
-        self.cache
-            .app_token(scope, self.clock.as_ref(), |scope| async move {
-                self.fetch(&scope).await
-            })
+        self.entra
+            .app_token(scope, |scope| async move { self.fetch(&scope).await })
             .await
     }
 
     async fn invalidate(&self, scope: &str, rejected: &AccessToken) {
-        self.cache.invalidate_app_token(scope, rejected).await;
+        self.entra.invalidate(scope, rejected).await;
     }
 
     async fn on_behalf_of(
@@ -450,31 +395,25 @@ impl AppCredentials for CertificateCredentials {
         request: &OnBehalfOfRequest,
     ) -> Result<AccessToken, ConnectorError> {
         // The assertion's audience is the endpoint it is sent to: the user's tenant's.
-        let endpoint = request.token_endpoint(&self.settings)?;
+        let endpoint = request.token_endpoint(&self.entra.settings)?;
         let assertion = self.certificate.assertion(
             &self.app_id,
             endpoint.as_str(),
-            self.clock.now(),
+            self.entra.clock.now(),
             self.algorithm,
             self.send_x5c,
         )?;
-        let transport = Transport {
-            retry: &self.retry,
-            clock: self.clock.as_ref(),
-        };
-        post_on_behalf_of(
-            &self.http,
-            &transport,
-            &endpoint,
-            &self.app_id,
-            &[
-                ("client_assertion_type", JWT_BEARER_ASSERTION_TYPE),
-                ("client_assertion", assertion.expose()),
-            ],
-            request,
-            self.clock.as_ref(),
-        )
-        .await
+        self.entra
+            .on_behalf_of(
+                &endpoint,
+                &self.app_id,
+                &[
+                    ("client_assertion_type", JWT_BEARER_ASSERTION_TYPE),
+                    ("client_assertion", assertion.expose()),
+                ],
+                request,
+            )
+            .await
     }
 }
 
@@ -485,8 +424,8 @@ impl fmt::Debug for CertificateCredentials {
             .field("certificate", &self.certificate)
             .field("algorithm", &self.algorithm)
             .field("send_x5c", &self.send_x5c)
-            .field("token_endpoint", &self.token_endpoint.as_str())
-            .field("scope", &self.settings.scope())
+            .field("token_endpoint", &self.entra.token_endpoint.as_str())
+            .field("scope", &self.entra.settings.scope())
             .finish_non_exhaustive()
     }
 }

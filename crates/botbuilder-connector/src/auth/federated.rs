@@ -2,21 +2,15 @@
 //! app registration (federated identity credentials).
 
 use std::fmt;
-use std::sync::Arc;
 
 use async_trait::async_trait;
-use reqwest::Url;
 
-use crate::auth::cache::{TokenCache, post_assertion_form};
-use crate::auth::on_behalf_of::post_on_behalf_of;
+use crate::ConnectorError;
+use crate::auth::entra::{EntraClient, entra_credential_methods};
 use crate::auth::{
     AccessToken, AppCredentials, JWT_BEARER_ASSERTION_TYPE, ManagedIdentityCredentials,
     OnBehalfOfRequest, OutgoingAuthSettings,
 };
-use crate::clock::{Clock, SystemClock};
-use crate::retry::RetryPolicy;
-use crate::transport::Transport;
-use crate::{ConnectorError, default_http_client};
 
 /// The audience of the managed identity tokens used as client assertions: Entra ID's token
 /// exchange.
@@ -55,12 +49,7 @@ pub const TOKEN_EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchange";
 pub struct FederatedCredentials {
     app_id: String,
     identity: ManagedIdentityCredentials,
-    settings: OutgoingAuthSettings,
-    token_endpoint: Url,
-    http: reqwest::Client,
-    clock: Arc<dyn Clock>,
-    retry: RetryPolicy,
-    cache: TokenCache,
+    entra: EntraClient,
 }
 
 impl FederatedCredentials {
@@ -83,46 +72,14 @@ impl FederatedCredentials {
                 "MicrosoftAppId is empty (federated credentials need the app's id)",
             ));
         }
-        let token_endpoint = settings.token_endpoint()?;
         Ok(Self {
             app_id,
             identity,
-            settings,
-            token_endpoint,
-            http: default_http_client()?,
-            clock: Arc::new(SystemClock),
-            retry: RetryPolicy::default(),
-            cache: TokenCache::default(),
+            entra: EntraClient::new(settings)?,
         })
     }
 
-    /// Uses this HTTP client for the app tokens (give the identity its own with
-    /// [`ManagedIdentityCredentials::with_http_client`]).
-    #[must_use]
-    pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = http;
-        self
-    }
-
-    /// Uses this clock for token expiry and retry waits.
-    #[must_use]
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// Uses this retry policy for app token requests.
-    #[must_use]
-    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// The token endpoint app tokens are asked from.
-    #[must_use]
-    pub fn token_endpoint(&self) -> &Url {
-        &self.token_endpoint
-    }
+    entra_credential_methods!();
 
     /// The managed identity's client id (`MicrosoftAppClientId` / `FICClientId`).
     #[must_use]
@@ -136,27 +93,17 @@ impl FederatedCredentials {
                 "the managed identity gave no token for the token exchange",
             ));
         };
-        let transport = Transport {
-            retry: &self.retry,
-            clock: self.clock.as_ref(),
-        };
         tracing::debug!(
             app_id = %self.app_id,
             identity = %self.identity.client_id(),
-            endpoint = self.token_endpoint.as_str(),
+            endpoint = self.entra.token_endpoint.as_str(),
             scope,
             "requesting an app token with a managed identity's assertion"
         );
-        let answer = post_assertion_form(
-            &self.http,
-            &transport,
-            &self.token_endpoint,
-            &self.app_id,
-            assertion.secret().expose(),
-            scope,
-            self.clock.as_ref(),
-        )
-        .await;
+        let answer = self
+            .entra
+            .post_assertion(&self.app_id, assertion.secret().expose(), scope)
+            .await;
         if let Err(ConnectorError::Token {
             status: Some(status),
             ..
@@ -179,48 +126,40 @@ impl AppCredentials for FederatedCredentials {
     }
 
     fn oauth_scope(&self) -> &str {
-        self.settings.scope()
+        self.entra.settings.scope()
     }
 
     async fn token(&self, scope: &str) -> Result<Option<AccessToken>, ConnectorError> {
-        self.cache
-            .app_token(scope, self.clock.as_ref(), |scope| async move {
-                self.fetch(&scope).await
-            })
+        self.entra
+            .app_token(scope, |scope| async move { self.fetch(&scope).await })
             .await
     }
 
     async fn invalidate(&self, scope: &str, rejected: &AccessToken) {
-        self.cache.invalidate_app_token(scope, rejected).await;
+        self.entra.invalidate(scope, rejected).await;
     }
 
     async fn on_behalf_of(
         &self,
         request: &OnBehalfOfRequest,
     ) -> Result<AccessToken, ConnectorError> {
-        let endpoint = request.token_endpoint(&self.settings)?;
+        let endpoint = request.token_endpoint(&self.entra.settings)?;
         let Some(assertion) = self.identity.token(TOKEN_EXCHANGE_AUDIENCE).await? else {
             return Err(ConnectorError::invalid_argument(
                 "the managed identity gave no token for the token exchange",
             ));
         };
-        let transport = Transport {
-            retry: &self.retry,
-            clock: self.clock.as_ref(),
-        };
-        post_on_behalf_of(
-            &self.http,
-            &transport,
-            &endpoint,
-            &self.app_id,
-            &[
-                ("client_assertion_type", JWT_BEARER_ASSERTION_TYPE),
-                ("client_assertion", assertion.secret().expose()),
-            ],
-            request,
-            self.clock.as_ref(),
-        )
-        .await
+        self.entra
+            .on_behalf_of(
+                &endpoint,
+                &self.app_id,
+                &[
+                    ("client_assertion_type", JWT_BEARER_ASSERTION_TYPE),
+                    ("client_assertion", assertion.secret().expose()),
+                ],
+                request,
+            )
+            .await
     }
 }
 
@@ -229,8 +168,8 @@ impl fmt::Debug for FederatedCredentials {
         f.debug_struct("FederatedCredentials")
             .field("app_id", &self.app_id)
             .field("identity", &self.identity)
-            .field("token_endpoint", &self.token_endpoint.as_str())
-            .field("scope", &self.settings.scope())
+            .field("token_endpoint", &self.entra.token_endpoint.as_str())
+            .field("scope", &self.entra.settings.scope())
             .finish_non_exhaustive()
     }
 }

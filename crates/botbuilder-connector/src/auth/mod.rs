@@ -20,6 +20,7 @@
 
 mod cache;
 mod certificate;
+mod entra;
 mod federated;
 pub mod incoming;
 pub(crate) mod managed_identity;

@@ -1,18 +1,12 @@
 //! [`MicrosoftAppCredentials`]: client-credentials tokens for an app id and password.
 
 use std::fmt;
-use std::sync::Arc;
 
 use async_trait::async_trait;
-use reqwest::Url;
 
-use crate::auth::cache::{TokenCache, post_token_form};
-use crate::auth::on_behalf_of::post_on_behalf_of;
+use crate::ConnectorError;
+use crate::auth::entra::{EntraClient, entra_credential_methods};
 use crate::auth::{AccessToken, AppCredentials, OnBehalfOfRequest, OutgoingAuthSettings, Secret};
-use crate::clock::{Clock, SystemClock};
-use crate::retry::RetryPolicy;
-use crate::transport::Transport;
-use crate::{ConnectorError, default_http_client};
 
 /// App credentials from `MicrosoftAppId` and `MicrosoftAppPassword`: OAuth 2.0 client-credentials
 /// tokens from Microsoft Entra ID, multi-tenant or single-tenant (see
@@ -41,12 +35,7 @@ use crate::{ConnectorError, default_http_client};
 pub struct MicrosoftAppCredentials {
     app_id: String,
     password: Secret,
-    settings: OutgoingAuthSettings,
-    token_endpoint: Url,
-    http: reqwest::Client,
-    clock: Arc<dyn Clock>,
-    retry: RetryPolicy,
-    cache: TokenCache,
+    entra: EntraClient,
 }
 
 impl MicrosoftAppCredentials {
@@ -73,51 +62,14 @@ impl MicrosoftAppCredentials {
                 "MicrosoftAppPassword is empty",
             ));
         }
-        let token_endpoint = settings.token_endpoint()?;
         Ok(Self {
             app_id,
             password,
-            settings,
-            token_endpoint,
-            http: default_http_client()?,
-            clock: Arc::new(SystemClock),
-            retry: RetryPolicy::default(),
-            cache: TokenCache::default(),
+            entra: EntraClient::new(settings)?,
         })
     }
 
-    /// Uses this HTTP client (to share one connection pool with the connector clients).
-    #[must_use]
-    pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = http;
-        self
-    }
-
-    /// Uses this clock for token expiry and retry waits.
-    #[must_use]
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// Uses this retry policy for token requests.
-    #[must_use]
-    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// The token endpoint tokens are asked from.
-    #[must_use]
-    pub fn token_endpoint(&self) -> &Url {
-        &self.token_endpoint
-    }
-
-    /// The settings these credentials were made with.
-    #[must_use]
-    pub fn settings(&self) -> &OutgoingAuthSettings {
-        &self.settings
-    }
+    entra_credential_methods!();
 
     async fn fetch(&self, scope: &str) -> Result<AccessToken, ConnectorError> {
         let form = [
@@ -126,20 +78,8 @@ impl MicrosoftAppCredentials {
             ("client_secret", self.password.expose()),
             ("scope", scope),
         ];
-        let transport = Transport {
-            retry: &self.retry,
-            clock: self.clock.as_ref(),
-        };
-        tracing::debug!(app_id = %self.app_id, endpoint = self.token_endpoint.as_str(), scope, "requesting an app token");
-        post_token_form(
-            &self.http,
-            &transport,
-            &self.token_endpoint,
-            &form,
-            self.password.expose(),
-            self.clock.as_ref(),
-        )
-        .await
+        tracing::debug!(app_id = %self.app_id, endpoint = self.entra.token_endpoint.as_str(), scope, "requesting an app token");
+        self.entra.post_form(&form, self.password.expose()).await
     }
 }
 
@@ -150,39 +90,31 @@ impl AppCredentials for MicrosoftAppCredentials {
     }
 
     fn oauth_scope(&self) -> &str {
-        self.settings.scope()
+        self.entra.settings.scope()
     }
 
     async fn token(&self, scope: &str) -> Result<Option<AccessToken>, ConnectorError> {
-        self.cache
-            .app_token(scope, self.clock.as_ref(), |scope| async move {
-                self.fetch(&scope).await
-            })
+        self.entra
+            .app_token(scope, |scope| async move { self.fetch(&scope).await })
             .await
     }
 
     async fn invalidate(&self, scope: &str, rejected: &AccessToken) {
-        self.cache.invalidate_app_token(scope, rejected).await;
+        self.entra.invalidate(scope, rejected).await;
     }
 
     async fn on_behalf_of(
         &self,
         request: &OnBehalfOfRequest,
     ) -> Result<AccessToken, ConnectorError> {
-        let transport = Transport {
-            retry: &self.retry,
-            clock: self.clock.as_ref(),
-        };
-        post_on_behalf_of(
-            &self.http,
-            &transport,
-            &request.token_endpoint(&self.settings)?,
-            &self.app_id,
-            &[("client_secret", self.password.expose())],
-            request,
-            self.clock.as_ref(),
-        )
-        .await
+        self.entra
+            .on_behalf_of(
+                &request.token_endpoint(&self.entra.settings)?,
+                &self.app_id,
+                &[("client_secret", self.password.expose())],
+                request,
+            )
+            .await
     }
 }
 
@@ -191,8 +123,8 @@ impl fmt::Debug for MicrosoftAppCredentials {
         f.debug_struct("MicrosoftAppCredentials")
             .field("app_id", &self.app_id)
             .field("password", &self.password)
-            .field("token_endpoint", &self.token_endpoint.as_str())
-            .field("scope", &self.settings.scope())
+            .field("token_endpoint", &self.entra.token_endpoint.as_str())
+            .field("scope", &self.entra.settings.scope())
             .finish_non_exhaustive()
     }
 }

@@ -3,18 +3,12 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use async_trait::async_trait;
-use reqwest::Url;
 
-use crate::auth::cache::{TokenCache, post_token_form};
-use crate::auth::on_behalf_of::post_on_behalf_of;
+use crate::ConnectorError;
+use crate::auth::entra::{EntraClient, entra_credential_methods};
 use crate::auth::{AccessToken, AppCredentials, OnBehalfOfRequest, OutgoingAuthSettings, Secret};
-use crate::clock::{Clock, SystemClock};
-use crate::retry::RetryPolicy;
-use crate::transport::Transport;
-use crate::{ConnectorError, default_http_client};
 
 /// The `client_assertion_type` of a JWT client assertion.
 pub const JWT_BEARER_ASSERTION_TYPE: &str =
@@ -51,12 +45,7 @@ pub const JWT_BEARER_ASSERTION_TYPE: &str =
 pub struct WorkloadIdentityCredentials {
     client_id: String,
     token_file: PathBuf,
-    settings: OutgoingAuthSettings,
-    token_endpoint: Url,
-    http: reqwest::Client,
-    clock: Arc<dyn Clock>,
-    retry: RetryPolicy,
-    cache: TokenCache,
+    entra: EntraClient,
 }
 
 impl WorkloadIdentityCredentials {
@@ -85,45 +74,14 @@ impl WorkloadIdentityCredentials {
                 "the federated token file (AZURE_FEDERATED_TOKEN_FILE) is empty",
             ));
         }
-        let token_endpoint = settings.token_endpoint()?;
         Ok(Self {
             client_id,
             token_file,
-            settings,
-            token_endpoint,
-            http: default_http_client()?,
-            clock: Arc::new(SystemClock),
-            retry: RetryPolicy::default(),
-            cache: TokenCache::default(),
+            entra: EntraClient::new(settings)?,
         })
     }
 
-    /// Uses this HTTP client.
-    #[must_use]
-    pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = http;
-        self
-    }
-
-    /// Uses this clock for token expiry and retry waits.
-    #[must_use]
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// Uses this retry policy for token requests.
-    #[must_use]
-    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// The token endpoint tokens are asked from.
-    #[must_use]
-    pub fn token_endpoint(&self) -> &Url {
-        &self.token_endpoint
-    }
+    entra_credential_methods!();
 
     /// The file the client assertion is read from.
     #[must_use]
@@ -135,7 +93,7 @@ impl WorkloadIdentityCredentials {
         let path = self.token_file.clone();
         let unreadable = |source: Option<Box<dyn std::error::Error + Send + Sync>>| {
             ConnectorError::Token {
-                endpoint: self.token_endpoint.to_string(),
+                endpoint: self.entra.token_endpoint.to_string(),
                 status: None,
                 code: None,
                 message: Some(format!(
@@ -158,27 +116,10 @@ impl WorkloadIdentityCredentials {
 
     async fn fetch(&self, scope: &str) -> Result<AccessToken, ConnectorError> {
         let assertion = self.read_assertion().await?;
-        let form = [
-            ("grant_type", "client_credentials"),
-            ("client_id", self.client_id.as_str()),
-            ("client_assertion_type", JWT_BEARER_ASSERTION_TYPE),
-            ("client_assertion", assertion.expose()),
-            ("scope", scope),
-        ];
-        let transport = Transport {
-            retry: &self.retry,
-            clock: self.clock.as_ref(),
-        };
-        tracing::debug!(client_id = %self.client_id, endpoint = self.token_endpoint.as_str(), scope, "requesting a workload identity token");
-        post_token_form(
-            &self.http,
-            &transport,
-            &self.token_endpoint,
-            &form,
-            assertion.expose(),
-            self.clock.as_ref(),
-        )
-        .await
+        tracing::debug!(client_id = %self.client_id, endpoint = self.entra.token_endpoint.as_str(), scope, "requesting a workload identity token");
+        self.entra
+            .post_assertion(&self.client_id, assertion.expose(), scope)
+            .await
     }
 }
 
@@ -189,19 +130,17 @@ impl AppCredentials for WorkloadIdentityCredentials {
     }
 
     fn oauth_scope(&self) -> &str {
-        self.settings.scope()
+        self.entra.settings.scope()
     }
 
     async fn token(&self, scope: &str) -> Result<Option<AccessToken>, ConnectorError> {
-        self.cache
-            .app_token(scope, self.clock.as_ref(), |scope| async move {
-                self.fetch(&scope).await
-            })
+        self.entra
+            .app_token(scope, |scope| async move { self.fetch(&scope).await })
             .await
     }
 
     async fn invalidate(&self, scope: &str, rejected: &AccessToken) {
-        self.cache.invalidate_app_token(scope, rejected).await;
+        self.entra.invalidate(scope, rejected).await;
     }
 
     async fn on_behalf_of(
@@ -209,23 +148,17 @@ impl AppCredentials for WorkloadIdentityCredentials {
         request: &OnBehalfOfRequest,
     ) -> Result<AccessToken, ConnectorError> {
         let assertion = self.read_assertion().await?;
-        let transport = Transport {
-            retry: &self.retry,
-            clock: self.clock.as_ref(),
-        };
-        post_on_behalf_of(
-            &self.http,
-            &transport,
-            &request.token_endpoint(&self.settings)?,
-            &self.client_id,
-            &[
-                ("client_assertion_type", JWT_BEARER_ASSERTION_TYPE),
-                ("client_assertion", assertion.expose()),
-            ],
-            request,
-            self.clock.as_ref(),
-        )
-        .await
+        self.entra
+            .on_behalf_of(
+                &request.token_endpoint(&self.entra.settings)?,
+                &self.client_id,
+                &[
+                    ("client_assertion_type", JWT_BEARER_ASSERTION_TYPE),
+                    ("client_assertion", assertion.expose()),
+                ],
+                request,
+            )
+            .await
     }
 }
 
@@ -234,8 +167,8 @@ impl fmt::Debug for WorkloadIdentityCredentials {
         f.debug_struct("WorkloadIdentityCredentials")
             .field("client_id", &self.client_id)
             .field("token_file", &self.token_file)
-            .field("token_endpoint", &self.token_endpoint.as_str())
-            .field("scope", &self.settings.scope())
+            .field("token_endpoint", &self.entra.token_endpoint.as_str())
+            .field("scope", &self.entra.settings.scope())
             .finish_non_exhaustive()
     }
 }
